@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint format services migrate clean
+
+$(BIN)/caseimport: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/caseimport
+
+services:
+	scripts/ensure-services
+
+migrate: install services
+	$(BIN)/caseimport migrate
+
+# The API (with the SPA at /) and one worker, against DATABASE_URL and REDIS_URL (by default
+# the local servers). Ctrl-C stops both.
+run: migrate
+	@echo "API on http://$(HOST):$(PORT)/  (create a first admin: see README.md)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/caseimport worker & \
+	  $(BIN)/caseimport api --host $(HOST) --port $(PORT)
+
+test: install services
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,183 @@
+"""Apps (the tenants), who may use them, and in which role."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import cast, get_args
+
+from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.apps.models import App, Membership
+from api.auth import service as auth_service
+from api.auth.models import User
+from api.auth.principal import AppAccess, Principal, Role
+from api.cases.models import Case
+from api.errors import Conflict, NotFound, Unprocessable
+
+# The same rule as the apps table's check constraint.
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MAX_SLUG_LENGTH = 64
+ROLES: tuple[Role, ...] = get_args(Role)
+
+
+@dataclass(frozen=True, slots=True)
+class AppRole:
+    slug: str
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class AppSummary:
+    """An app as the caller sees it in the list: their role and the app's case counts."""
+
+    slug: str
+    name: str
+    role: Role
+    total: int
+    active: int
+    closed: int
+
+
+def _app_not_found(slug: str) -> NotFound:
+    return NotFound(f"There is no app {slug!r}, or you have no access to it.", code="app_not_found")
+
+
+async def create_app(session: AsyncSession, slug: str, name: str) -> App:
+    if len(slug) > MAX_SLUG_LENGTH or not SLUG.match(slug):
+        raise Unprocessable(
+            "A slug is lower-case letters and digits, in groups joined by single hyphens"
+            f" (for example field-ops), at most {MAX_SLUG_LENGTH} characters.",
+            code="invalid_slug",
+        )
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Unprocessable("An app needs a name of 1 to 200 characters.", code="invalid_name")
+    if await app_by_slug(session, slug) is not None:
+        raise Conflict(f"An app {slug!r} exists already.", code="app_exists")
+    app = App(slug=slug, name=name)
+    session.add(app)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # created by a concurrent request since the check above
+        raise Conflict(f"An app {slug!r} exists already.", code="app_exists") from exc
+    return app
+
+
+async def app_by_slug(session: AsyncSession, slug: str) -> App | None:
+    result = await session.execute(select(App).where(App.slug == slug))
+    return result.scalar_one_or_none()
+
+
+async def grant(session: AsyncSession, email: str, slug: str, role: str) -> None:
+    """Give a user a role in an app, replacing the role they had there."""
+    if role not in ROLES:
+        raise Unprocessable(f"A role is one of {', '.join(ROLES)}.", code="invalid_role")
+    user = await auth_service.get_user_by_email(session, email)
+    app = await app_by_slug(session, slug)
+    if app is None:
+        raise NotFound(f"There is no app {slug!r}.", code="app_not_found")
+    statement = insert(Membership).values(user_id=user.id, app_id=app.id, role=role)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Membership.user_id, Membership.app_id],
+            set_={"role": statement.excluded.role},
+        )
+    )
+
+
+def _visible(principal: Principal) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The join condition to the caller's membership, and which apps the caller may see."""
+    joined = (Membership.app_id == App.id) & (Membership.user_id == principal.user_id)
+    may_see: ColumnElement[bool] = true() if principal.is_owner else Membership.role.is_not(None)
+    if principal.token_app_id is not None:
+        # A token belongs to one app: through it, even an owner sees only that app.
+        may_see = may_see & (App.id == principal.token_app_id)
+    return joined, may_see
+
+
+def _role(principal: Principal, membership_role: str | None) -> Role:
+    # An owner is admin of every app; otherwise the filter above guarantees a membership.
+    return "admin" if principal.is_owner else cast(Role, membership_role)
+
+
+async def resolve_access(session: AsyncSession, principal: Principal, slug: str) -> AppAccess:
+    """The caller's access to the app named in a path, or NotFound (never Forbidden), so that
+    the apps of other tenants cannot be told apart from apps that do not exist."""
+    joined, may_see = _visible(principal)
+    result = await session.execute(
+        select(App.id, App.slug, App.name, Membership.role)
+        .outerjoin(Membership, joined)
+        .where(App.slug == slug, may_see)
+    )
+    row = result.one_or_none()
+    if row is None:
+        raise _app_not_found(slug)
+    app_id, app_slug, name, role = row
+    return AppAccess(
+        app_id=app_id, slug=app_slug, name=name, role=_role(principal, role), principal=principal
+    )
+
+
+async def role_in_app(session: AsyncSession, user_id: uuid.UUID, app_id: uuid.UUID) -> Role | None:
+    """The user's own role in an app (an owner's is admin); None when they have none."""
+    user = await session.get(User, user_id)
+    if user is None:
+        return None
+    if user.is_owner:
+        return "admin"
+    membership = await session.get(Membership, (user_id, app_id))
+    return None if membership is None else cast(Role, membership.role)
+
+
+def _apps_query(principal: Principal) -> Select[uuid.UUID, str, str, str]:
+    # The role column is None for an owner's apps without a membership (an outer join).
+    joined, may_see = _visible(principal)
+    return (
+        select(App.id, App.slug, App.name, Membership.role)
+        .outerjoin(Membership, joined)
+        .where(may_see)
+    )
+
+
+async def accessible_apps(session: AsyncSession, principal: Principal) -> list[AppRole]:
+    """The apps the caller may see, with their role: cheap enough for every /auth/me."""
+    result = await session.execute(_apps_query(principal).order_by(App.name, App.slug))
+    return [
+        AppRole(slug=slug, name=name, role=_role(principal, role)) for _, slug, name, role in result
+    ]
+
+
+async def visible_apps(
+    session: AsyncSession, principal: Principal, *, slug: str | None = None
+) -> list[AppSummary]:
+    """The apps the caller may see (or just the one named), with case counts, in one grouped
+    query: the counts of all apps at once, rather than a query per app."""
+    query = _apps_query(principal)
+    if slug is not None:
+        query = query.where(App.slug == slug)
+    apps = query.subquery()
+    active = func.count(Case.id).filter(Case.case_status == 1)
+    closed = func.count(Case.id).filter(Case.case_status == 0)
+    result = await session.execute(
+        select(apps.c.slug, apps.c.name, apps.c.role, func.count(Case.id), active, closed)
+        .outerjoin(Case, Case.app_id == apps.c.id)
+        .group_by(apps.c.id, apps.c.slug, apps.c.name, apps.c.role)
+        .order_by(apps.c.name, apps.c.slug)
+    )
+    return [
+        AppSummary(
+            slug=slug,
+            name=name,
+            role=_role(principal, role),
+            total=total,
+            active=n_active,
+            closed=n_closed,
+        )
+        for slug, name, role, total, n_active, n_closed in result
+    ]

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.apps.service import accessible_apps
+from api.auth import service
+from api.auth.deps import SESSION_COOKIE, PrincipalDep, SameOriginDep
+from api.auth.principal import Principal
+from api.auth.schemas import LoginIn, UserApp, UserOut
+from api.config import Settings
+from api.deps import SessionDep, SettingsDep
+from api.errors import Unauthorized
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _secure(request: Request, settings: Settings) -> bool:
+    public = settings.public_origin or ""
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
+async def _user_out(session: AsyncSession, principal: Principal) -> UserOut:
+    apps = await accessible_apps(session, principal)
+    return UserOut(
+        email=principal.email,
+        is_owner=principal.is_owner,
+        apps=[UserApp(slug=a.slug, name=a.name, role=a.role) for a in apps],
+    )
+
+
+# The Origin check on login stops login CSRF: another site signing the browser in to an account
+# of the attacker's, whose imports the victim would then upload into.
+@router.post("/login", dependencies=[SameOriginDep], responses={401: {}, 403: {}, 429: {}})
+async def login(
+    body: LoginIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> UserOut:
+    client_ip = request.client.host if request.client else "unknown"
+    try:
+        user = await service.authenticate(session, body.email, body.password, client_ip, settings)
+    except Unauthorized:
+        # The failed attempt, counted for throttling, must outlive this refusal; the request's
+        # unit of work would roll it back with the error.
+        await session.commit()
+        raise
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        await service.end_session(session, previous)
+    value = await service.start_session(session, user, settings)
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=settings.session_hours * 3600,
+        path="/",
+        secure=_secure(request, settings),
+        httponly=True,
+        samesite="strict",
+    )
+    return await _user_out(session, service.principal_for_user(user))
+
+
+@router.post("/logout", status_code=204, responses={401: {}, 403: {}})
+async def logout(
+    request: Request, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        await service.end_session(session, cookie)
+    response = Response(status_code=204)
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        secure=_secure(request, settings),
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+@router.get("/me", responses={401: {}})
+async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
+    return await _user_out(session, principal)

@@ -1,0 +1,319 @@
+"""People, sign-ins, sessions and API tokens.
+
+Services only ``flush()``: the caller's unit of work commits (or rolls back) everything at once.
+``authenticate`` asks one thing more of its caller: see there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import passwords, tokens
+from api.auth.models import ApiToken, LoginFailure, User, UserSession
+from api.auth.principal import Principal
+from api.config import Settings
+from api.errors import Conflict, NotFound, TooManyRequests, Unauthorized, Unprocessable
+
+MIN_PASSWORD_LENGTH = 8
+MAX_EMAIL_LENGTH = 320
+MAX_TOKEN_DAYS = 3650
+# A token's last use is shown to admins; writing it on every request would make each scripted call
+# a write, so it is refreshed at most this often.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_KEY_LENGTH = 400  # login_failures.key
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+async def create_user(
+    session: AsyncSession, email: str, password: str | None = None, *, owner: bool = False
+) -> tuple[User, str]:
+    """A new user and their password (generated when none is given, for the CLI to print once)."""
+    email = normalize_email(email)
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+        raise Unprocessable(f"{email!r} is not an email address.", code="invalid_email")
+    if password is None:
+        password = secrets.token_urlsafe(15)
+    elif len(password) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable(
+            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.",
+            code="password_too_short",
+        )
+    if await user_by_email(session, email) is not None:
+        raise Conflict(f"A user with the email {email} exists already.", code="email_taken")
+    password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    user = User(email=email, password_hash=password_hash, is_owner=owner)
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same email, created by a concurrent request
+        raise Conflict(
+            f"A user with the email {email} exists already.", code="email_taken"
+        ) from exc
+    return user, password
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    result = await session.execute(select(User).where(User.email == normalize_email(email)))
+    return result.scalar_one_or_none()
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> User:
+    user = await user_by_email(session, email)
+    if user is None:
+        raise NotFound(
+            f"There is no user with the email {normalize_email(email)}.", code="user_not_found"
+        )
+    return user
+
+
+# --- signing in -----------------------------------------------------------------------------
+
+
+def _account_key(email: str) -> str:
+    return f"account:{email}"[:_KEY_LENGTH]
+
+
+def _throttle_keys(email: str, client_ip: str) -> list[str]:
+    # Per account, so one account cannot be guessed at from many addresses; per address, so one
+    # address cannot try one password on many accounts. Unknown emails are counted like known
+    # ones, so the throttle does not reveal which accounts exist. Sorted: the advisory locks
+    # below are always taken in the same order.
+    return sorted([_account_key(email), f"address:{client_ip}"[:_KEY_LENGTH]])
+
+
+async def authenticate(
+    session: AsyncSession, email: str, password: str, client_ip: str, settings: Settings
+) -> User:
+    """The user with these credentials; TooManyRequests while throttled; else Unauthorized.
+
+    On Unauthorized the failure has been flushed into ``session`` but not committed. The caller
+    must commit it despite the error (the login route does), or it rolls back with the refused
+    request and the throttle never trips.
+    """
+    email = normalize_email(email)
+    keys = _throttle_keys(email, client_ip)
+    # Refused at once while throttled, without queueing behind the lock below.
+    await _refuse_when_throttled(session, keys, settings)
+    # Concurrent attempts on the same account or address take turns from here until this
+    # transaction ends, so a burst of parallel guesses cannot all pass the count: each counts
+    # again once it is its turn.
+    for key in keys:
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    await _refuse_when_throttled(session, keys, settings)
+
+    user = await user_by_email(session, email)
+    if user is None:
+        await asyncio.to_thread(passwords.verify_dummy, password)
+        ok = False
+    else:
+        ok = await asyncio.to_thread(passwords.verify_password, user.password_hash, password)
+    if user is None or not ok:
+        await _record_failure(session, keys, settings)
+        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    # The account's count starts again after a success; the address's does not, or one known
+    # password would let an address keep guessing at other accounts.
+    await session.execute(delete(LoginFailure).where(LoginFailure.key == _account_key(email)))
+    await session.flush()
+    return user
+
+
+async def _refuse_when_throttled(
+    session: AsyncSession, keys: list[str], settings: Settings
+) -> None:
+    window = timedelta(seconds=settings.login_window_seconds)
+    # Seconds until each recent failure leaves the window, by the database's clock (the one that
+    # stamped failed_at).
+    remaining = func.extract("epoch", LoginFailure.failed_at + window - func.now())
+    rows = await session.execute(
+        select(LoginFailure.key, remaining)
+        .where(LoginFailure.key.in_(keys), LoginFailure.failed_at > func.now() - window)
+        .order_by(remaining)
+    )
+    by_key: dict[str, list[float]] = {}
+    for key, seconds in rows:
+        by_key.setdefault(key, []).append(float(seconds))
+    waits = [
+        # Below the limit again once the oldest (len - max + 1) failures have left the window.
+        seconds[len(seconds) - settings.login_max_failures]
+        for seconds in by_key.values()
+        if len(seconds) >= settings.login_max_failures
+    ]
+    if waits:
+        retry_after = max(1, math.ceil(max(waits)))
+        raise TooManyRequests(
+            f"Too many failed sign-ins; try again in {retry_after} seconds.",
+            code="too_many_attempts",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+async def _record_failure(session: AsyncSession, keys: list[str], settings: Settings) -> None:
+    window = timedelta(seconds=settings.login_window_seconds)
+    # Old failures of these keys are of no more use: the table stays small without a sweeper.
+    await session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.key.in_(keys), LoginFailure.failed_at <= func.now() - window
+        )
+    )
+    session.add_all([LoginFailure(key=key) for key in keys])
+    await session.flush()
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+async def start_session(session: AsyncSession, user: User, settings: Settings) -> str:
+    """A new sign-in for ``user``; the answer is the cookie value (only its hash is stored)."""
+    value = tokens.new_secret()
+    # Housekeeping on the way in keeps expired sign-ins from piling up.
+    await session.execute(
+        delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at <= _now())
+    )
+    session.add(
+        UserSession(
+            token_hash=tokens.hash_secret(value),
+            user_id=user.id,
+            expires_at=_now() + timedelta(hours=settings.session_hours),
+        )
+    )
+    await session.flush()
+    return value
+
+
+async def end_session(session: AsyncSession, cookie_value: str) -> None:
+    await session.execute(
+        delete(UserSession).where(UserSession.token_hash == tokens.hash_secret(cookie_value))
+    )
+
+
+async def principal_from_session(session: AsyncSession, cookie_value: str) -> Principal | None:
+    result = await session.execute(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == tokens.hash_secret(cookie_value),
+            UserSession.expires_at > func.now(),
+        )
+    )
+    user = result.scalar_one_or_none()
+    return None if user is None else principal_for_user(user)
+
+
+def principal_for_user(user: User) -> Principal:
+    """The principal of a user who has just signed in."""
+    return Principal(user_id=user.id, email=user.email, is_owner=user.is_owner, via="session")
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+async def principal_from_token(session: AsyncSession, bearer: str) -> Principal | None:
+    """The caller behind a bearer token; None when it is unknown, revoked or expired."""
+    if not tokens.looks_like_api_token(bearer):
+        return None
+    result = await session.execute(
+        select(ApiToken, User, func.now())
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_hash == tokens.hash_secret(bearer),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > func.now()),
+        )
+    )
+    row = result.one_or_none()
+    if row is None:
+        return None
+    token, user, now = row
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+        # Bookkeeping must never wait: the row lock lasts as long as this request's transaction
+        # (a whole upload), so a token busy elsewhere is skipped rather than waited for.
+        free = (
+            select(ApiToken.id)
+            .where(ApiToken.id == token.id)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        await session.execute(update(ApiToken).where(ApiToken.id == free).values(last_used_at=now))
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        is_owner=user.is_owner,
+        via="token",
+        token_app_id=token.app_id,
+    )
+
+
+async def create_token(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    app_id: uuid.UUID,
+    name: str,
+    expires_days: int | None,
+) -> tuple[ApiToken, str]:
+    """A new token and its secret, which is returned here once and never stored."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Unprocessable("A token needs a name of 1 to 100 characters.", code="invalid_name")
+    if expires_days is not None and not 1 <= expires_days <= MAX_TOKEN_DAYS:
+        raise Unprocessable(
+            f"expires_days must be between 1 and {MAX_TOKEN_DAYS}.", code="invalid_expiry"
+        )
+    new = tokens.new_api_token()
+    # Set here rather than by the database, so the answer can show them without a reload.
+    created_at = _now()
+    token = ApiToken(
+        user_id=user_id,
+        app_id=app_id,
+        name=name,
+        prefix=new.prefix,
+        token_hash=new.token_hash,
+        created_at=created_at,
+        expires_at=None if expires_days is None else created_at + timedelta(days=expires_days),
+    )
+    session.add(token)
+    await session.flush()
+    return token, new.token
+
+
+async def list_tokens(session: AsyncSession, app_id: uuid.UUID) -> list[ApiToken]:
+    """The app's tokens that are not revoked (expired ones too, so admins see why one fails)."""
+    result = await session.execute(
+        select(ApiToken)
+        .where(ApiToken.app_id == app_id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id)
+    )
+    return list(result.scalars())
+
+
+async def revoke_token(session: AsyncSession, app_id: uuid.UUID, token_id: uuid.UUID) -> None:
+    """Revoke one of the app's tokens; revoking it twice is no error."""
+    token = await session.get(ApiToken, token_id)
+    # Another app's token answers like a missing one, so ids cannot be probed across tenants.
+    if token is None or token.app_id != app_id:
+        raise NotFound("There is no such token in this app.", code="token_not_found")
+    if token.revoked_at is None:
+        token.revoked_at = _now()
+        await session.flush()

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    Date,
+    DateTime,
+    Index,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base
+
+# The database computes both comparison keys, so every check (Python never folds) agrees with the
+# unique constraints: tag_id compared case-insensitively, about also with runs of white space
+# folded to one space.
+TAG_KEY_SQL = "lower(tag_id)"
+ABOUT_KEY_SQL = r"lower(regexp_replace(btrim(about), '\s+', ' ', 'g'))"
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("app_id", "tag_key", name="uq_cases_app_tag_key"),
+        # Deferrable so that one modify file may swap two cases' descriptions.
+        UniqueConstraint(
+            "app_id",
+            "about_key",
+            name="uq_cases_app_about_key",
+            deferrable=True,
+            initially="IMMEDIATE",
+        ),
+        CheckConstraint("case_status IN (0, 1)", name="case_status"),
+        Index("ix_cases_app_date_opened", "app_id", "date_opened", "id"),
+        Index("ix_cases_app_updated_at", "app_id", "updated_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    # No foreign keys on this table: each would cost a lookup per inserted row, the larger part of
+    # a million-row add. Apps and imports are never deleted, and only the worker writes cases.
+    app_id: Mapped[uuid.UUID]
+    tag_id: Mapped[str] = mapped_column(Text)
+    tag_key: Mapped[str] = mapped_column(Text, Computed(TAG_KEY_SQL, persisted=True))
+    case_status: Mapped[int] = mapped_column(SmallInteger)
+    date_opened: Mapped[date] = mapped_column(Date)
+    about: Mapped[str] = mapped_column(Text)
+    about_key: Mapped[str] = mapped_column(Text, Computed(ABOUT_KEY_SQL, persisted=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by_import: Mapped[uuid.UUID | None]
+    updated_by_import: Mapped[uuid.UUID | None]

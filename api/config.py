@@ -1,0 +1,64 @@
+"""One typed settings object, read from the environment: API, worker and alembic share it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - a placeholder refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASEIMPORT_", extra="ignore")
+
+    # The two conventional names are read without the prefix.
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/caseimport",
+        validation_alias="DATABASE_URL",
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+
+    environment: Literal["development", "production"] = "development"
+    secret_key: str = DEV_SECRET
+    max_upload_bytes: int = 200 * 1024 * 1024
+    upload_chunk_bytes: int = 1024 * 1024
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    worker_concurrency: int = 4
+    worker_lease_seconds: int = 60
+    max_attempts: int = 3
+    reconcile_seconds: int = 15
+    max_kept_errors: int = 1000
+    idempotency_hours: int = 24
+    # Where the SPA's static files are; by default the frontend/ folder beside the code.
+    frontend_dir: str | None = None
+    # The SPA's own origin for the cookie CSRF check; by default the request's own scheme and host.
+    public_origin: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _plain_postgres_url(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("set CASEIMPORT_SECRET_KEY: the development placeholder is refused")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The same database for SQLAlchemy's asyncpg dialect."""
+        _, rest = self.database_url.split("://", 1)
+        return f"postgresql+asyncpg://{rest}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,66 @@
+"""Engine, sessions, and the one place where a request's work is committed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from api.config import Settings
+
+# Stable constraint names, so migrations and error handling can refer to them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
+    return create_async_engine(settings.sqlalchemy_url, pool_pre_ping=True, **kwargs)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def after_commit(session: AsyncSession, action: AfterCommit) -> None:
+    """Run ``action`` once the unit of work has committed (for example: enqueue a job).
+
+    Services call this instead of committing: the outbox row is already in the transaction, so
+    an action that never runs (a crash, Redis down) is caught up by the worker's reconciler.
+    """
+    session.info.setdefault("after_commit", []).append(action)
+
+
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session committed at the end, or rolled back if the block raises."""
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        actions: list[AfterCommit] = session.info.pop("after_commit", [])
+        for action in actions:
+            await action()

@@ -1,0 +1,38 @@
+"""Request-scoped resources: settings, the unit-of-work session, the queue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from arq import ArqRedis
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.config import Settings
+from api.db import unit_of_work
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's one session: committed after the handler returns, before the response.
+
+    Used with ``scope="function"``: FastAPI's default scope would close it only after the
+    response is sent, so a client could see 201 for a commit that then failed.
+    """
+    async with unit_of_work(request.app.state.sessionmaker) as session:
+        yield session
+
+
+def get_redis(request: Request) -> ArqRedis:
+    redis: ArqRedis = request.app.state.redis
+    return redis
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+RedisDep = Annotated[ArqRedis, Depends(get_redis)]

@@ -1,0 +1,102 @@
+"""What an import type is: its columns, its row model, and how its staged rows are checked and
+applied. The upload, the queue and the job know only this interface, so a new type (say
+``cases.upsert``) is one new module registered in ``registry.py``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ValidationError
+
+from api.import_types.row_error import ColumnSpec, RowError
+
+# Temporary tables live in the job's own connection and vanish with it.
+STAGE_TABLE = "import_stage"
+STAGE_ERRORS_TABLE = "import_stage_errors"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StageContext:
+    app_id: uuid.UUID
+    import_id: uuid.UUID
+    # With on_error=skip, errors found in SQL can make other rows invalid in turn (a case that
+    # keeps its description because its own row was skipped); checks then run to a fixed point.
+    skip_bad_rows: bool
+
+
+class ImportType(ABC):
+    key: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str]
+    columns: ClassVar[tuple[ColumnSpec, ...]]
+    row_model: ClassVar[type[BaseModel]]
+    sample_rows: ClassVar[tuple[tuple[str, ...], ...]]
+    # The staged record after its line number: (column, SQL type), in ``record()`` order.
+    staging_columns: ClassVar[tuple[tuple[str, str], ...]]
+
+    def header_errors(self, present: Collection[str], line: int) -> list[RowError]:
+        """Rules on the set of columns beyond "required ones are present"."""
+        return []
+
+    def validate(
+        self, line: int, cells: dict[str, str], context: dict[str, Any]
+    ) -> tuple[BaseModel, None] | tuple[None, list[RowError]]:
+        try:
+            return self.row_model.model_validate(cells, context=context), None
+        except ValidationError as exc:
+            return None, [
+                RowError(
+                    line=line,
+                    column=str(err["loc"][0]) if err["loc"] else None,
+                    value=err["input"] if isinstance(err["input"], str) else None,
+                    code=err["type"],
+                    message=err["msg"],
+                )
+                for err in exc.errors(include_url=False)
+            ]
+
+    @abstractmethod
+    def record(self, line: int, row: Any) -> tuple[Any, ...]:
+        """The row as a staging record: (line, *staging_columns)."""
+
+    @abstractmethod
+    def create_staging_sql(self) -> str:
+        """DDL for the temporary staging table ``STAGE_TABLE``."""
+
+    @abstractmethod
+    def check_sql(self) -> list[str]:
+        """Statements run in order after staging; each adds rows to ``STAGE_ERRORS_TABLE``.
+
+        Parameter ``$1`` is the app id.
+        """
+
+    def fixed_point_check_sql(self) -> str | None:
+        """A check re-run while it finds new errors when bad rows are skipped (see StageContext)."""
+        return None
+
+    @abstractmethod
+    def apply_sql(self) -> str:
+        """Applies the good rows; ``$1`` app id, ``$2`` import id. Its row count is reported."""
+
+    def dry_run_sql(self) -> str | None:
+        """One value: how many rows ``apply_sql`` would change (for ``validate_only``).
+
+        ``None`` means every good row would change.
+        """
+        return None
+
+    @abstractmethod
+    def outcome(self, changed: int, good_rows: int) -> Outcome:
+        """The result counts from the rows changed and the number of good rows."""

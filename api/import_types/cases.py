@@ -1,0 +1,284 @@
+"""The two case import types of FORMAT.md: ``cases.add`` and ``cases.modify``.
+
+Cells are checked per row in Python (the row models); everything that compares rows with each
+other or with stored cases is SQL over the staging table, so memory stays flat however large
+the file. Comparison keys are computed by PostgreSQL with the same expressions as the
+``cases`` table's unique constraints, so the checks and the constraints can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
+
+from api.cases.models import ABOUT_KEY_SQL, TAG_KEY_SQL
+from api.import_types import cells
+from api.import_types.base import STAGE_ERRORS_TABLE as ERRORS
+from api.import_types.base import STAGE_TABLE as STAGE
+from api.import_types.base import ImportType, Outcome
+from api.import_types.row_error import ColumnSpec, RowError
+
+
+def _date(value: str, info: ValidationInfo) -> date:
+    return cells.date_opened(value, cells.latest_date(info))
+
+
+def _optional_date(value: str, info: ValidationInfo) -> date | None:
+    return _date(value, info) if value else None
+
+
+def _optional_status(value: str) -> int | None:
+    return cells.case_status(value) if value else None
+
+
+def _optional_about(value: str) -> str | None:
+    return cells.about(value) if value else None
+
+
+TagId = Annotated[str, PlainValidator(cells.tag_id)]
+
+
+class AddCaseRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tag_id: TagId
+    case_status: Annotated[int, PlainValidator(cells.case_status)]
+    date_opened: Annotated[date, PlainValidator(_date)]
+    about: Annotated[str, PlainValidator(cells.about)]
+
+
+class ModifyCaseRow(BaseModel):
+    """A blank cell, or a column the file leaves out, keeps the stored value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tag_id: TagId
+    case_status: Annotated[int | None, PlainValidator(_optional_status)] = None
+    date_opened: Annotated[date | None, PlainValidator(_optional_date)] = None
+    about: Annotated[str | None, PlainValidator(_optional_about)] = None
+
+
+TAG_RULE = "1-64 letters, digits and hyphens; unique in the app, ignoring case"
+STATUS_RULE = "0 or closed, 1 or active"
+DATE_RULE = "mm/dd/yyyy (or yyyy-mm-dd), from 01/01/1900 to tomorrow"
+ABOUT_RULE = "1-500 printable characters; unique in the app, ignoring case and spacing"
+
+TAG_ALIASES = ("case_id", "tagid", "caseid", "tag", "case")
+STATUS_ALIASES = ("status",)
+DATE_ALIASES = ("opened", "date", "opened_on")
+ABOUT_ALIASES = ("description",)
+
+
+def _columns(*, all_required: bool) -> tuple[ColumnSpec, ...]:
+    return (
+        ColumnSpec("tag_id", TAG_ALIASES, True, TAG_RULE),
+        ColumnSpec("case_status", STATUS_ALIASES, all_required, STATUS_RULE),
+        ColumnSpec("date_opened", DATE_ALIASES, all_required, DATE_RULE),
+        ColumnSpec("about", ABOUT_ALIASES, all_required, ABOUT_RULE),
+    )
+
+
+_STAGING_COLUMNS = (
+    ("tag_id", "text"),
+    ("case_status", "smallint"),
+    ("date_opened", "date"),
+    ("about", "text"),
+)
+
+
+def _staging_ddl() -> str:
+    return f"""
+        CREATE TEMPORARY TABLE {STAGE} (
+            line bigint NOT NULL,
+            tag_id text NOT NULL,
+            case_status smallint,
+            date_opened date,
+            about text,
+            tag_key text GENERATED ALWAYS AS ({TAG_KEY_SQL}) STORED,
+            about_key text GENERATED ALWAYS AS ({ABOUT_KEY_SQL}) STORED
+        )
+    """
+
+
+def _insert_errors(select: str) -> str:
+    return f"INSERT INTO {ERRORS} (line, col_order, col, value, code, message) {select}"
+
+
+# A later row repeating a tag_id of an earlier one; the message names the first line.
+DUPLICATE_TAG_SQL = _insert_errors(f"""
+    SELECT line, 0, 'tag_id', tag_id, 'duplicate_in_file',
+           format('tag_id "%s" repeats line %s; a case may appear only once in a file.',
+                  tag_id, first_line)
+    FROM (SELECT line, tag_id, min(line) OVER (PARTITION BY tag_key) AS first_line
+          FROM {STAGE}) AS d
+    WHERE line <> first_line
+""")
+
+_GOOD = f"NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.line = s.line)"
+
+
+class AddCases(ImportType):
+    key: ClassVar[str] = "cases.add"
+    label: ClassVar[str] = "Add cases"
+    description: ClassVar[str] = "Creates new cases. Every column is required."
+    columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=True)
+    row_model: ClassVar[type[BaseModel]] = AddCaseRow
+    staging_columns = _STAGING_COLUMNS
+    sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("CASE-0001", "1", "03/07/2024", "Water supply complaint on Elm Street"),
+        ("CASE-0002", "0", "11/15/2023", "Street light out near the library"),
+    )
+
+    def record(self, line: int, row: Any) -> tuple[Any, ...]:
+        return (line, row.tag_id, row.case_status, row.date_opened, row.about)
+
+    def create_staging_sql(self) -> str:
+        return _staging_ddl()
+
+    def check_sql(self) -> list[str]:
+        return [
+            DUPLICATE_TAG_SQL,
+            _insert_errors(f"""
+                SELECT line, 3, 'about', about, 'duplicate_in_file',
+                       format('about repeats the description on line %s; '
+                              'each case needs its own description.', first_line)
+                FROM (SELECT line, about, min(line) OVER (PARTITION BY about_key) AS first_line
+                      FROM {STAGE}) AS d
+                WHERE line <> first_line
+            """),
+            _insert_errors(f"""
+                SELECT s.line, 0, 'tag_id', s.tag_id, 'already_exists',
+                       format('tag_id "%s" is already a case of this app (as "%s"); '
+                              'use a Modify cases import to change it.', s.tag_id, c.tag_id)
+                FROM {STAGE} s JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
+            """),
+            _insert_errors(f"""
+                SELECT s.line, 3, 'about', s.about, 'about_taken',
+                       format('about already describes case "%s"; descriptions must be unique.',
+                              c.tag_id)
+                FROM {STAGE} s JOIN cases c ON c.app_id = $1 AND c.about_key = s.about_key
+            """),
+        ]
+
+    def apply_sql(self) -> str:
+        return f"""
+            INSERT INTO cases (app_id, tag_id, case_status, date_opened, about,
+                               created_by_import, updated_by_import)
+            SELECT $1, s.tag_id, s.case_status, s.date_opened, s.about, $2, $2
+            FROM {STAGE} s WHERE {_GOOD}
+            ORDER BY s.line
+        """
+
+    def outcome(self, changed: int, good_rows: int) -> Outcome:
+        return Outcome(created=changed)
+
+
+# The rows of a modify that would change their case: a blank cell (NULL) keeps the value.
+_CHANGES = """
+    (s.case_status IS NOT NULL AND s.case_status <> c.case_status)
+    OR (s.date_opened IS NOT NULL AND s.date_opened <> c.date_opened)
+    OR (s.about IS NOT NULL AND s.about <> c.about)
+"""
+
+# Good rows that set a description, with the case they change.
+_ABOUT_CHANGES = f"""
+    SELECT s.line, s.about, s.about_key, c.id AS case_id
+    FROM {STAGE} s JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
+    WHERE s.about IS NOT NULL AND {_GOOD}
+"""
+
+
+class ModifyCases(ImportType):
+    key: ClassVar[str] = "cases.modify"
+    label: ClassVar[str] = "Modify cases"
+    description: ClassVar[str] = (
+        "Updates existing cases found by tag_id. A blank cell keeps the stored value."
+    )
+    columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=False)
+    row_model: ClassVar[type[BaseModel]] = ModifyCaseRow
+    staging_columns = _STAGING_COLUMNS
+    # The sample changes the two cases the add sample creates.
+    sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("CASE-0001", "0", "", "Water supply complaint on Elm Street, resolved"),
+        ("CASE-0002", "active", "11/16/2023", ""),
+    )
+
+    def header_errors(self, present: Collection[str], line: int) -> list[RowError]:
+        if set(present) - {"tag_id"}:
+            return []
+        return [
+            RowError(
+                line=line,
+                column=None,
+                value=None,
+                code="missing_column",
+                message="A modify file needs tag_id and at least one of case_status, "
+                "date_opened or about.",
+            )
+        ]
+
+    def record(self, line: int, row: Any) -> tuple[Any, ...]:
+        return (line, row.tag_id, row.case_status, row.date_opened, row.about)
+
+    def create_staging_sql(self) -> str:
+        return _staging_ddl()
+
+    def check_sql(self) -> list[str]:
+        return [
+            DUPLICATE_TAG_SQL,
+            _insert_errors(f"""
+                SELECT s.line, 0, 'tag_id', s.tag_id, 'not_found',
+                       format('tag_id "%s" is not a case of this app; '
+                              'use an Add cases import to create it.', s.tag_id)
+                FROM {STAGE} s
+                WHERE NOT EXISTS (SELECT 1 FROM cases c
+                                  WHERE c.app_id = $1 AND c.tag_key = s.tag_key)
+            """),
+            # Two rows giving two cases the same new description: the later one is refused.
+            _insert_errors(f"""
+                SELECT line, 3, 'about', about, 'about_taken',
+                       format('about is also given to another case on line %s; '
+                              'descriptions must be unique.', first_line)
+                FROM (SELECT line, about, min(line) OVER (PARTITION BY about_key) AS first_line
+                      FROM ({_ABOUT_CHANGES}) AS ch) AS d
+                WHERE line <> first_line
+            """),
+            self.fixed_point_check_sql(),
+        ]
+
+    def fixed_point_check_sql(self) -> str:
+        # A new description that a case keeps after the file is applied: the state after the
+        # whole file counts, so two cases may swap descriptions.
+        return _insert_errors(f"""
+            WITH ch AS ({_ABOUT_CHANGES})
+            SELECT ch.line, 3, 'about', ch.about, 'about_taken',
+                   format('about already describes case "%s"; descriptions must be unique.',
+                          o.tag_id)
+            FROM ch JOIN cases o ON o.app_id = $1 AND o.about_key = ch.about_key
+                                AND o.id <> ch.case_id
+            WHERE NOT EXISTS (SELECT 1 FROM ch AS moved WHERE moved.case_id = o.id)
+        """)
+
+    def apply_sql(self) -> str:
+        return f"""
+            UPDATE cases c SET
+                case_status = coalesce(s.case_status, c.case_status),
+                date_opened = coalesce(s.date_opened, c.date_opened),
+                about = coalesce(s.about, c.about),
+                updated_at = now(),
+                updated_by_import = $2
+            FROM {STAGE} s
+            WHERE c.app_id = $1 AND c.tag_key = s.tag_key AND {_GOOD} AND ({_CHANGES})
+        """
+
+    def dry_run_sql(self) -> str | None:
+        return f"""
+            SELECT count(*) FROM {STAGE} s JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
+            WHERE {_GOOD} AND ({_CHANGES})
+        """
+
+    def outcome(self, changed: int, good_rows: int) -> Outcome:
+        return Outcome(updated=changed, unchanged=good_rows - changed)

@@ -1,0 +1,16 @@
+"""Every import type the service knows, by key."""
+
+from __future__ import annotations
+
+from api.import_types.base import ImportType
+from api.import_types.cases import AddCases, ModifyCases
+
+_TYPES: dict[str, ImportType] = {t.key: t for t in (AddCases(), ModifyCases())}
+
+
+def all_types() -> list[ImportType]:
+    return list(_TYPES.values())
+
+
+def get_type(key: str) -> ImportType | None:
+    return _TYPES.get(key)

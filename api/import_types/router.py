@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from api.auth.deps import PrincipalDep
+from api.errors import NotFound
+from api.import_types.registry import all_types, get_type
+from api.import_types.samples import sample_csv, sample_filename
+from api.import_types.schemas import ColumnOut, ImportTypeOut
+
+router = APIRouter(tags=["import types"])
+
+
+@router.get("/import-types", response_model=list[ImportTypeOut])
+async def list_import_types(_: PrincipalDep) -> list[ImportTypeOut]:
+    """Every import type, with its columns and the link to its sample file."""
+    return [
+        ImportTypeOut(
+            key=t.key,
+            label=t.label,
+            description=t.description,
+            columns=[
+                ColumnOut(name=c.name, required=c.required, rule=c.rule, aliases=list(c.aliases))
+                for c in t.columns
+            ],
+            sample_url=f"/api/import-types/{t.key}/sample.csv",
+        )
+        for t in all_types()
+    ]
+
+
+@router.get(
+    "/import-types/{key}/sample.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, 404: {"description": "unknown type"}},
+)
+async def download_sample(key: str) -> Response:
+    """The sample file of a type: its header and two example rows (served without sign-in)."""
+    import_type = get_type(key)
+    if import_type is None:
+        raise NotFound(f'There is no import type "{key}".', code="import_type_not_found")
+    return Response(
+        sample_csv(import_type),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{sample_filename(import_type)}"'},
+    )

@@ -1,0 +1,35 @@
+"""The one shape every problem found in an uploaded file takes (FORMAT.md, "Errors")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A problem at one place of a file.
+
+    ``line`` is the physical line on which the record starts (the header is line 1 when it is
+    the first line); ``line``, ``column`` and ``value`` are ``None`` where they do not apply.
+    ``code`` is one of the stable codes of FORMAT.md.
+    """
+
+    line: int | None
+    column: str | None
+    value: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """A column an import type knows: its canonical name and the header spellings it accepts.
+
+    ``aliases`` are given already normalized (see ``worker.pipeline.header.normalize_header``);
+    the canonical name is always accepted too.
+    """
+
+    name: str
+    aliases: tuple[str, ...]
+    required: bool
+    rule: str

@@ -1,0 +1,44 @@
+"""The text fields of a create-import form, checked with the same problem shape as JSON bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+
+from api.errors import Unprocessable
+from api.import_types.registry import all_types, get_type
+
+
+class CreateImportForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    type: str
+    validate_only: bool = False
+    on_error: Literal["fail", "skip"] = "fail"
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if get_type(value) is None:
+            known = ", ".join(t.key for t in all_types())
+            raise ValueError(f'"{value}" is not an import type; use one of: {known}')
+        return value
+
+
+def parse_create_form(fields: dict[str, str]) -> CreateImportForm:
+    try:
+        return CreateImportForm.model_validate(fields)
+    except ValidationError as exc:
+        raise Unprocessable(
+            "The import form is not valid.",
+            errors=[
+                {
+                    "loc": ["body", *(str(part) for part in err["loc"])],
+                    "message": err["msg"].removeprefix("Value error, "),
+                    "type": err["type"],
+                }
+                for err in exc.errors(include_url=False)
+            ],
+        ) from None

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base
+
+STATUSES = ("draft", "queued", "validating", "applying", "completed", "failed", "cancelled")
+
+
+class StoredFile(Base):
+    """An uploaded file; its bytes live in ``file_chunks``, readable by any worker anywhere."""
+
+    __tablename__ = "files"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    filename: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class FileChunk(Base):
+    __tablename__ = "file_chunks"
+
+    file_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Import(Base):
+    __tablename__ = "imports"
+    __table_args__ = (
+        UniqueConstraint("app_id", "name", name="uq_imports_app_id_name"),
+        CheckConstraint(f"status IN {STATUSES!r}", name="status"),
+        CheckConstraint("on_error IN ('fail', 'skip')", name="on_error"),
+        Index("ix_imports_app_created", "app_id", "created_at"),
+        # The reconciler's scan: only imports that are not finished.
+        Index(
+            "ix_imports_active",
+            "status",
+            postgresql_where="status IN ('queued', 'validating', 'applying')",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    app_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    validate_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_error: Mapped[str] = mapped_column(String(8), default="fail")
+    file_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("files.id", ondelete="SET NULL"))
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Fencing token: each (re)queue increments it; a job only acts on its own attempt.
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rows_processed: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_total: Mapped[int | None] = mapped_column(BigInteger)
+    bytes_processed: Mapped[int] = mapped_column(BigInteger, default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error_summary: Mapped[str | None] = mapped_column(Text)
+    error_count: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ImportRowError(Base):
+    """One kept error of an import (the first ``max_kept_errors`` in line order)."""
+
+    __tablename__ = "import_errors"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line: Mapped[int | None] = mapped_column(BigInteger)
+    column: Mapped[str | None] = mapped_column(String(200))
+    value: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class IdempotencyKey(Base):
+    """A create request's key; a repeat answers the import it made."""
+
+    __tablename__ = "idempotency_keys"
+
+    app_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # SHA-256 over name, type, options and the file's SHA-256: what "the same request" means.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    import_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )

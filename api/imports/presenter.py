@@ -1,0 +1,55 @@
+"""The import object of API.md, from an import and what it shows beside it."""
+
+from __future__ import annotations
+
+from api.imports.repository import ImportView
+from api.imports.schemas import ErrorSummaryOut, FileOut, ImportOut, ProgressOut, ResultOut
+
+
+def _percent(view: ImportView) -> float:
+    row = view.row
+    if row.status == "completed":
+        return 100.0
+    if row.rows_total:
+        return round(min(100.0, 100.0 * row.rows_processed / row.rows_total), 1)
+    # While a file is read its row count is unknown: the bytes read tell how far along it is.
+    if view.file is not None and view.file.size_bytes:
+        return round(min(100.0, 100.0 * row.bytes_processed / view.file.size_bytes), 1)
+    return 0.0
+
+
+def import_out(view: ImportView) -> ImportOut:
+    row = view.row
+    return ImportOut(
+        id=row.id,
+        app=view.app_slug,
+        name=row.name,
+        type=row.type,
+        status=row.status,
+        validate_only=row.validate_only,
+        on_error=row.on_error,
+        file=(
+            FileOut(
+                filename=view.file.filename,
+                size_bytes=view.file.size_bytes,
+                sha256=view.file.sha256,
+            )
+            if view.file is not None
+            else None
+        ),
+        progress=ProgressOut(
+            rows_processed=row.rows_processed,
+            rows_total=row.rows_total,
+            percent=_percent(view),
+        ),
+        result=ResultOut.model_validate(row.result) if row.result is not None else None,
+        error=(
+            ErrorSummaryOut(summary=row.error_summary, error_count=row.error_count or 0)
+            if row.error_summary is not None
+            else None
+        ),
+        created_by=view.created_by,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.apps.deps import AppAccessDep
+from api.deps import RedisDep, SessionDep, SettingsDep
+from api.errors import PayloadTooLarge
+from api.imports import repository, service
+from api.imports.errors_csv import errors_csv_lines
+from api.imports.presenter import import_out
+from api.imports.schemas import ImportOut, ImportPage, RowErrorOut, RowErrorPage, Status
+from api.paging import decode_cursor, encode_cursor
+
+router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
+
+# Form fields beside the file: a little slack over the file limit before refusing on the header.
+FORM_OVERHEAD = 1024 * 1024
+
+_MULTIPART = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["name", "type"],
+                    "properties": {
+                        "name": {"type": "string", "maxLength": 200},
+                        "type": {"type": "string", "example": "cases.add"},
+                        "file": {"type": "string", "format": "binary"},
+                        "validate_only": {"type": "boolean", "default": False},
+                        "on_error": {"type": "string", "enum": ["fail", "skip"]},
+                    },
+                }
+            }
+        },
+    }
+}
+_FILE_ONLY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+def _upload(request: Request, settings_limit: int) -> service.Upload:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings_limit + FORM_OVERHEAD:
+        # Refused before a byte is read or stored.
+        raise PayloadTooLarge(
+            f"The file is larger than the limit of {settings_limit:,} bytes.",
+            code="file_too_large",
+            errors=[
+                {
+                    "loc": ["body", "file"],
+                    "message": "The file is too large.",
+                    "type": "file_too_large",
+                }
+            ],
+        )
+    return service.Upload(request.stream(), request.headers.get("content-type"))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ImportOut,
+    openapi_extra=_MULTIPART,
+    responses={200: {"description": "an idempotent replay of an earlier request"}},
+)
+async def create_import(
+    request: Request,
+    access: AppAccessDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Create an import; without a file it is a draft. Answers once the import and its file
+    are stored, before any row is checked."""
+    created = await service.create_import(
+        session,
+        access,
+        _upload(request, settings.max_upload_bytes),
+        idempotency_key=idempotency_key,
+        settings=settings,
+        redis=redis,
+    )
+    body = import_out(created.view).model_dump(mode="json")
+    if created.replayed:
+        return JSONResponse(body, status_code=200, headers={"Idempotent-Replayed": "true"})
+    return JSONResponse(body, status_code=201)
+
+
+@router.get("", response_model=ImportPage)
+async def list_imports(
+    access: AppAccessDep,
+    session: SessionDep,
+    status: Status | None = None,
+    type: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> ImportPage:
+    """The app's imports, newest first."""
+    after = None
+    if cursor:
+        created_at, last_id = decode_cursor(cursor, 2)
+        after = (datetime.fromisoformat(created_at), uuid.UUID(last_id))
+    views = await repository.list_views(
+        session, access.app_id, status=status, type_key=type, limit=limit + 1, after=after
+    )
+    page, more = views[:limit], len(views) > limit
+    next_cursor = (
+        encode_cursor([page[-1].row.created_at.isoformat(), str(page[-1].row.id)]) if more else None
+    )
+    return ImportPage(items=[import_out(v) for v in page], next_cursor=next_cursor)
+
+
+@router.get("/{import_id}", response_model=ImportOut)
+async def get_import(import_id: uuid.UUID, access: AppAccessDep, session: SessionDep) -> ImportOut:
+    return import_out(await service.get_import(session, access, import_id))
+
+
+@router.put("/{import_id}/file", response_model=ImportOut, openapi_extra=_FILE_ONLY)
+async def attach_file(
+    import_id: uuid.UUID,
+    request: Request,
+    access: AppAccessDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
+) -> ImportOut:
+    """Attach the file of a draft, or a corrected file to a failed import; it is queued again."""
+    view = await service.attach_file(
+        session,
+        access,
+        import_id,
+        _upload(request, settings.max_upload_bytes),
+        settings=settings,
+        redis=redis,
+    )
+    return import_out(view)
+
+
+@router.post("/{import_id}/cancel", response_model=ImportOut)
+async def cancel_import(
+    import_id: uuid.UUID, access: AppAccessDep, session: SessionDep
+) -> ImportOut:
+    """Cancel a draft, queued or validating import; nothing of it is applied."""
+    return import_out(await service.cancel_import(session, access, import_id))
+
+
+@router.get("/{import_id}/errors", response_model=RowErrorPage)
+async def list_errors(
+    import_id: uuid.UUID,
+    access: AppAccessDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> RowErrorPage:
+    """The kept row errors, in line order."""
+    view = await service.get_import(session, access, import_id)
+    after = int(decode_cursor(cursor, 1)[0]) if cursor else None
+    rows = await repository.errors_page(session, import_id, limit=limit + 1, after_seq=after)
+    page, more = rows[:limit], len(rows) > limit
+    return RowErrorPage(
+        items=[
+            RowErrorOut(line=r.line, column=r.column, value=r.value, code=r.code, message=r.message)
+            for r in page
+        ],
+        next_cursor=encode_cursor([page[-1].seq]) if more else None,
+        error_count=view.row.error_count or 0,
+    )
+
+
+@router.get(
+    "/{import_id}/errors.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def download_errors(
+    import_id: uuid.UUID, access: AppAccessDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """The kept row errors as CSV; cells a spreadsheet would run as formulas are escaped."""
+    view = await service.get_import(session, access, import_id)
+    rows = await repository.errors_page(
+        session, import_id, limit=settings.max_kept_errors, after_seq=None
+    )
+    filename = f"import-{view.row.id}-errors.csv"
+    return Response(
+        errors_csv_lines(rows, header=True),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+Status = Literal["draft", "queued", "validating", "applying", "completed", "failed", "cancelled"]
+
+
+class FileOut(BaseModel):
+    filename: str
+    size_bytes: int
+    sha256: str
+
+
+class ProgressOut(BaseModel):
+    rows_processed: int
+    rows_total: int | None
+    percent: float
+
+
+class ResultOut(BaseModel):
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+
+
+class ErrorSummaryOut(BaseModel):
+    summary: str
+    error_count: int
+
+
+class ImportOut(BaseModel):
+    id: uuid.UUID
+    app: str
+    name: str
+    type: str
+    status: Status
+    validate_only: bool
+    on_error: Literal["fail", "skip"]
+    file: FileOut | None
+    progress: ProgressOut
+    result: ResultOut | None
+    error: ErrorSummaryOut | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class ImportPage(BaseModel):
+    items: list[ImportOut]
+    next_cursor: str | None
+
+
+class RowErrorOut(BaseModel):
+    line: int | None
+    column: str | None
+    value: str | None
+    code: str
+    message: str
+
+
+class RowErrorPage(BaseModel):
+    items: list[RowErrorOut]
+    next_cursor: str | None
+    error_count: int

@@ -1,0 +1,282 @@
+"""Creating, attaching, cancelling and reading imports. No FastAPI here; the request commits.
+
+An upload commits the import as ``queued`` together with its file (the outbox); the job is
+enqueued only after that commit. If the enqueue is lost, the worker's reconciler finds the
+queued import and enqueues it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from arq import ArqRedis
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import queue
+from api.auth.principal import AppAccess
+from api.config import Settings
+from api.db import after_commit
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.imports import repository
+from api.imports.file_store import ChunkedFileWriter, HashingSink, delete_file
+from api.imports.form import CreateImportForm, parse_create_form
+from api.imports.models import IdempotencyKey, Import, ImportRowError
+from api.imports.multipart import read_form
+from api.imports.repository import ImportView
+
+log = logging.getLogger(__name__)
+
+ATTACHABLE = ("draft", "failed")
+CANCELLABLE = ("draft", "queued", "validating")
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    body: AsyncIterator[bytes]
+    content_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    view: ImportView
+    replayed: bool
+
+
+def _require_admin(access: AppAccess) -> None:
+    if not access.is_admin:
+        raise Forbidden(
+            "Viewers can read imports but not create or change them.", code="admin_required"
+        )
+
+
+def _not_found(import_id: uuid.UUID) -> NotFound:
+    return NotFound(f"There is no import {import_id} in this app.", code="import_not_found")
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(
+        f'An import named "{name}" already exists in this app; choose another name.',
+        code="name_taken",
+        errors=[{"loc": ["body", "name"], "message": "This name is taken.", "type": "name_taken"}],
+    )
+
+
+def _enqueue_after_commit(
+    session: AsyncSession, redis: ArqRedis, import_id: uuid.UUID, attempt: int
+) -> None:
+    async def action() -> None:
+        try:
+            await queue.enqueue(redis, import_id, attempt)
+        except Exception:  # Redis down: the import stays queued and the reconciler retries
+            log.warning(
+                "could not enqueue import %s; the reconciler will", import_id, exc_info=True
+            )
+
+    after_commit(session, action)
+
+
+def _fingerprint(form: CreateImportForm, file_sha256: str | None) -> str:
+    material = [form.name, form.type, form.validate_only, form.on_error, file_sha256]
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()
+
+
+def _lock_key(access: AppAccess, key: str) -> int:
+    digest = hashlib.sha256(f"{access.app_id}:{access.principal.user_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def _claim_idempotency_key(
+    session: AsyncSession, access: AppAccess, key: str, settings: Settings
+) -> IdempotencyKey | None:
+    """Serialize requests with the same key; the earlier request's record, if one is kept."""
+    # Held until this transaction ends: a repeat arriving mid-upload finds it taken.
+    locked = await session.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(access, key))))
+    if not locked:
+        raise Conflict(
+            "A request with this Idempotency-Key is still being stored; retry in a moment.",
+            code="idempotency_in_progress",
+        )
+    record = await session.get(IdempotencyKey, (access.app_id, access.principal.user_id, key))
+    if record is None:
+        return None
+    kept_since = datetime.now(UTC) - timedelta(hours=settings.idempotency_hours)
+    if record.created_at < kept_since:
+        await session.delete(record)
+        await session.flush()
+        return None
+    return record
+
+
+async def create_import(
+    session: AsyncSession,
+    access: AppAccess,
+    upload: Upload,
+    *,
+    idempotency_key: str | None,
+    settings: Settings,
+    redis: ArqRedis,
+) -> Created:
+    _require_admin(access)
+    earlier = None
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= 255:
+            raise Unprocessable(
+                "The Idempotency-Key must be 1 to 255 characters.", code="invalid_idempotency_key"
+            )
+        earlier = await _claim_idempotency_key(session, access, idempotency_key, settings)
+
+    sink: HashingSink = (
+        HashingSink() if earlier else ChunkedFileWriter(session, settings.upload_chunk_bytes)
+    )
+    fields, has_file = await read_form(
+        upload.body, upload.content_type, sink, max_file_bytes=settings.max_upload_bytes
+    )
+    form = parse_create_form(fields)
+    fingerprint = _fingerprint(form, sink.sha256 if has_file else None)
+
+    if earlier is not None:
+        if earlier.fingerprint != fingerprint:
+            raise Unprocessable(
+                "This Idempotency-Key was used for a different import (name, type, options "
+                "or file); use a new key for a new import.",
+                code="idempotency_key_reused",
+            )
+        view = await repository.get_view(session, access.app_id, earlier.import_id)
+        assert view is not None
+        return Created(view, replayed=True)
+
+    if await repository.name_taken(session, access.app_id, form.name):
+        raise _name_taken(form.name)
+    now = datetime.now(UTC)
+    record = Import(
+        app_id=access.app_id,
+        name=form.name,
+        type=form.type,
+        validate_only=form.validate_only,
+        on_error=form.on_error,
+        created_by=access.principal.user_id,
+        status="queued" if has_file else "draft",
+        file_id=sink.file_id if isinstance(sink, ChunkedFileWriter) and has_file else None,
+        attempt=1 if has_file else 0,
+        queued_at=now if has_file else None,
+        rows_processed=0,
+        bytes_processed=0,
+    )
+    session.add(record)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise _name_taken(form.name) from None
+    if idempotency_key is not None:
+        await session.execute(
+            insert(IdempotencyKey).values(
+                app_id=access.app_id,
+                user_id=access.principal.user_id,
+                key=idempotency_key,
+                fingerprint=fingerprint,
+                import_id=record.id,
+            )
+        )
+    if has_file:
+        _enqueue_after_commit(session, redis, record.id, record.attempt)
+    view = await repository.get_view(session, access.app_id, record.id)
+    assert view is not None
+    return Created(view, replayed=False)
+
+
+async def attach_file(
+    session: AsyncSession,
+    access: AppAccess,
+    import_id: uuid.UUID,
+    upload: Upload,
+    *,
+    settings: Settings,
+    redis: ArqRedis,
+) -> ImportView:
+    """A file for a draft, or a corrected file for a failed import; it is queued again."""
+    _require_admin(access)
+    record = await repository.lock(session, access.app_id, import_id)
+    if record is None:
+        raise _not_found(import_id)
+    if record.status not in ATTACHABLE:
+        raise Conflict(
+            f"A file can be attached to a draft or a failed import; this one is {record.status}.",
+            code="import_not_editable",
+        )
+    writer = ChunkedFileWriter(session, settings.upload_chunk_bytes)
+    _, has_file = await read_form(
+        upload.body, upload.content_type, writer, max_file_bytes=settings.max_upload_bytes
+    )
+    if not has_file or writer.file_id is None:
+        raise Unprocessable(
+            'Attach the file in the form field "file".',
+            code="file_required",
+            errors=[
+                {"loc": ["body", "file"], "message": "A file is required.", "type": "file_required"}
+            ],
+        )
+    old_file = record.file_id
+    await session.execute(delete(ImportRowError).where(ImportRowError.import_id == record.id))
+    record.file_id = writer.file_id
+    record.status = "queued"
+    record.attempt += 1
+    record.queued_at = datetime.now(UTC)
+    record.started_at = record.finished_at = record.lease_until = None
+    record.rows_processed = record.bytes_processed = 0
+    record.rows_total = record.error_count = None
+    record.result = None
+    record.error_summary = None
+    await session.flush()
+    if old_file is not None:
+        await delete_file(session, old_file)
+    _enqueue_after_commit(session, redis, record.id, record.attempt)
+    view = await repository.get_view(session, access.app_id, record.id)
+    assert view is not None
+    return view
+
+
+async def cancel_import(
+    session: AsyncSession, access: AppAccess, import_id: uuid.UUID
+) -> ImportView:
+    _require_admin(access)
+    record = await repository.lock(session, access.app_id, import_id)
+    if record is None:
+        raise _not_found(import_id)
+    if record.status not in CANCELLABLE:
+        raise Conflict(
+            f"Only a draft, queued or validating import can be cancelled; this one is "
+            f"{record.status}.",
+            code="import_not_cancellable",
+        )
+    # The worker checks the status at each heartbeat and again under this row's lock before
+    # applying, so nothing is applied after this commits.
+    record.status = "cancelled"
+    record.finished_at = datetime.now(UTC)
+    record.lease_until = None
+    await session.flush()
+    view = await repository.get_view(session, access.app_id, record.id)
+    assert view is not None
+    return view
+
+
+async def get_import(session: AsyncSession, access: AppAccess, import_id: uuid.UUID) -> ImportView:
+    view = await repository.get_view(session, access.app_id, import_id)
+    if view is None:
+        raise _not_found(import_id)
+    return view
+
+
+async def forget_old_idempotency_keys(session: AsyncSession, hours: int) -> int:
+    result = await session.execute(
+        text("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => :h)"),
+        {"h": hours},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,57 @@
+"""The app factory: routers, problem+json handlers, and resources made once per process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api import queue
+from api.apps.router import router as apps_router
+from api.auth.router import router as auth_router
+from api.cases.router import router as cases_router
+from api.config import Settings, get_settings
+from api.db import make_engine, make_sessionmaker
+from api.errors import install_handlers
+from api.health.router import router as health_router
+from api.import_types.router import router as import_types_router
+from api.imports.router import router as imports_router
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.redis = await queue.connect(settings.redis_url)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Case import",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    install_handlers(app)
+    app.include_router(health_router)
+    for router in (auth_router, apps_router, import_types_router, imports_router, cases_router):
+        app.include_router(router, prefix="/api")
+    frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND
+    if (frontend / "index.html").exists():
+        app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
+    return app

@@ -1,0 +1,23 @@
+"""Every table, imported in one place for alembic's autogenerate and for metadata checks."""
+
+from api.apps.models import App, Membership
+from api.auth.models import ApiToken, LoginFailure, User, UserSession
+from api.cases.models import Case
+from api.db import Base
+from api.imports.models import FileChunk, IdempotencyKey, Import, ImportRowError, StoredFile
+
+__all__ = [
+    "ApiToken",
+    "App",
+    "Base",
+    "Case",
+    "FileChunk",
+    "IdempotencyKey",
+    "Import",
+    "ImportRowError",
+    "LoginFailure",
+    "Membership",
+    "StoredFile",
+    "User",
+    "UserSession",
+]

@@ -1,0 +1,47 @@
+"""The seam between the API and the job queue (arq today).
+
+Jobs carry only ``{import_id, attempt}``, serialized as JSON, never pickle. PostgreSQL holds the
+import's state, so a job lost here delays an import (the reconciler re-enqueues it), never loses it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
+
+RUN_IMPORT = "run_import"
+
+
+def job_serializer(job: dict[str, Any]) -> bytes:
+    return json.dumps(job, separators=(",", ":")).encode()
+
+
+def job_deserializer(raw: bytes) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(raw)
+    return value
+
+
+def redis_settings(url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(url)
+
+
+async def connect(url: str) -> ArqRedis:
+    pool: ArqRedis = await create_pool(
+        redis_settings(url),
+        job_serializer=job_serializer,
+        job_deserializer=job_deserializer,
+    )
+    return pool
+
+
+def job_id(import_id: uuid.UUID, attempt: int) -> str:
+    # Deterministic, so enqueuing the same attempt twice runs it once.
+    return f"import:{import_id}:{attempt}"
+
+
+async def enqueue(redis: ArqRedis, import_id: uuid.UUID, attempt: int) -> None:
+    await redis.enqueue_job(RUN_IMPORT, str(import_id), attempt, _job_id=job_id(import_id, attempt))

@@ -1,0 +1,118 @@
+"""The cell rules of FORMAT.md, one by one, through the row models the worker uses."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from api.import_types.registry import get_type
+
+TODAY = date(2026, 11, 25)
+ADD = get_type("cases.add")
+MODIFY = get_type("cases.modify")
+assert ADD is not None
+assert MODIFY is not None
+
+
+def add_row(**cells: str) -> tuple[Any, list[tuple[str | None, str]]]:
+    values = {"tag_id": "A-1", "case_status": "1", "date_opened": "03/07/2024", "about": "x"}
+    values.update(cells)
+    row, errors = ADD.validate(7, values, {"today": TODAY})
+    return row, [(e.column, e.code) for e in errors or []]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("03/07/2024", date(2024, 3, 7)),
+        ("3/7/2024", date(2024, 3, 7)),
+        ("2024-03-07", date(2024, 3, 7)),
+        ("01/01/1900", date(1900, 1, 1)),
+        ("11/26/2026", date(2026, 11, 26)),  # today + 1 day
+        ("02/29/2024", date(2024, 2, 29)),
+    ],
+)
+def test_accepted_dates(text: str, expected: date) -> None:
+    row, errors = add_row(date_opened=text)
+    assert errors == []
+    assert row.date_opened == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "02/30/2024",
+        "02/29/2023",
+        "12/31/1899",
+        "11/27/2026",
+        "3/7/24",
+        "2024/03/07",
+        "03-07-2024",
+        "tomorrow",
+        "03/07/2024 10:00",
+        "١٢/٠١/٢٠٢٤",
+    ],
+)
+def test_refused_dates(text: str) -> None:
+    _, errors = add_row(date_opened=text)
+    assert errors == [("date_opened", "invalid_date")]
+
+
+def test_day_first_dates_get_a_hint() -> None:
+    _, errors = ADD.validate(
+        7,
+        {"tag_id": "A", "case_status": "1", "date_opened": "25/12/2024", "about": "x"},
+        {"today": TODAY},
+    )
+    assert errors is not None
+    assert "looks like dd/mm/yyyy" in errors[0].message
+    assert "12/25/2024" in errors[0].message
+
+
+@pytest.mark.parametrize(("text", "status"), [("0", 0), ("1", 1), ("Closed", 0), ("ACTIVE", 1)])
+def test_status_numbers_and_words(text: str, status: int) -> None:
+    row, errors = add_row(case_status=text)
+    assert errors == []
+    assert row.case_status == status
+
+
+@pytest.mark.parametrize("tag", ["A", "case-1", "X" * 64, "0123"])
+def test_valid_tags(tag: str) -> None:
+    assert add_row(tag_id=tag)[1] == []
+
+
+@pytest.mark.parametrize("tag", ["X" * 65, "a_b", "a b", "café", "a/b"])
+def test_invalid_tags(tag: str) -> None:
+    assert add_row(tag_id=tag)[1] == [("tag_id", "invalid_tag_id")]
+
+
+def test_about_rules() -> None:
+    assert add_row(about="é" * 500)[1] == []
+    assert add_row(about="x" * 501)[1] == [("about", "invalid_about")]
+    assert add_row(about="line\nbreak")[1] == [("about", "invalid_about")]
+    assert add_row(about="tab\there")[1] == [("about", "invalid_about")]
+
+
+def test_every_cell_error_of_a_row_is_reported_with_its_line() -> None:
+    row, errors = ADD.validate(
+        9, {"tag_id": "", "case_status": "x", "date_opened": "", "about": ""}, {"today": TODAY}
+    )
+    assert row is None
+    assert errors is not None
+    assert [(e.line, e.column, e.code) for e in errors] == [
+        (9, "tag_id", "required"),
+        (9, "case_status", "invalid_status"),
+        (9, "date_opened", "required"),
+        (9, "about", "required"),
+    ]
+
+
+def test_modify_blank_cells_mean_keep() -> None:
+    row, errors = MODIFY.validate(3, {"tag_id": "A-1", "case_status": "", "about": ""}, {})
+    assert errors is None
+    assert (row.case_status, row.date_opened, row.about) == (None, None, None)
+    _, errors = MODIFY.validate(3, {"tag_id": ""}, {})
+    assert errors is not None
+    assert errors[0].code == "required"

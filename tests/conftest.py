@@ -1,0 +1,85 @@
+"""Tests run against the real PostgreSQL and Redis, the real app and the real worker.
+
+The schema is built once per run by ``alembic upgrade head`` in a fresh database; each test
+leaves the database as it found it (every table is emptied after it) and Redis's test database
+flushed. The worker's jobs commit for real, so a per-test rollback could not undo them.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before any project import: every Settings() in this process (API, worker, alembic) sees these.
+_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/caseimport_test")
+os.environ["DATABASE_URL"] = _BASE
+os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CASEIMPORT_RECONCILE_SECONDS", "3600")
+
+from collections.abc import AsyncIterator  # noqa: E402
+
+import pytest  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from httpx import ASGITransport, AsyncClient  # noqa: E402
+from redis.asyncio import Redis  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
+
+from api.config import Settings, get_settings  # noqa: E402
+from api.db import make_engine, make_sessionmaker  # noqa: E402
+from api.main import create_app  # noqa: E402
+from api.migrate import create_database, drop_database, upgrade  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    await drop_database(settings.database_url)
+    await create_database(settings.database_url)
+    await upgrade(settings)
+    engine = make_engine(settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(autouse=True)
+async def _clean_slate(engine: AsyncEngine, settings: Settings) -> AsyncIterator[None]:
+    yield
+    async with engine.begin() as conn:
+        tables = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                        " AND tablename <> 'alembic_version'"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    redis = Redis.from_url(settings.redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+
+
+@pytest.fixture(scope="session")
+async def app(engine: AsyncEngine, settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c

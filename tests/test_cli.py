@@ -1,0 +1,183 @@
+"""The console script, run in-process against the test database (conftest sets DATABASE_URL).
+
+``main`` runs its own event loop (asyncio.run), so it is called in a thread, away from the
+test's running loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.apps.models import Membership
+from api.cli import main
+from tests.factories import bearer, make_app, make_user, sign_in
+
+
+async def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()  # what earlier steps printed is not this command's
+    code = await asyncio.to_thread(main, list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def test_create_user_prints_a_password_that_signs_in(
+    client: AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = await run(capsys, "create-user", "Ada@Example.org")
+
+    assert code == 0
+    password = out.strip()
+    assert len(password) >= 16
+    assert out == password + "\n"  # only the password on stdout, for scripts to capture
+    assert "ada@example.org" in err
+    await sign_in(client, "ada@example.org", password)
+    assert (await client.get("/api/auth/me")).json()["is_owner"] is False
+
+
+async def test_create_owner_with_a_password_from_stdin(
+    client: AsyncClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough secret\n"))
+
+    code, out, _ = await run(
+        capsys, "create-user", "owner@example.org", "--owner", "--password-stdin"
+    )
+
+    assert (code, out) == (0, "")
+    await sign_in(client, "owner@example.org", "a long enough secret")
+    assert (await client.get("/api/auth/me")).json()["is_owner"] is True
+
+
+async def test_create_user_refuses_a_short_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    code, out, err = await run(capsys, "create-user", "ada@example.org", "--password-stdin")
+    assert (code, out) == (1, "")
+    assert err.startswith("caseimport: The password is too short")
+
+
+async def test_create_user_refuses_a_taken_email(
+    sessionmaker: async_sessionmaker[AsyncSession], capsys: pytest.CaptureFixture[str]
+) -> None:
+    await make_user(sessionmaker, "ada@example.org")
+    code, _, err = await run(capsys, "create-user", "ADA@example.org")
+    assert code == 1
+    assert err == "caseimport: A user with the email ada@example.org exists already.\n"
+
+
+async def test_create_app_grant_and_token(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await make_user(sessionmaker, "ada@example.org")
+
+    assert (await run(capsys, "create-app", "field-ops", "Field operations"))[0] == 0
+    assert (await run(capsys, "grant", "ada@example.org", "field-ops", "--role", "viewer"))[0] == 0
+    assert (await run(capsys, "grant", "ada@example.org", "field-ops", "--role", "admin"))[0] == 0
+    code, out, _ = await run(
+        capsys, "create-token", "ada@example.org", "field-ops", "--expires-days", "30"
+    )
+
+    assert code == 0
+    token = out.strip()
+    assert token.startswith("cit_")
+    response = await client.get("/api/apps/field-ops", headers=bearer(token))
+    assert response.status_code == 200
+    assert response.json()["role"] == "admin"
+    async with sessionmaker() as session:
+        roles = (await session.scalars(select(Membership.role))).all()
+    assert roles == ["admin"]
+
+
+async def test_create_app_refuses_a_bad_slug_and_a_taken_one(
+    sessionmaker: async_sessionmaker[AsyncSession], capsys: pytest.CaptureFixture[str]
+) -> None:
+    await make_app(sessionmaker, "field-ops")
+    code, _, err = await run(capsys, "create-app", "Field Ops", "Field operations")
+    assert code == 1
+    assert err.startswith("caseimport: A slug is lower-case letters")
+    code, _, err = await run(capsys, "create-app", "field-ops", "Again")
+    assert (code, err) == (1, "caseimport: An app 'field-ops' exists already.\n")
+
+
+async def test_create_token_needs_a_role_in_the_app(
+    sessionmaker: async_sessionmaker[AsyncSession], capsys: pytest.CaptureFixture[str]
+) -> None:
+    await make_user(sessionmaker, "ada@example.org")
+    await make_app(sessionmaker, "field-ops")
+
+    code, out, err = await run(capsys, "create-token", "ada@example.org", "field-ops")
+
+    assert (code, out) == (1, "")
+    assert err == "caseimport: ada@example.org has no role in field-ops; grant one first.\n"
+    code, _, err = await run(capsys, "create-token", "nobody@example.org", "field-ops")
+    assert (code, err) == (1, "caseimport: There is no user with the email nobody@example.org.\n")
+    code, _, err = await run(capsys, "create-token", "ada@example.org", "nowhere")
+    assert (code, err) == (1, "caseimport: There is no app 'nowhere'.\n")
+
+
+async def test_an_owner_gets_a_token_for_any_app(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await make_user(sessionmaker, "owner@example.org", owner=True)
+    await make_app(sessionmaker, "field-ops")
+    code, out, _ = await run(
+        capsys, "create-token", "owner@example.org", "field-ops", "--name", "nightly"
+    )
+    assert code == 0
+    listed = await client.get("/api/apps/field-ops/tokens", headers=bearer(out.strip()))
+    assert [item["name"] for item in listed.json()["items"]] == ["nightly"]
+
+
+async def test_create_token_refuses_a_bad_expiry(
+    sessionmaker: async_sessionmaker[AsyncSession], capsys: pytest.CaptureFixture[str]
+) -> None:
+    await make_user(sessionmaker, "owner@example.org", owner=True)
+    await make_app(sessionmaker, "field-ops")
+    code, _, err = await run(
+        capsys, "create-token", "owner@example.org", "field-ops", "--expires-days", "0"
+    )
+    assert (code, err) == (1, "caseimport: expires_days must be between 1 and 3650.\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["no-such-command"],
+        ["grant", "ada@example.org", "field-ops", "--role", "owner"],
+        ["grant", "ada@example.org", "field-ops"],
+        ["create-token", "ada@example.org", "field-ops", "--expires-days", "soon"],
+        ["api", "--port", "http"],
+    ],
+)
+async def test_bad_usage_exits_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, err = await run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert "usage: caseimport" in err
+
+
+async def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = await run(capsys, "--help")
+    assert code == 0
+    for command in ("api", "worker", "migrate", "create-user", "create-app", "grant"):
+        assert command in out
+
+
+async def test_migrate_on_an_up_to_date_database(
+    sessionmaker: async_sessionmaker[AsyncSession], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = await run(capsys, "migrate")
+    assert (code, out) == (0, "")
+    assert "up to date" in err

@@ -1,0 +1,48 @@
+"""The real worker (arq, the real job, the real database) run until the queue is empty."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.worker import Worker
+from httpx import AsyncClient
+
+from worker.main import WorkerSettings
+
+
+def make_worker(**overrides: Any) -> Worker:
+    options: dict[str, Any] = {
+        "functions": WorkerSettings.functions,
+        "redis_settings": WorkerSettings.redis_settings,
+        "on_startup": WorkerSettings.on_startup,
+        "on_shutdown": WorkerSettings.on_shutdown,
+        "job_serializer": WorkerSettings.job_serializer,
+        "job_deserializer": WorkerSettings.job_deserializer,
+        "max_tries": WorkerSettings.max_tries,
+        "burst": True,
+        "handle_signals": False,
+        "poll_delay": 0.05,
+        # The reconciler is tested by calling it; a background loop would race the tests.
+        "ctx": {"no_reconciler": True},
+    }
+    options.update(overrides)
+    return Worker(**options)
+
+
+async def run_worker(**overrides: Any) -> None:
+    """Run every queued job to the end (arq's burst mode), as a deployed worker would."""
+    worker = make_worker(**overrides)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+
+
+async def import_after_worker(
+    client: AsyncClient, slug: str, import_id: str, headers: dict[str, str]
+) -> dict[str, Any]:
+    await run_worker()
+    response = await client.get(f"/api/apps/{slug}/imports/{import_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

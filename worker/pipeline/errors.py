@@ -1,0 +1,38 @@
+"""Collecting row errors: the first ones in full, and an exact count of rows with errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.import_types.row_error import RowError
+
+
+@dataclass
+class ErrorCollector:
+    keep: int
+    kept: list[RowError] = field(default_factory=list)
+    bad_rows: int = 0
+
+    def add_row(self, errors: list[RowError]) -> None:
+        """All the errors of one row (rows arrive in line order)."""
+        self.bad_rows += 1
+        room = self.keep - len(self.kept)
+        if room > 0:
+            self.kept.extend(errors[:room])
+
+
+def summarize(error_rows: int, first: RowError, *, file_level: bool) -> str:
+    """The one-line summary of FORMAT.md: the count and the first error."""
+    if file_level:
+        lead = "The file cannot be imported."
+    elif error_rows == 1:
+        lead = "1 row has errors."
+    else:
+        lead = f"{error_rows:,} rows have errors."
+    where = ""
+    if first.line is not None:
+        where = f"Line {first.line}"
+        where += f", {first.column}: " if first.column else ": "
+    elif first.column:
+        where = f"{first.column}: "
+    return f"{lead} {where}{first.message}"

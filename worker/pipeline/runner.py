@@ -1,0 +1,231 @@
+"""One import, end to end: claim it, read and check its file, then apply it or fail it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from api.config import Settings
+from api.import_types.base import ImportType
+from api.import_types.registry import get_type
+from api.import_types.row_error import RowError
+from worker.pipeline import stage
+from worker.pipeline.errors import ErrorCollector, summarize
+from worker.pipeline.finish import finish, move
+from worker.pipeline.heartbeat import ImportLost, heartbeat
+from worker.pipeline.read import read_into_staging
+from worker.pipeline.source import file_chunks
+
+log = logging.getLogger(__name__)
+
+Enqueue = Callable[[uuid.UUID, int], Awaitable[None]]
+
+_CLAIM = """
+    UPDATE imports
+    SET status = 'validating', started_at = now(), finished_at = NULL,
+        lease_until = now() + make_interval(secs => $3),
+        rows_processed = 0, bytes_processed = 0, rows_total = NULL
+    WHERE id = $1 AND attempt = $2 AND status = 'queued'
+    RETURNING app_id, type, file_id, validate_only, on_error
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    import_id: uuid.UUID
+    attempt: int
+    app_id: uuid.UUID
+    import_type: ImportType
+    file_id: uuid.UUID
+    validate_only: bool
+    skip_bad_rows: bool
+
+
+def _in_file_order(import_type: ImportType, errors: list[RowError]) -> list[RowError]:
+    order = {c.name: i for i, c in enumerate(import_type.columns)}
+    return sorted(errors, key=lambda e: (e.line or 0, order.get(e.column or "", -1)))
+
+
+async def run_one(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    import_id: uuid.UUID,
+    attempt: int,
+    enqueue: Enqueue,
+) -> None:
+    async with pool.acquire() as conn:
+        claimed = await conn.fetchrow(
+            _CLAIM, import_id, attempt, float(settings.worker_lease_seconds)
+        )
+        if claimed is None:
+            return  # finished, cancelled, or owned by another attempt: nothing to do
+        import_type = get_type(claimed["type"])
+        if import_type is None or claimed["file_id"] is None:
+            await _fail_internal(
+                conn, import_id, attempt, "The import has no file or no known type."
+            )
+            return
+        job = Job(
+            import_id=import_id,
+            attempt=attempt,
+            app_id=claimed["app_id"],
+            import_type=import_type,
+            file_id=claimed["file_id"],
+            validate_only=claimed["validate_only"],
+            skip_bad_rows=claimed["on_error"] == "skip",
+        )
+        try:
+            await _run(conn, pool, settings, job)
+        except ImportLost:
+            log.info("import %s attempt %s was cancelled or superseded", import_id, attempt)
+        except Exception:
+            log.exception("import %s attempt %s failed unexpectedly", import_id, attempt)
+            await _retry_or_fail(pool, settings, import_id, attempt, enqueue)
+        finally:
+            if not conn.is_closed():
+                await stage.drop_tables(conn)
+
+
+async def _run(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings, job: Job) -> None:
+    keep = settings.max_kept_errors
+    collector = ErrorCollector(keep)
+    await stage.create_tables(conn, job.import_type)
+    async with heartbeat(
+        pool, job.import_id, job.attempt, settings.worker_lease_seconds
+    ) as progress:
+        read = await read_into_staging(
+            conn,
+            lambda: file_chunks(conn, job.file_id),
+            job.import_type,
+            progress,
+            collector,
+            date.today(),
+        )
+        if read.file_errors:
+            errors = read.file_errors[:keep]
+            await finish(
+                conn,
+                job.import_id,
+                job.attempt,
+                expect="validating",
+                status="failed",
+                rows=None,
+                result=None,
+                errors=errors,
+                error_count=len(read.file_errors),
+                summary=summarize(len(read.file_errors), errors[0], file_level=True),
+            )
+            return
+        await stage.run_checks(conn, job.import_type, job.app_id, skip_bad_rows=job.skip_bad_rows)
+        if progress.lost:
+            raise ImportLost
+
+    sql_bad, sql_errors = await stage.sql_errors(conn, keep)
+    error_rows = collector.bad_rows + sql_bad
+    errors = _in_file_order(job.import_type, collector.kept + sql_errors)[:keep]
+    summary = summarize(error_rows, errors[0], file_level=False) if errors else None
+    counts: dict[str, Any] = {
+        "rows": read.rows,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": error_rows,
+    }
+
+    if error_rows and not job.skip_bad_rows:
+        await finish(
+            conn,
+            job.import_id,
+            job.attempt,
+            expect="validating",
+            status="failed",
+            rows=read.rows,
+            result=counts,
+            errors=errors,
+            error_count=error_rows,
+            summary=summary,
+        )
+        return
+
+    good = await stage.good_rows(conn)
+
+    async def apply() -> dict[str, Any]:
+        changed = await stage.apply(
+            conn,
+            job.import_type,
+            job.app_id,
+            job.import_id,
+            dry_run=job.validate_only,
+            good=good,
+        )
+        outcome = job.import_type.outcome(changed, good)
+        return {
+            **counts,
+            "created": outcome.created,
+            "updated": outcome.updated,
+            "unchanged": outcome.unchanged,
+        }
+
+    if not await move(conn, job.import_id, job.attempt, to="applying", from_="validating"):
+        raise ImportLost
+    done = await finish(
+        conn,
+        job.import_id,
+        job.attempt,
+        expect="applying",
+        status="completed",
+        rows=read.rows,
+        result=None,
+        errors=errors,
+        error_count=error_rows if errors else None,
+        summary=summary,
+        apply=apply,
+    )
+    if not done:
+        raise ImportLost
+
+
+async def _fail_internal(
+    conn: asyncpg.Connection, import_id: uuid.UUID, attempt: int, reason: str
+) -> None:
+    await conn.execute(
+        """UPDATE imports SET status = 'failed', error_summary = $3, error_count = 0,
+               finished_at = now(), lease_until = NULL
+           WHERE id = $1 AND attempt = $2 AND status IN ('queued', 'validating', 'applying')""",
+        import_id,
+        attempt,
+        reason,
+    )
+
+
+async def _retry_or_fail(
+    pool: asyncpg.Pool, settings: Settings, import_id: uuid.UUID, attempt: int, enqueue: Enqueue
+) -> None:
+    """After a crash nothing was applied (the apply is one transaction): run it again, a few
+    times, then give up with a message the admin can act on."""
+    async with pool.acquire() as conn:
+        if attempt < settings.max_attempts:
+            requeued = await conn.fetchval(
+                """UPDATE imports SET status = 'queued', attempt = attempt + 1,
+                       lease_until = NULL, rows_processed = 0, bytes_processed = 0
+                   WHERE id = $1 AND attempt = $2 AND status IN ('validating', 'applying')
+                   RETURNING attempt""",
+                import_id,
+                attempt,
+            )
+            if requeued is not None:
+                await enqueue(import_id, int(requeued))
+            return
+        await _fail_internal(
+            conn,
+            import_id,
+            attempt,
+            f"The import stopped on an internal error {attempt} times and was given up; "
+            "nothing was applied. Upload the file again, or contact support if it recurs.",
+        )
