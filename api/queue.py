@@ -10,8 +10,9 @@ import json
 import uuid
 from typing import Any
 
-from arq import ArqRedis, create_pool
+from arq import ArqRedis
 from arq.connections import RedisSettings
+from redis.asyncio import ConnectionPool
 
 RUN_IMPORT = "run_import"
 
@@ -30,12 +31,16 @@ def redis_settings(url: str) -> RedisSettings:
 
 
 async def connect(url: str) -> ArqRedis:
-    pool: ArqRedis = await create_pool(
-        redis_settings(url),
+    """A client that connects on first use: the API starts, and takes uploads, with Redis down.
+
+    (arq's ``create_pool`` would ping and retry at start-up instead.) Uploads commit as
+    ``queued`` in PostgreSQL either way; the reconciler enqueues them once Redis is back.
+    """
+    return ArqRedis(
+        connection_pool=ConnectionPool.from_url(url),
         job_serializer=job_serializer,
         job_deserializer=job_deserializer,
     )
-    return pool
 
 
 def job_id(import_id: uuid.UUID, attempt: int) -> str:

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from httpx import AsyncClient
+
+
+async def test_liveness_and_readiness(client: AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+async def test_openapi_describes_the_api(client: AsyncClient) -> None:
+    spec = (await client.get("/api/openapi.json")).json()
+    paths = spec["paths"]
+    for path in [
+        "/api/apps/{app}/imports",
+        "/api/apps/{app}/imports/{import_id}/file",
+        "/api/apps/{app}/imports/{import_id}/errors.csv",
+        "/api/apps/{app}/cases/{tag_id}",
+        "/api/import-types/{key}/sample.csv",
+        "/api/auth/login",
+    ]:
+        assert path in paths
+    body = paths["/api/apps/{app}/imports"]["post"]["requestBody"]["content"]
+    assert "file" in body["multipart/form-data"]["schema"]["properties"]
+
+
+async def test_unknown_route_is_a_problem_document(client: AsyncClient) -> None:
+    response = await client.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
