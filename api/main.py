@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 from api import queue
@@ -19,6 +19,8 @@ from api.errors import install_handlers
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
 from api.imports.router import router as imports_router
+from api.metrics.registry import count_request
+from api.metrics.router import router as metrics_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -48,7 +50,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_handlers(app)
+
+    @app.middleware("http")
+    async def count_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        count_request(request.method, response.status_code)
+        return response
+
     app.include_router(health_router)
+    app.include_router(metrics_router)
     for router in (auth_router, apps_router, import_types_router, imports_router, cases_router):
         app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND
