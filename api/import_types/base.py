@@ -5,7 +5,6 @@ applied. The upload, the queue and the job know only this interface, so a new ty
 
 from __future__ import annotations
 
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -25,15 +24,6 @@ class Outcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class StageContext:
-    app_id: uuid.UUID
-    import_id: uuid.UUID
-    # With on_error=skip, errors found in SQL can make other rows invalid in turn (a case that
-    # keeps its description because its own row was skipped); checks then run to a fixed point.
-    skip_bad_rows: bool
 
 
 class ImportType(ABC):
@@ -83,7 +73,12 @@ class ImportType(ABC):
         """
 
     def fixed_point_check_sql(self) -> str | None:
-        """A check re-run while it finds new errors when bad rows are skipped (see StageContext)."""
+        """A check re-run, when bad rows are skipped, while it finds new errors.
+
+        With on_error=skip, a skipped row can make another row invalid in turn (a case that
+        keeps its description because its own row was skipped); this check runs to a fixed
+        point.
+        """
         return None
 
     @abstractmethod

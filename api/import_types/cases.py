@@ -120,23 +120,28 @@ DUPLICATE_TAG_SQL = _insert_errors(f"""
 _GOOD = f"NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.line = s.line)"
 
 
-class AddCases(ImportType):
-    key: ClassVar[str] = "cases.add"
-    label: ClassVar[str] = "Add cases"
-    description: ClassVar[str] = "Creates new cases. Every column is required."
-    columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=True)
-    row_model: ClassVar[type[BaseModel]] = AddCaseRow
+class _CaseImport(ImportType):
+    """What both case types stage: every column, with blanks as NULL for modify."""
+
     staging_columns = _STAGING_COLUMNS
-    sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
-        ("CASE-0001", "1", "03/07/2024", "Water supply complaint on Elm Street"),
-        ("CASE-0002", "0", "11/15/2023", "Street light out near the library"),
-    )
 
     def record(self, line: int, row: Any) -> tuple[Any, ...]:
         return (line, row.tag_id, row.case_status, row.date_opened, row.about)
 
     def create_staging_sql(self) -> str:
         return _staging_ddl()
+
+
+class AddCases(_CaseImport):
+    key: ClassVar[str] = "cases.add"
+    label: ClassVar[str] = "Add cases"
+    description: ClassVar[str] = "Creates new cases. Every column is required."
+    columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=True)
+    row_model: ClassVar[type[BaseModel]] = AddCaseRow
+    sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("CASE-0001", "1", "03/07/2024", "Water supply complaint on Elm Street"),
+        ("CASE-0002", "0", "11/15/2023", "Street light out near the library"),
+    )
 
     def check_sql(self) -> list[str]:
         return [
@@ -191,7 +196,7 @@ _ABOUT_CHANGES = f"""
 """
 
 
-class ModifyCases(ImportType):
+class ModifyCases(_CaseImport):
     key: ClassVar[str] = "cases.modify"
     label: ClassVar[str] = "Modify cases"
     description: ClassVar[str] = (
@@ -199,7 +204,6 @@ class ModifyCases(ImportType):
     )
     columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=False)
     row_model: ClassVar[type[BaseModel]] = ModifyCaseRow
-    staging_columns = _STAGING_COLUMNS
     # The sample changes the two cases the add sample creates.
     sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
         ("CASE-0001", "0", "", "Water supply complaint on Elm Street, resolved"),
@@ -219,12 +223,6 @@ class ModifyCases(ImportType):
                 "date_opened or about.",
             )
         ]
-
-    def record(self, line: int, row: Any) -> tuple[Any, ...]:
-        return (line, row.tag_id, row.case_status, row.date_opened, row.about)
-
-    def create_staging_sql(self) -> str:
-        return _staging_ddl()
 
     def check_sql(self) -> list[str]:
         return [

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from arq import ArqRedis
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,6 +81,31 @@ def _enqueue_after_commit(
             )
 
     after_commit(session, action)
+
+
+async def _view(session: AsyncSession, access: AppAccess, import_id: uuid.UUID) -> ImportView:
+    view = await repository.get_view(session, access.app_id, import_id)
+    if view is None:
+        raise _not_found(import_id)
+    return view
+
+
+async def _locked_for_change(
+    session: AsyncSession,
+    access: AppAccess,
+    import_id: uuid.UUID,
+    allowed: tuple[str, ...],
+    code: str,
+    rule: str,
+) -> Import:
+    """The import, locked against the worker and other requests, if its status allows ``rule``."""
+    _require_admin(access)
+    record = await repository.lock(session, access.app_id, import_id)
+    if record is None:
+        raise _not_found(import_id)
+    if record.status not in allowed:
+        raise Conflict(f"{rule}; this one is {record.status}.", code=code)
+    return record
 
 
 def _fingerprint(form: CreateImportForm, file_sha256: str | None) -> str:
@@ -149,9 +174,7 @@ async def create_import(
                 "or file); use a new key for a new import.",
                 code="idempotency_key_reused",
             )
-        view = await repository.get_view(session, access.app_id, earlier.import_id)
-        assert view is not None
-        return Created(view, replayed=True)
+        return Created(await _view(session, access, earlier.import_id), replayed=True)
 
     if await repository.name_taken(session, access.app_id, form.name):
         raise _name_taken(form.name)
@@ -187,9 +210,7 @@ async def create_import(
         )
     if has_file:
         _enqueue_after_commit(session, redis, record.id, record.attempt)
-    view = await repository.get_view(session, access.app_id, record.id)
-    assert view is not None
-    return Created(view, replayed=False)
+    return Created(await _view(session, access, record.id), replayed=False)
 
 
 async def attach_file(
@@ -202,15 +223,14 @@ async def attach_file(
     redis: ArqRedis,
 ) -> ImportView:
     """A file for a draft, or a corrected file for a failed import; it is queued again."""
-    _require_admin(access)
-    record = await repository.lock(session, access.app_id, import_id)
-    if record is None:
-        raise _not_found(import_id)
-    if record.status not in ATTACHABLE:
-        raise Conflict(
-            f"A file can be attached to a draft or a failed import; this one is {record.status}.",
-            code="import_not_editable",
-        )
+    record = await _locked_for_change(
+        session,
+        access,
+        import_id,
+        ATTACHABLE,
+        "import_not_editable",
+        "A file can be attached to a draft or a failed import",
+    )
     writer = ChunkedFileWriter(session, settings.upload_chunk_bytes)
     _, has_file = await read_form(
         upload.body, upload.content_type, writer, max_file_bytes=settings.max_upload_bytes
@@ -238,45 +258,28 @@ async def attach_file(
     if old_file is not None:
         await delete_file(session, old_file)
     _enqueue_after_commit(session, redis, record.id, record.attempt)
-    view = await repository.get_view(session, access.app_id, record.id)
-    assert view is not None
-    return view
+    return await _view(session, access, record.id)
 
 
 async def cancel_import(
     session: AsyncSession, access: AppAccess, import_id: uuid.UUID
 ) -> ImportView:
-    _require_admin(access)
-    record = await repository.lock(session, access.app_id, import_id)
-    if record is None:
-        raise _not_found(import_id)
-    if record.status not in CANCELLABLE:
-        raise Conflict(
-            f"Only a draft, queued or validating import can be cancelled; this one is "
-            f"{record.status}.",
-            code="import_not_cancellable",
-        )
+    record = await _locked_for_change(
+        session,
+        access,
+        import_id,
+        CANCELLABLE,
+        "import_not_cancellable",
+        "Only a draft, queued or validating import can be cancelled",
+    )
     # The worker checks the status at each heartbeat and again under this row's lock before
     # applying, so nothing is applied after this commits.
     record.status = "cancelled"
     record.finished_at = datetime.now(UTC)
     record.lease_until = None
     await session.flush()
-    view = await repository.get_view(session, access.app_id, record.id)
-    assert view is not None
-    return view
+    return await _view(session, access, record.id)
 
 
 async def get_import(session: AsyncSession, access: AppAccess, import_id: uuid.UUID) -> ImportView:
-    view = await repository.get_view(session, access.app_id, import_id)
-    if view is None:
-        raise _not_found(import_id)
-    return view
-
-
-async def forget_old_idempotency_keys(session: AsyncSession, hours: int) -> int:
-    result = await session.execute(
-        text("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => :h)"),
-        {"h": hours},
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await _view(session, access, import_id)

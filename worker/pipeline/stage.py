@@ -15,7 +15,8 @@ import asyncpg
 from api.import_types.base import STAGE_ERRORS_TABLE, STAGE_TABLE, ImportType
 from api.import_types.row_error import RowError
 
-# With on_error=skip, a skipped row can make another one invalid (see StageContext); each
+# With on_error=skip, a skipped row can make another one invalid (see ImportType's
+# fixed_point_check_sql); each
 # round finds the rows a previous round's skips affected. Files this tangled are rare.
 MAX_FIXED_POINT_ROUNDS = 20
 
@@ -69,11 +70,6 @@ async def run_checks(
         for _ in range(MAX_FIXED_POINT_ROUNDS):
             if _count(await conn.execute(again, *_params(again, app_id))) == 0:
                 break
-
-
-async def staged_rows(conn: asyncpg.Connection) -> int:
-    value = await conn.fetchval(f"SELECT count(*) FROM {STAGE_TABLE}")
-    return int(value)
 
 
 async def sql_errors(conn: asyncpg.Connection, keep: int) -> tuple[int, list[RowError]]:
