@@ -17,6 +17,12 @@ from api.import_types.row_error import ColumnSpec, RowError
 # Temporary tables live in the job's own connection and vanish with it.
 STAGE_TABLE = "import_stage"
 STAGE_ERRORS_TABLE = "import_stage_errors"
+# Every staging table starts with these: the record's line, and whether all its cells passed
+# the row model. Rows with bad cells are staged too (when their key is readable), so the
+# checks against other rows and stored data report every problem of a file in one round;
+# they are never applied.
+STAGE_KEY_COLUMNS = "line bigint NOT NULL, cells_ok boolean NOT NULL"
+GOOD_ROW = f"s.cells_ok AND NOT EXISTS (SELECT 1 FROM {STAGE_ERRORS_TABLE} e WHERE e.line = s.line)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +39,7 @@ class ImportType(ABC):
     columns: ClassVar[tuple[ColumnSpec, ...]]
     row_model: ClassVar[type[BaseModel]]
     sample_rows: ClassVar[tuple[tuple[str, ...], ...]]
-    # The staged record after its line number: (column, SQL type), in ``record()`` order.
+    # The staged columns after the key columns: (column, SQL type), in ``record()`` order.
     staging_columns: ClassVar[tuple[tuple[str, str], ...]]
 
     def header_errors(self, present: Collection[str], line: int) -> list[RowError]:
@@ -58,12 +64,20 @@ class ImportType(ABC):
             ]
 
     @abstractmethod
-    def record(self, line: int, row: Any) -> tuple[Any, ...]:
-        """The row as a staging record: (line, *staging_columns)."""
+    def record(self, row: Any) -> tuple[Any, ...]:
+        """A valid row's values for ``staging_columns``."""
+
+    def partial_record(self, cells: dict[str, str]) -> tuple[Any, ...] | None:
+        """Values for ``staging_columns`` from a row whose cells failed, or None to not stage it.
+
+        Only what identifies the row (its key) needs to be there, for cross-row checks.
+        """
+        return None
 
     @abstractmethod
     def create_staging_sql(self) -> str:
-        """DDL for the temporary staging table ``STAGE_TABLE``."""
+        """DDL for the temporary staging table ``STAGE_TABLE``, starting with
+        ``STAGE_KEY_COLUMNS``."""
 
     @abstractmethod
     def check_sql(self) -> list[str]:

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 
 from api.cases.models import ABOUT_KEY_SQL, TAG_KEY_SQL
 from api.import_types import cells
+from api.import_types.base import GOOD_ROW, STAGE_KEY_COLUMNS, ImportType, Outcome
 from api.import_types.base import STAGE_ERRORS_TABLE as ERRORS
 from api.import_types.base import STAGE_TABLE as STAGE
-from api.import_types.base import ImportType, Outcome
 from api.import_types.row_error import ColumnSpec, RowError
 
 
@@ -92,7 +92,7 @@ _STAGING_COLUMNS = (
 def _staging_ddl() -> str:
     return f"""
         CREATE TEMPORARY TABLE {STAGE} (
-            line bigint NOT NULL,
+            {STAGE_KEY_COLUMNS},
             tag_id text NOT NULL,
             case_status smallint,
             date_opened date,
@@ -117,7 +117,7 @@ DUPLICATE_TAG_SQL = _insert_errors(f"""
     WHERE line <> first_line
 """)
 
-_GOOD = f"NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.line = s.line)"
+_GOOD = GOOD_ROW
 
 
 class _CaseImport(ImportType):
@@ -125,8 +125,13 @@ class _CaseImport(ImportType):
 
     staging_columns = _STAGING_COLUMNS
 
-    def record(self, line: int, row: Any) -> tuple[Any, ...]:
-        return (line, row.tag_id, row.case_status, row.date_opened, row.about)
+    def record(self, row: Any) -> tuple[Any, ...]:
+        return (row.tag_id, row.case_status, row.date_opened, row.about)
+
+    def partial_record(self, values: dict[str, str]) -> tuple[Any, ...] | None:
+        # A readable tag_id is enough to say "already exists", "not found" or "repeated".
+        tag = values.get("tag_id", "")
+        return (tag, None, None, None) if cells.TAG_ID_RE.fullmatch(tag) else None
 
     def create_staging_sql(self) -> str:
         return _staging_ddl()
@@ -151,7 +156,7 @@ class AddCases(_CaseImport):
                        format('about repeats the description on line %s; '
                               'each case needs its own description.', first_line)
                 FROM (SELECT line, about, min(line) OVER (PARTITION BY about_key) AS first_line
-                      FROM {STAGE}) AS d
+                      FROM {STAGE} WHERE about IS NOT NULL) AS d
                 WHERE line <> first_line
             """),
             _insert_errors(f"""

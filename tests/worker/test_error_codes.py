@@ -153,3 +153,26 @@ async def test_database_checks_name_the_other_row_or_case(
 
 async def cases_about(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, str]:
     return {tag: case.about for tag, case in (await cases_by_tag(sessionmaker)).items()}
+
+
+async def test_a_row_with_bad_cells_still_gets_the_database_checks(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    first = await import_file(client, admin, H + "OLD-1,1,1/2/2024,Old\r\n", name="seed")
+    assert first["status"] == "completed"
+    done = await import_file(
+        client,
+        admin,
+        H + "old-1,1,13/13/2024,New\r\nN-2,x,1/2/2024,Two\r\nn-2,1,1/2/2024,Again\r\n",
+        name="all at once",
+    )
+    errors = await errors_of(client, admin, done["id"])
+    # Every problem in one round: the user fixes the date and learns nothing new afterwards.
+    assert where(errors) == [
+        (2, "tag_id", "already_exists"),
+        (2, "date_opened", "invalid_date"),
+        (3, "case_status", "invalid_status"),
+        (4, "tag_id", "duplicate_in_file"),
+    ]
+    assert done["error"]["error_count"] == 3  # rows, each counted once

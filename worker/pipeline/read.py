@@ -81,8 +81,11 @@ class _Rows:
             row, errors = import_type.validate(line, values, context)
             if errors:
                 collector.add_row(errors)
+                partial = import_type.partial_record(values)
+                if partial is not None:
+                    batch.append((line, False, *partial))
             else:
-                batch.append(import_type.record(line, row))
+                batch.append((line, True, *import_type.record(row)))
 
 
 def _only_blank_extra(cells: list[str], width: int) -> bool:

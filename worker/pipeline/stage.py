@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from api.import_types.base import STAGE_ERRORS_TABLE, STAGE_TABLE, ImportType
+from api.import_types.base import GOOD_ROW, STAGE_ERRORS_TABLE, STAGE_TABLE, ImportType
 from api.import_types.row_error import RowError
 
 # With on_error=skip, a skipped row can make another one invalid (see ImportType's
@@ -53,7 +53,7 @@ async def truncate(conn: asyncpg.Connection) -> None:
 async def copy_rows(
     conn: asyncpg.Connection, import_type: ImportType, records: Sequence[tuple[Any, ...]]
 ) -> None:
-    columns = ["line", *(name for name, _ in import_type.staging_columns)]
+    columns = ["line", "cells_ok", *(name for name, _ in import_type.staging_columns)]
     await conn.copy_records_to_table(STAGE_TABLE, records=records, columns=columns)
 
 
@@ -73,8 +73,15 @@ async def run_checks(
 
 
 async def sql_errors(conn: asyncpg.Connection, keep: int) -> tuple[int, list[RowError]]:
-    """The number of staged rows with errors, and the first ``keep`` errors in line order."""
-    bad_rows = await conn.fetchval(f"SELECT count(DISTINCT line) FROM {STAGE_ERRORS_TABLE}")
+    """The number of rows with errors found here, and the first ``keep`` errors in line order.
+
+    Rows whose cells already failed were counted when they were read, so they are not counted
+    again; their errors from here are still reported.
+    """
+    bad_rows = await conn.fetchval(
+        f"""SELECT count(DISTINCT e.line) FROM {STAGE_ERRORS_TABLE} e
+            JOIN {STAGE_TABLE} s ON s.line = e.line WHERE s.cells_ok"""
+    )
     rows = await conn.fetch(
         f"""SELECT line, col, value, code, message FROM {STAGE_ERRORS_TABLE}
             ORDER BY line, col_order LIMIT $1""",
@@ -89,10 +96,7 @@ async def sql_errors(conn: asyncpg.Connection, keep: int) -> tuple[int, list[Row
 
 
 async def good_rows(conn: asyncpg.Connection) -> int:
-    value = await conn.fetchval(
-        f"""SELECT count(*) FROM {STAGE_TABLE} s
-            WHERE NOT EXISTS (SELECT 1 FROM {STAGE_ERRORS_TABLE} e WHERE e.line = s.line)"""
-    )
+    value = await conn.fetchval(f"SELECT count(*) FROM {STAGE_TABLE} s WHERE {GOOD_ROW}")
     return int(value)
 
 
