@@ -1,0 +1,101 @@
+// The admin SPA: one hash route per page, the signed-in user from /api/auth/me, and a return
+// to sign-in whenever the API answers 401.
+import { api, whenSignedOut } from "./lib/api.js";
+import { clear, h } from "./lib/dom.js";
+import { go, matchRoute } from "./lib/router.js";
+import { appsPage } from "./pages/apps.js";
+import { casesPage } from "./pages/cases.js";
+import { importNewPage } from "./pages/import-new.js";
+import { importViewPage } from "./pages/import-view.js";
+import { importsPage } from "./pages/imports.js";
+import { panel } from "./pages/panel.js";
+import { signInPage } from "./pages/signin.js";
+import { tokensPage } from "./pages/tokens.js";
+
+const main = document.getElementById("main");
+const account = document.getElementById("account");
+let me = null;
+let current = null;
+
+const inPanel = (tab, sub, page) => (params, app) => {
+  const shown = page({ ...params, app });
+  return { node: panel({ app, tab, sub }, shown.node), dispose: shown.dispose };
+};
+
+const routes = [
+  { path: "/signin", public: true, page: () => signInPage({ onSignedIn }) },
+  { path: "/", page: () => (go("/apps"), { node: h("div") }) },
+  { path: "/apps", page: appsPage, title: "Apps" },
+  { path: "/apps/:slug/cases", app: true, page: inPanel("cases", null, casesPage), title: "Cases" },
+  { path: "/apps/:slug/imports", app: true, page: inPanel("integration", "imports", importsPage), title: "Imports" },
+  { path: "/apps/:slug/imports/new", app: true, admin: true, page: (p, app) => importNewPage({ ...p, app }), title: "Add Imports" },
+  { path: "/apps/:slug/imports/:id", app: true, page: inPanel("integration", "imports", importViewPage), title: "Import" },
+  { path: "/apps/:slug/tokens", app: true, admin: true, page: inPanel("integration", "tokens", tokensPage), title: "API tokens" },
+];
+
+function notFound(message) {
+  return { node: h("section", { class: "card narrow" }, h("h1", {}, "Not found"), h("p", {}, message),
+    h("a", { href: "#/apps" }, "Back to your apps")) };
+}
+
+function renderAccount() {
+  clear(account);
+  if (!me) return;
+  account.append(
+    h("span", { class: "muted" }, me.email),
+    h("button", { type: "button", async onClick() {
+      try { await api("/api/auth/logout", { method: "POST" }); } catch { /* already gone */ }
+      signedOut();
+    } }, "Sign out"));
+}
+
+function show(view, title) {
+  if (current && current.dispose) current.dispose();
+  current = view;
+  clear(main).append(view.node);
+  document.title = title ? `${title} · Case import` : "Case import";
+  // Move focus to the page for keyboard and screen-reader users, unless a control took it.
+  if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
+}
+
+function render() {
+  const found = matchRoute(routes, location.hash);
+  if (!found) return show(notFound("There is no page at this address."));
+  const { route, params } = found;
+  if (!route.public && !me) return go("/signin");
+  if (route.public && me) return go("/apps");
+  let app = null;
+  if (route.app) {
+    app = me.apps.find((a) => a.slug === params.slug);
+    if (!app) return show(notFound("This app does not exist, or you have no access to it."));
+    if (route.admin && app.role !== "admin") {
+      return show(notFound("Only admins of this app can open this page."));
+    }
+  }
+  show(route.page(params, app), route.title);
+}
+
+function onSignedIn(user) {
+  me = user;
+  renderAccount();
+  go("/apps");
+}
+
+function signedOut() {
+  me = null;
+  renderAccount();
+  if (current && current.dispose) current.dispose();
+  current = null;
+  go("/signin");
+  render();
+}
+
+whenSignedOut(() => {
+  if (me) signedOut();
+});
+window.addEventListener("hashchange", render);
+
+api("/api/auth/me")
+  .then((user) => { me = user; })
+  .catch(() => { me = null; })
+  .finally(() => { renderAccount(); render(); });

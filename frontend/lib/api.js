@@ -1,0 +1,54 @@
+// The one way the SPA talks to the API. Problem documents become ApiError; a 401 anywhere
+// means the session ended, and the app goes back to sign-in.
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && problem.detail) || `The server answered ${status}.`);
+    this.status = status;
+    this.code = problem && problem.code;
+    this.errors = (problem && problem.errors) || [];
+  }
+
+  // The message for one form field (loc ["body", name]), if the server located one there.
+  fieldMessage(name) {
+    const hit = this.errors.find((e) => Array.isArray(e.loc) && e.loc[e.loc.length - 1] === name);
+    return hit ? hit.message : null;
+  }
+}
+
+let onUnauthenticated = () => {};
+export function whenSignedOut(callback) {
+  onUnauthenticated = callback;
+}
+
+export async function api(path, { method = "GET", json, form } = {}) {
+  const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (json !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    options.body = form; // the browser sets the multipart boundary
+  }
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch {
+    throw new ApiError(0, { detail: "The server cannot be reached; check your connection." });
+  }
+  if (response.status === 204) return null;
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    if (response.status === 401 && !path.endsWith("/auth/login")) onUnauthenticated();
+    throw new ApiError(response.status, body);
+  }
+  return body;
+}
+
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, value);
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}

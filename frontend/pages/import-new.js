@@ -1,0 +1,84 @@
+import { api } from "../lib/api.js";
+import { field, h, setFieldError, uid } from "../lib/dom.js";
+import { go } from "../lib/router.js";
+
+// A file input behind the plus (+) button of the help article; the real input stays reachable
+// by keyboard and labelled "File".
+export function filePicker(label) {
+  const input = h("input", { type: "file", accept: ".csv,text/csv", class: "file-input" });
+  const chosen = h("span", { class: "muted", "aria-live": "polite" }, "No file chosen");
+  input.addEventListener("change", () => {
+    chosen.textContent = input.files.length ? input.files[0].name : "No file chosen";
+  });
+  const plus = h("button", { type: "button", class: "plus", "aria-label": "Choose file",
+                             onClick: () => input.click() }, "+");
+  return { input, node: field(label, input, h("div", { class: "file-row" }, plus, chosen)) };
+}
+
+export function importNewPage({ app }) {
+  const slug = encodeURIComponent(app.slug);
+  const name = h("input", { type: "text", maxLength: 200, required: true, autocomplete: "off" });
+  const file = filePicker("File");
+  const type = h("select", { required: true }, h("option", { value: "" }, "Choose a type"));
+  const sample = h("p", { class: "sample", "aria-live": "polite" });
+  const validateOnly = h("input", { type: "checkbox", id: uid("check") });
+  const skip = h("input", { type: "checkbox", id: uid("check") });
+  const message = h("p", { class: "form-message", role: "alert" });
+  const save = h("button", { type: "submit", class: "primary" }, "SAVE");
+
+  api("/api/import-types").then((types) => {
+    for (const t of types) type.append(h("option", { value: t.key, dataset: { sample: t.sample_url } }, t.label));
+  });
+  type.addEventListener("change", () => {
+    sample.textContent = "";
+    const option = type.selectedOptions[0];
+    if (option && option.dataset.sample) {
+      sample.append(h("a", { href: option.dataset.sample, download: "" }, "Download Sample"));
+    }
+  });
+
+  async function submit(event) {
+    event.preventDefault();
+    for (const control of [name, file.input, type]) setFieldError(control, "");
+    message.textContent = "";
+    if (!name.value.trim()) return setFieldError(name, "Give the import a name.");
+    if (!type.value) return setFieldError(type, "Choose the type of import.");
+    const form = new FormData();
+    form.append("name", name.value.trim());
+    form.append("type", type.value);
+    form.append("validate_only", validateOnly.checked ? "true" : "false");
+    form.append("on_error", skip.checked ? "skip" : "fail");
+    if (file.input.files.length) form.append("file", file.input.files[0]);
+    save.disabled = true;
+    try {
+      const created = await api(`/api/apps/${slug}/imports`, { method: "POST", form });
+      go(`/apps/${app.slug}/imports/${created.id}`);
+    } catch (error) {
+      const located = [["name", name], ["type", type], ["file", file.input]]
+        .filter(([key, control]) => {
+          const text = error.fieldMessage(key);
+          if (text) setFieldError(control, key === "name" && error.code === "name_taken" ? error.message : text);
+          return text;
+        });
+      if (!located.length) message.textContent = error.message;
+    } finally {
+      save.disabled = false;
+    }
+  }
+
+  const node = h("form", { class: "card", onSubmit: submit },
+    h("h1", {}, "Add Imports"),
+    h("p", { class: "muted" }, "Save without a file to keep a draft and add the file later."),
+    field("Name", name),
+    file.node,
+    field("Type", type, sample),
+    h("div", { class: "check" }, validateOnly,
+      h("label", { for: validateOnly.id }, "Validate only"),
+      h("span", { class: "muted small" }, " — check every row, change nothing")),
+    h("div", { class: "check" }, skip,
+      h("label", { for: skip.id }, "Apply the good rows and skip the bad ones")),
+    message,
+    h("div", { class: "actions" }, save));
+  queueMicrotask(() => name.focus());
+  return { node };
+}

@@ -1,0 +1,122 @@
+import { api, query } from "../lib/api.js";
+import { append, clear, formatDateTime, formatNumber, h, setFieldError } from "../lib/dom.js";
+import { poll } from "../lib/poll.js";
+import { ACTIVE, statusBadge } from "../components/status.js";
+import { filePicker } from "./import-new.js";
+
+export function importViewPage({ app, id }) {
+  const slug = encodeURIComponent(app.slug);
+  const url = `/api/apps/${slug}/imports/${encodeURIComponent(id)}`;
+  const title = h("h2", {}, "Import");
+  const meta = h("p", { class: "muted" });
+  const status = h("div", { class: "import-status", "aria-live": "polite" });
+  const details = h("div");
+  const errors = h("div");
+  let shownState = "";
+
+  function progress(item) {
+    const p = item.progress;
+    const bar = h("progress", { max: 100, value: p.percent, "aria-label": "Progress" });
+    const words = p.rows_total
+      ? `${formatNumber(p.rows_processed)} of ${formatNumber(p.rows_total)} rows`
+      : `${formatNumber(p.rows_processed)} rows read (${p.percent}% of the file)`;
+    return h("div", { class: "progress" }, bar, h("span", {}, words));
+  }
+
+  function result(item) {
+    const r = item.result;
+    const entries = [["Rows", r.rows], ["Created", r.created], ["Updated", r.updated],
+                     ["Unchanged", r.unchanged], ["Failed", r.failed]];
+    return h("dl", { class: "counts" },
+      entries.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, formatNumber(v)))));
+  }
+
+  function uploader(label, button) {
+    const picker = filePicker(label);
+    const send = h("button", { type: "submit", class: "primary" }, button);
+    return h("form", {
+      class: "upload",
+      async onSubmit(event) {
+        event.preventDefault();
+        setFieldError(picker.input, "");
+        if (!picker.input.files.length) return setFieldError(picker.input, "Choose a CSV file first.");
+        const form = new FormData();
+        form.append("file", picker.input.files[0]);
+        send.disabled = true;
+        try {
+          await api(`${url}/file`, { method: "PUT", form });
+          shownState = "";
+          restart();
+        } catch (error) {
+          setFieldError(picker.input, error.fieldMessage("file") || error.message);
+        } finally {
+          send.disabled = false;
+        }
+      },
+    }, picker.node, send);
+  }
+
+  async function loadErrors(item, cursor = null) {
+    const page = await api(`${url}/errors${query({ limit: 50, cursor })}`);
+    const body = h("tbody", {}, page.items.map((e) => h("tr", {},
+      h("td", { class: "num" }, e.line ?? "—"), h("td", {}, e.column ?? "—"),
+      h("td", { class: "wrap" }, e.value ?? ""), h("td", { class: "wrap" }, e.message))));
+    const more = page.next_cursor
+      ? h("button", { type: "button", onClick: () => loadErrors(item, page.next_cursor) }, "Next page")
+      : null;
+    const first = cursor
+      ? h("button", { type: "button", onClick: () => loadErrors(item) }, "First page") : null;
+    const kept = item.error && item.error.error_count > 1000
+      ? h("p", { class: "muted" }, `The first 1,000 errors are listed; ${formatNumber(item.error.error_count)} rows have errors in all.`)
+      : null;
+    append(clear(errors), [
+      h("h3", {}, "Errors"), kept,
+      h("div", { class: "table-wrap" }, h("table", { "aria-label": "Errors" },
+        h("thead", {}, h("tr", {}, ["Line", "Column", "Value", "Message"].map((n) => h("th", { scope: "col" }, n)))),
+        body)),
+      h("div", { class: "pager" }, first, more),
+      h("p", {}, h("a", { href: `${url}/errors.csv`, download: "" }, "Download errors (CSV)"))]);
+  }
+
+  function render(item) {
+    title.textContent = item.name;
+    meta.textContent = `${item.type} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
+      + (item.file ? ` · ${item.file.filename}` : "") + (item.validate_only ? " · validate only" : "");
+    clear(status).append(statusBadge(item));
+    if (ACTIVE.has(item.status)) status.append(progress(item));
+    // Rebuild the rest only when the state changes, so forms and focus survive polling.
+    const state = `${item.status}:${item.finished_at}`;
+    if (state === shownState) return;
+    shownState = state;
+    clear(details);
+    clear(errors);
+    if (item.result) details.append(result(item));
+    if (item.error) details.append(h("p", { class: "summary", role: "status" }, item.error.summary));
+    if (item.status === "draft") details.append(uploader("File", "Upload"));
+    if (item.status === "failed") {
+      details.append(uploader("Upload corrected file", "Upload"));
+    }
+    if (item.error && item.error.error_count) loadErrors(item);
+    if (["draft", "queued", "validating"].includes(item.status) && app.role === "admin") {
+      details.append(h("button", { type: "button", async onClick() {
+        await api(`${url}/cancel`, { method: "POST" });
+        restart();
+      } }, "Cancel import"));
+    }
+  }
+
+  async function load() {
+    const item = await api(url);
+    render(item);
+    return ACTIVE.has(item.status);
+  }
+  let stop = poll(load);
+  function restart() {
+    stop();
+    stop = poll(load);
+  }
+  const node = h("div", {},
+    h("p", {}, h("a", { href: `#/apps/${slug}/imports` }, "← All imports")),
+    title, meta, status, details, errors);
+  return { node, dispose: () => stop() };
+}

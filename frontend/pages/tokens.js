@@ -1,0 +1,75 @@
+import { api } from "../lib/api.js";
+import { clear, field, formatDateTime, h, setFieldError } from "../lib/dom.js";
+
+export function tokensPage({ app }) {
+  const slug = encodeURIComponent(app.slug);
+  const name = h("input", { type: "text", maxLength: 100, required: true, autocomplete: "off" });
+  const expires = h("input", { type: "number", min: 1, max: 3650, placeholder: "never" });
+  const created = h("div", { "aria-live": "polite" });
+  const body = h("tbody");
+
+  async function load() {
+    const page = await api(`/api/apps/${slug}/tokens`);
+    clear(body);
+    for (const token of page.items) {
+      body.append(h("tr", {},
+        h("td", {}, token.name), h("td", {}, h("code", {}, token.prefix)),
+        h("td", {}, formatDateTime(token.created_at)),
+        h("td", {}, token.expires_at ? formatDateTime(token.expires_at) : "never"),
+        h("td", {}, token.last_used_at ? formatDateTime(token.last_used_at) : "—"),
+        h("td", {}, h("button", { type: "button", "aria-label": `Revoke ${token.name}`, async onClick() {
+          await api(`/api/apps/${slug}/tokens/${token.id}`, { method: "DELETE" });
+          load();
+        } }, "Revoke"))));
+    }
+    if (!page.items.length) body.append(h("tr", {}, h("td", { colspan: 6 }, "No tokens yet.")));
+  }
+
+  function showSecret(token) {
+    const secret = h("input", { type: "text", readOnly: true, value: token.token, class: "secret" });
+    const copied = h("span", { class: "muted", "aria-live": "polite" });
+    clear(created).append(h("div", { class: "card notice" },
+      h("p", {}, "Copy this token now: it is shown only once."),
+      field("New token", secret,
+        h("button", { type: "button", async onClick() {
+          secret.select();
+          try {
+            await navigator.clipboard.writeText(token.token);
+            copied.textContent = "Copied.";
+          } catch {
+            copied.textContent = "Press Ctrl+C to copy the selected token.";
+          }
+        } }, "Copy"), copied)));
+    secret.focus();
+    secret.select();
+  }
+
+  const form = h("form", {
+    class: "inline-form",
+    async onSubmit(event) {
+      event.preventDefault();
+      setFieldError(name, "");
+      try {
+        const json = { name: name.value.trim() };
+        if (expires.value) json.expires_days = Number(expires.value);
+        showSecret(await api(`/api/apps/${slug}/tokens`, { method: "POST", json }));
+        name.value = "";
+        load();
+      } catch (error) {
+        setFieldError(name, error.fieldMessage("name") || error.message);
+      }
+    },
+  }, field("Token name", name), field("Expires after (days)", expires),
+  h("button", { type: "submit", class: "primary" }, "Create token"));
+
+  load();
+  const node = h("div", {},
+    h("h2", {}, "API tokens"),
+    h("p", { class: "muted" }, "Scripts send a token as Authorization: Bearer <token>. It acts as you, in this app only."),
+    form, created,
+    h("div", { class: "table-wrap" }, h("table", {},
+      h("caption", { class: "visually-hidden" }, "API tokens"),
+      h("thead", {}, h("tr", {}, ["Name", "Prefix", "Created", "Expires", "Last used", ""].map((n) => h("th", { scope: "col" }, n)))),
+      body)));
+  return { node };
+}
