@@ -29,7 +29,9 @@ run: migrate
 	  $(BIN)/caseimport worker & \
 	  $(BIN)/caseimport api --host $(HOST) --port $(PORT)
 
+# The whole suite, the browser tests in Debian's Chromium included (installed when missing).
 test: install services
+	scripts/ensure-chromium
 	$(BIN)/pytest
 
 lint: install

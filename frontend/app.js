@@ -16,6 +16,9 @@ const main = document.getElementById("main");
 const account = document.getElementById("account");
 let me = null;
 let current = null;
+// The page a signed-out user asked for (a shared link, or where the session ended), shown again
+// once they have signed in.
+let returnTo = null;
 
 const inPanel = (tab, sub, page) => (params, app) => {
   const shown = page({ ...params, app });
@@ -62,7 +65,10 @@ function render() {
   const found = matchRoute(routes, location.hash);
   if (!found) return show(notFound("There is no page at this address."));
   const { route, params } = found;
-  if (!route.public && !me) return go("/signin");
+  if (!route.public && !me) {
+    returnTo = location.hash;
+    return go("/signin");
+  }
   if (route.public && me) return go("/apps");
   let app = null;
   if (route.app) {
@@ -78,10 +84,17 @@ function render() {
 function onSignedIn(user) {
   me = user;
   renderAccount();
-  go("/apps");
+  const target = returnTo;
+  returnTo = null;
+  if (target && matchRoute(routes, target) && !target.startsWith("#/signin")) {
+    location.hash = target;
+  } else {
+    go("/apps");
+  }
 }
 
-function signedOut() {
+function signedOut({ remember = false } = {}) {
+  returnTo = remember ? location.hash : null;
   me = null;
   renderAccount();
   if (current && current.dispose) current.dispose();
@@ -91,7 +104,7 @@ function signedOut() {
 }
 
 whenSignedOut(() => {
-  if (me) signedOut();
+  if (me) signedOut({ remember: true });
 });
 window.addEventListener("hashchange", render);
 

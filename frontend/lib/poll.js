@@ -28,9 +28,16 @@ export function poll(load, { activeMs = 1000, idleMs = 10000 } = {}) {
   }
   document.addEventListener("visibilitychange", onVisible);
   tick();
-  return () => {
+  const stop = () => {
     stopped = true;
     clearTimeout(timer);
     document.removeEventListener("visibilitychange", onVisible);
   };
+  // Poll at once (something changed elsewhere); a request under way is not doubled.
+  stop.now = () => {
+    if (stopped) return;
+    clearTimeout(timer);
+    tick();
+  };
+  return stop;
 }

@@ -1,6 +1,7 @@
 import { api } from "../lib/api.js";
 import { field, h, setFieldError, uid } from "../lib/dom.js";
 import { go } from "../lib/router.js";
+import { announceImportsChanged } from "../lib/imports-channel.js";
 
 // A file input behind the plus (+) button of the help article; the real input stays reachable
 // by keyboard and labelled "File".
@@ -52,6 +53,7 @@ export function importNewPage({ app }) {
     save.disabled = true;
     try {
       const created = await api(`/api/apps/${slug}/imports`, { method: "POST", form });
+      announceImportsChanged(app.slug);
       go(`/apps/${app.slug}/imports/${created.id}`);
     } catch (error) {
       const located = [["name", name], ["type", type], ["file", file.input]]

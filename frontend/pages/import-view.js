@@ -3,6 +3,7 @@ import { append, clear, formatDateTime, formatNumber, h, setFieldError } from ".
 import { poll } from "../lib/poll.js";
 import { ACTIVE, statusBadge } from "../components/status.js";
 import { filePicker } from "./import-new.js";
+import { announceImportsChanged } from "../lib/imports-channel.js";
 
 export function importViewPage({ app, id }) {
   const slug = encodeURIComponent(app.slug);
@@ -45,6 +46,7 @@ export function importViewPage({ app, id }) {
         send.disabled = true;
         try {
           await api(`${url}/file`, { method: "PUT", form });
+          announceImportsChanged(app.slug);
           shownState = "";
           restart();
         } catch (error) {
@@ -100,6 +102,7 @@ export function importViewPage({ app, id }) {
     if (["draft", "queued", "validating"].includes(item.status) && app.role === "admin") {
       details.append(h("button", { type: "button", async onClick() {
         await api(`${url}/cancel`, { method: "POST" });
+        announceImportsChanged(app.slug);
         restart();
       } }, "Cancel import"));
     }

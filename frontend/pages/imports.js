@@ -2,6 +2,7 @@ import { api, query } from "../lib/api.js";
 import { clear, formatDateTime, formatNumber, h } from "../lib/dom.js";
 import { poll } from "../lib/poll.js";
 import { ACTIVE, statusBadge } from "../components/status.js";
+import { onImportsChanged } from "../lib/imports-channel.js";
 
 export function importsPage({ app }) {
   const slug = encodeURIComponent(app.slug);
@@ -44,7 +45,9 @@ export function importsPage({ app }) {
     return result.items.some((item) => ACTIVE.has(item.status));
   }
 
-  const stop = poll(load);
+  const stopPolling = poll(load);
+  const unsubscribe = onImportsChanged(app.slug, stopPolling.now);
+  const stop = () => { stopPolling(); unsubscribe(); };
   previous.addEventListener("click", () => { page -= 1; load(); });
   next.addEventListener("click", () => { page += 1; load(); });
 

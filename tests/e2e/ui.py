@@ -1,0 +1,145 @@
+"""What the browser tests do through the SPA (by accessible names, as frontend/CONTRACT.md lists
+them), and the few things they set up through the HTTP API instead."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import httpx
+from playwright.async_api import Locator, Page, expect
+
+from tests.factories import PASSWORD, AdminSetup
+
+# How long an import may take to reach its end by itself (the worker polls Redis).
+IMPORT_TIMEOUT = 15_000
+
+ADD_HEADER = "tag_id,case_status,date_opened,about\r\n"
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+
+async def submit_sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    if not page.url.endswith("#/signin"):
+        await page.goto("/#/signin")
+    await page.get_by_role("textbox", name="Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+
+
+async def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the form; answers once the Apps page shows."""
+    await submit_sign_in(page, email, password)
+    await expect(apps_heading(page)).to_be_visible()
+
+
+def apps_heading(page: Page) -> Locator:
+    return page.get_by_role("heading", name="Apps", exact=True)
+
+
+async def open_admin(page: Page, app_name: str) -> None:
+    """From the Apps page, the app's admin panel (tab Cases)."""
+    await page.get_by_role("link", name=f"ADMIN {app_name}").click()
+    await expect(page.get_by_role("tab", name="Cases")).to_be_visible()
+    await expect(page).to_have_url(re.compile(r"#/apps/[^/]+/cases$"))
+
+
+async def open_imports(page: Page) -> None:
+    """From the admin panel, Integration → IMPORTS."""
+    await page.get_by_role("tab", name="Integration").click()
+    await page.get_by_role("link", name="IMPORTS", exact=True).click()
+    await expect(page).to_have_url(re.compile(r"#/apps/[^/]+/imports$"))
+
+
+def row_of(page: Page, text: str) -> Locator:
+    """The table row holding this text (an import's name, a case's tag)."""
+    return page.get_by_role("row").filter(has_text=text)
+
+
+def import_status(page: Page) -> Locator:
+    """The import page's live status."""
+    return page.locator('[aria-live="polite"]').first
+
+
+def count_of(page: Page, label: str) -> Locator:
+    """The figure shown under a count's label (import results; the cases dashboard's counts)."""
+    term = page.locator("dt").get_by_text(label, exact=True)
+    return page.locator(".counts > div").filter(has=term).locator("dd")
+
+
+async def expect_result(page: Page, **counts: int) -> None:
+    """The import page shows these result counts: ``expect_result(page, rows=2, created=2)``."""
+    for label, value in counts.items():
+        await expect(count_of(page, label.capitalize())).to_have_text(f"{value:,}")
+
+
+async def set_file(page: Page, label: str, path: Any) -> None:
+    await page.get_by_label(label, exact=True).set_input_files(path)
+
+
+async def sample_csv(base_url: str, type_key: str = "cases.add") -> str:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        response = await client.get(f"/api/import-types/{type_key}/sample.csv")
+    response.raise_for_status()
+    return response.text
+
+
+async def seed_import(
+    base_url: str,
+    admin: AdminSetup,
+    content: str,
+    name: str,
+    type_key: str = "cases.add",
+) -> dict[str, Any]:
+    """Upload a file through the API (with the admin's token) and answer the import once the
+    live worker has brought it to its end."""
+    import_id = await queue_import(base_url, admin, content, name, type_key)
+    url = f"/api/apps/{admin.slug}/imports/{import_id}"
+    deadline = time.monotonic() + IMPORT_TIMEOUT / 1000
+    async with httpx.AsyncClient(base_url=base_url, headers=admin.headers) as client:
+        while True:
+            body: dict[str, Any] = (await client.get(url)).raise_for_status().json()
+            if body["status"] in TERMINAL:
+                return body
+            assert time.monotonic() < deadline, f"import still {body['status']}: {body}"
+            await asyncio.sleep(0.05)
+
+
+async def open_new_import(page: Page) -> Page:
+    """Click NEW on the imports list; answers the Add Imports dialog, open in its new tab."""
+    async with page.expect_popup() as popup:
+        await page.get_by_role("button", name="NEW").click()
+    dialog = await popup.value
+    await expect(dialog.get_by_role("heading", name="Add Imports")).to_be_visible()
+    return dialog
+
+
+async def fill_new_import(
+    dialog: Page, name: str, type_label: str = "Add cases", file: Any = None
+) -> None:
+    """Fill the Add Imports dialog (no file keeps a draft); SAVE is left to the test."""
+    await dialog.get_by_role("textbox", name="Name").fill(name)
+    await dialog.get_by_role("combobox", name="Type").select_option(label=type_label)
+    if file is not None:
+        await set_file(dialog, "File", file)
+
+
+async def expect_import_page(page: Page, name: str, status: str) -> None:
+    """The import page of this import shows this status (waiting for the worker if need be)."""
+    await expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
+    await expect(import_status(page)).to_contain_text(status, timeout=IMPORT_TIMEOUT)
+
+
+async def queue_import(
+    base_url: str, admin: AdminSetup, content: str, name: str, type_key: str = "cases.add"
+) -> str:
+    """Upload a file through the API and answer the new import's id, without waiting for it."""
+    async with httpx.AsyncClient(base_url=base_url, headers=admin.headers) as client:
+        response = await client.post(
+            f"/api/apps/{admin.slug}/imports",
+            data={"name": name, "type": type_key},
+            files={"file": ("cases.csv", content.encode(), "text/csv")},
+        )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
