@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format services migrate clean
+.PHONY: install run test lint format services migrate clean bench
 
 $(BIN)/caseimport: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ run: migrate
 test: install services
 	scripts/ensure-chromium
 	$(BIN)/pytest
+
+# The benchmark of issue 4 (not part of `make test`; a 10,000-row run of it is): ROWS rows
+# (default 1,000,000) through the API and a real worker, against PostgreSQL's own COPY. It wipes
+# its own database caseimport_bench and Redis db 12 (DATABASE_URL and REDIS_URL choose others)
+# and prints a table and one line of JSON; see bench/__main__.py.
+ROWS ?= 1000000
+bench: install services
+	ROWS=$(ROWS) $(BIN)/python -m bench
 
 lint: install
 	$(BIN)/ruff check .

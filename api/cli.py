@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -68,6 +69,10 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from worker.main import WorkerSettings
 
+    # One line per job and per import's timings (worker.timing) on stderr, as uvicorn does.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # arq's settings protocol lists attributes (cron_jobs, ...) that a settings class may leave out.
     run_worker(cast("WorkerSettingsType", WorkerSettings))
     return 0

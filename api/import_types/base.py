@@ -5,14 +5,17 @@ applied. The upload, the queue and the job know only this interface, so a new ty
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from api.import_types.row_error import ColumnSpec, RowError
+from api.import_types.row_validator import RowValidator, Values
 
 # Temporary tables live in the job's own connection and vanish with it.
 STAGE_TABLE = "import_stage"
@@ -23,6 +26,20 @@ STAGE_ERRORS_TABLE = "import_stage_errors"
 # they are never applied.
 STAGE_KEY_COLUMNS = "line bigint NOT NULL, cells_ok boolean NOT NULL"
 GOOD_ROW = f"s.cells_ok AND NOT EXISTS (SELECT 1 FROM {STAGE_ERRORS_TABLE} e WHERE e.line = s.line)"
+
+
+@dataclass(frozen=True, slots=True)
+class DirectCopy:
+    """Where and how a clean file's rows are copied straight into their table.
+
+    ``record(line, row)`` gives a valid row's values for ``columns``. The table's constraints
+    must refuse every row that ``check_sql`` would report, so that a copy which succeeds is
+    exactly an apply that the checks would have let through.
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    record: Callable[[int, Any], tuple[Any, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,28 +63,21 @@ class ImportType(ABC):
         """Rules on the set of columns beyond "required ones are present"."""
         return []
 
+    def row_validator(self, today: date) -> RowValidator:
+        """Validates rows given as cells in ``columns`` order; ``today`` bounds the dates."""
+        return RowValidator(self.row_model, today)
+
     def validate(
-        self, line: int, cells: dict[str, str], context: dict[str, Any]
-    ) -> tuple[BaseModel, None] | tuple[None, list[RowError]]:
-        try:
-            return self.row_model.model_validate(cells, context=context), None
-        except ValidationError as exc:
-            return None, [
-                RowError(
-                    line=line,
-                    column=str(err["loc"][0]) if err["loc"] else None,
-                    value=err["input"] if isinstance(err["input"], str) else None,
-                    code=err["type"],
-                    message=err["msg"],
-                )
-                for err in exc.errors(include_url=False)
-            ]
+        self, line: int, cells: Mapping[str, str], today: date
+    ) -> tuple[Values, None] | tuple[None, list[RowError]]:
+        """One row from a mapping of column to cell (a missing column is a blank cell)."""
+        return self.row_validator(today)(line, [cells.get(c.name, "") for c in self.columns])
 
-    @abstractmethod
-    def record(self, row: Any) -> tuple[Any, ...]:
-        """A valid row's values for ``staging_columns``."""
+    def record(self, row: Values) -> tuple[Any, ...]:
+        """A valid row's values for ``staging_columns``: by default, the row itself."""
+        return row
 
-    def partial_record(self, cells: dict[str, str]) -> tuple[Any, ...] | None:
+    def partial_record(self, cells: Sequence[str]) -> tuple[Any, ...] | None:
         """Values for ``staging_columns`` from a row whose cells failed, or None to not stage it.
 
         Only what identifies the row (its key) needs to be there, for cross-row checks.
@@ -93,6 +103,10 @@ class ImportType(ABC):
         keeps its description because its own row was skipped); this check runs to a fixed
         point.
         """
+        return None
+
+    def direct_copy(self, app_id: uuid.UUID, import_id: uuid.UUID) -> DirectCopy | None:
+        """The fast path for a file expected to be clean, or None when the type has none."""
         return None
 
     @abstractmethod

@@ -8,7 +8,8 @@ the file. Comparison keys are computed by PostgreSQL with the same expressions a
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import uuid
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Annotated, Any, ClassVar
 
@@ -16,10 +17,11 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 
 from api.cases.models import ABOUT_KEY_SQL, TAG_KEY_SQL
 from api.import_types import cells
-from api.import_types.base import GOOD_ROW, STAGE_KEY_COLUMNS, ImportType, Outcome
+from api.import_types.base import GOOD_ROW, STAGE_KEY_COLUMNS, DirectCopy, ImportType, Outcome
 from api.import_types.base import STAGE_ERRORS_TABLE as ERRORS
 from api.import_types.base import STAGE_TABLE as STAGE
 from api.import_types.row_error import ColumnSpec, RowError
+from api.import_types.row_validator import Values
 
 
 def _date(value: str, info: ValidationInfo) -> date:
@@ -27,15 +29,15 @@ def _date(value: str, info: ValidationInfo) -> date:
 
 
 def _optional_date(value: str, info: ValidationInfo) -> date | None:
-    return _date(value, info) if value else None
+    return _date(value, info) if value.strip() else None
 
 
 def _optional_status(value: str) -> int | None:
-    return cells.case_status(value) if value else None
+    return cells.case_status(value) if value.strip() else None
 
 
 def _optional_about(value: str) -> str | None:
-    return cells.about(value) if value else None
+    return cells.about(value) if value.strip() else None
 
 
 TagId = Annotated[str, PlainValidator(cells.tag_id)]
@@ -125,12 +127,9 @@ class _CaseImport(ImportType):
 
     staging_columns = _STAGING_COLUMNS
 
-    def record(self, row: Any) -> tuple[Any, ...]:
-        return (row.tag_id, row.case_status, row.date_opened, row.about)
-
-    def partial_record(self, values: dict[str, str]) -> tuple[Any, ...] | None:
+    def partial_record(self, cells_in_order: Sequence[str]) -> tuple[Any, ...] | None:
         # A readable tag_id is enough to say "already exists", "not found" or "repeated".
-        tag = values.get("tag_id", "")
+        tag = cells_in_order[0].strip()
         return (tag, None, None, None) if cells.TAG_ID_RE.fullmatch(tag) else None
 
     def create_staging_sql(self) -> str:
@@ -172,6 +171,26 @@ class AddCases(_CaseImport):
                 FROM {STAGE} s JOIN cases c ON c.app_id = $1 AND c.about_key = s.about_key
             """),
         ]
+
+    def direct_copy(self, app_id: uuid.UUID, import_id: uuid.UUID) -> DirectCopy:
+        # The cases table's unique constraints on tag_key and about_key are the checks above:
+        # a repeated or existing tag, or a taken description, fails the copy.
+        def record(line: int, row: Values) -> tuple[Any, ...]:
+            return (app_id, *row, import_id, import_id)
+
+        return DirectCopy(
+            table="cases",
+            columns=(
+                "app_id",
+                "tag_id",
+                "case_status",
+                "date_opened",
+                "about",
+                "created_by_import",
+                "updated_by_import",
+            ),
+            record=record,
+        )
 
     def apply_sql(self) -> str:
         return f"""

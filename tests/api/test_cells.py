@@ -19,8 +19,17 @@ assert MODIFY is not None
 def add_row(**cells: str) -> tuple[Any, list[tuple[str | None, str]]]:
     values = {"tag_id": "A-1", "case_status": "1", "date_opened": "03/07/2024", "about": "x"}
     values.update(cells)
-    row, errors = ADD.validate(7, values, {"today": TODAY})
-    return row, [(e.column, e.code) for e in errors or []]
+    row, errors = ADD.validate(7, values, TODAY)
+    return _named(row), [(e.column, e.code) for e in errors or []]
+
+
+def _named(row: tuple[Any, ...] | None) -> dict[str, Any] | None:
+    """A validated row (values in column order) by column name."""
+    return (
+        None
+        if row is None
+        else dict(zip(("tag_id", "case_status", "date_opened", "about"), row, strict=True))
+    )
 
 
 @pytest.mark.parametrize(
@@ -37,7 +46,8 @@ def add_row(**cells: str) -> tuple[Any, list[tuple[str | None, str]]]:
 def test_accepted_dates(text: str, expected: date) -> None:
     row, errors = add_row(date_opened=text)
     assert errors == []
-    assert row.date_opened == expected
+    assert row is not None
+    assert row["date_opened"] == expected
 
 
 @pytest.mark.parametrize(
@@ -64,7 +74,7 @@ def test_day_first_dates_get_a_hint() -> None:
     _, errors = ADD.validate(
         7,
         {"tag_id": "A", "case_status": "1", "date_opened": "25/12/2024", "about": "x"},
-        {"today": TODAY},
+        TODAY,
     )
     assert errors is not None
     assert "looks like dd/mm/yyyy" in errors[0].message
@@ -75,7 +85,8 @@ def test_day_first_dates_get_a_hint() -> None:
 def test_status_numbers_and_words(text: str, status: int) -> None:
     row, errors = add_row(case_status=text)
     assert errors == []
-    assert row.case_status == status
+    assert row is not None
+    assert row["case_status"] == status
 
 
 @pytest.mark.parametrize("tag", ["A", "case-1", "X" * 64, "0123"])
@@ -95,9 +106,23 @@ def test_about_rules() -> None:
     assert add_row(about="tab\there")[1] == [("about", "invalid_about")]
 
 
+def test_cells_are_trimmed_and_errors_show_the_trimmed_value() -> None:
+    row, errors = add_row(tag_id="  A-1 ", about=" x  ")
+    assert errors == []
+    assert row is not None
+    assert (row["tag_id"], row["about"]) == ("A-1", "x")
+    _, bad = ADD.validate(
+        4, {"tag_id": "A", "case_status": " 7 ", "date_opened": "1/2/2024", "about": "x"}, TODAY
+    )
+    assert bad is not None
+    assert [(e.line, e.column, e.value, e.code) for e in bad] == [
+        (4, "case_status", "7", "invalid_status")
+    ]
+
+
 def test_every_cell_error_of_a_row_is_reported_with_its_line() -> None:
     row, errors = ADD.validate(
-        9, {"tag_id": "", "case_status": "x", "date_opened": "", "about": ""}, {"today": TODAY}
+        9, {"tag_id": "", "case_status": "x", "date_opened": "", "about": ""}, TODAY
     )
     assert row is None
     assert errors is not None
@@ -110,9 +135,9 @@ def test_every_cell_error_of_a_row_is_reported_with_its_line() -> None:
 
 
 def test_modify_blank_cells_mean_keep() -> None:
-    row, errors = MODIFY.validate(3, {"tag_id": "A-1", "case_status": "", "about": ""}, {})
+    row, errors = MODIFY.validate(3, {"tag_id": "A-1", "case_status": " ", "about": ""}, TODAY)
     assert errors is None
-    assert (row.case_status, row.date_opened, row.about) == (None, None, None)
-    _, errors = MODIFY.validate(3, {"tag_id": ""}, {})
+    assert row == ("A-1", None, None, None)
+    _, errors = MODIFY.validate(3, {"tag_id": ""}, TODAY)
     assert errors is not None
     assert errors[0].code == "required"

@@ -13,6 +13,15 @@ class ErrorCollector:
     kept: list[RowError] = field(default_factory=list)
     bad_rows: int = 0
 
+    def clear(self) -> None:
+        self.kept.clear()
+        self.bad_rows = 0
+
+    @property
+    def full(self) -> bool:
+        """True once every error kept is kept: later rows are only counted."""
+        return len(self.kept) >= self.keep
+
     def add_row(self, errors: list[RowError]) -> None:
         """All the errors of one row (rows arrive in line order)."""
         self.bad_rows += 1

@@ -66,7 +66,11 @@ async def finish(
     summary: str | None,
     apply: Apply | None = None,
 ) -> bool:
-    """False when the import is no longer this attempt's (cancelled, or retried elsewhere)."""
+    """False when the import is no longer this attempt's (cancelled, or retried elsewhere).
+
+    ``finished_at`` is the clock's time, not ``now()``: on the fast path this transaction began
+    when the file's first row was read.
+    """
     async with conn.transaction():
         if not await _owned(conn, import_id, attempt, expect):
             return False
@@ -79,7 +83,7 @@ async def finish(
             """UPDATE imports SET status = $2, result = $3::jsonb, error_summary = $4,
                    error_count = $5, rows_total = $6::bigint,
                    rows_processed = coalesce($6::bigint, 0),
-                   finished_at = now(), lease_until = NULL
+                   finished_at = clock_timestamp(), lease_until = NULL
                WHERE id = $1""",
             import_id,
             status,

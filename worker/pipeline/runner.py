@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -12,14 +12,15 @@ from typing import Any
 import asyncpg
 
 from api.config import Settings
-from api.import_types.base import ImportType
+from api.import_types.base import DirectCopy, ImportType, Outcome
 from api.import_types.registry import get_type
 from api.import_types.row_error import RowError
 from worker.pipeline import stage
 from worker.pipeline.errors import ErrorCollector, summarize
-from worker.pipeline.finish import finish, move
+from worker.pipeline.finish import Apply, finish, move
 from worker.pipeline.heartbeat import ImportLost, heartbeat
-from worker.pipeline.read import read_into_staging
+from worker.pipeline.laps import Laps
+from worker.pipeline.read import RowsRejected, read_into_staging, read_into_table
 from worker.pipeline.source import file_chunks
 
 log = logging.getLogger(__name__)
@@ -93,19 +94,85 @@ async def run_one(
 
 
 async def _run(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings, job: Job) -> None:
+    # The file is read on a connection of its own: the job's connection streams the COPY.
+    async with pool.acquire() as file_conn:
+        chunks = lambda: file_chunks(file_conn, job.file_id)  # noqa: E731
+        direct = None
+        if not job.validate_only and not job.skip_bad_rows:
+            direct = job.import_type.direct_copy(job.app_id, job.import_id)
+        if direct is not None and await _run_direct(conn, file_conn, pool, settings, job, direct):
+            return
+        await _run_checked(conn, chunks, pool, settings, job)
+
+
+async def _run_direct(
+    conn: asyncpg.Connection,
+    file_conn: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    job: Job,
+    direct: DirectCopy,
+) -> bool:
+    """The fast path: copy the rows straight into their table in one transaction, and commit
+    if every row was valid and no constraint objected. False when the file has a problem:
+    nothing was written, and the checked path then reports every problem of the file."""
+    clock = Laps(f"import {job.import_id} (direct)")
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        async with heartbeat(
+            pool, job.import_id, job.attempt, settings.worker_lease_seconds
+        ) as progress:
+            try:
+                read = await read_into_table(
+                    conn,
+                    lambda: file_chunks(file_conn, job.file_id),
+                    job.import_type,
+                    direct,
+                    progress,
+                    date.today(),
+                )
+            except (RowsRejected, asyncpg.IntegrityConstraintViolationError):
+                await tx.rollback()
+                clock.lap("copy, until refused")
+                clock.report()
+                return False
+            clock.lap("copy")
+            if progress.lost:
+                raise ImportLost
+        # Committed at once (another connection), so that pollers see the import applying.
+        if not await move(file_conn, job.import_id, job.attempt, to="applying", from_="validating"):
+            raise ImportLost
+        counts = _counts(read.rows, failed=0)
+        result = _with_outcome(counts, job.import_type.outcome(read.rows, read.rows))
+        await _complete(conn, job, read.rows, result=result)
+        await tx.commit()
+        clock.lap("commit")
+        clock.report()
+        return True
+    except BaseException:
+        if not conn.is_closed() and conn.is_in_transaction():
+            await tx.rollback()
+        raise
+
+
+async def _run_checked(
+    conn: asyncpg.Connection,
+    chunks: Callable[[], AsyncIterator[bytes]],
+    pool: asyncpg.Pool,
+    settings: Settings,
+    job: Job,
+) -> None:
+    """Stage every row, check them all in SQL, then fail with every error or apply."""
     keep = settings.max_kept_errors
     collector = ErrorCollector(keep)
+    clock = Laps(f"import {job.import_id} (checked)")
     await stage.create_tables(conn, job.import_type)
     async with heartbeat(
         pool, job.import_id, job.attempt, settings.worker_lease_seconds
     ) as progress:
         read = await read_into_staging(
-            conn,
-            lambda: file_chunks(conn, job.file_id),
-            job.import_type,
-            progress,
-            collector,
-            date.today(),
+            conn, chunks, job.import_type, progress, collector, date.today()
         )
         if read.file_errors:
             errors = read.file_errors[:keep]
@@ -122,21 +189,18 @@ async def _run(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings,
                 summary=summarize(len(read.file_errors), errors[0], file_level=True),
             )
             return
+        clock.lap("read")
         await stage.run_checks(conn, job.import_type, job.app_id, skip_bad_rows=job.skip_bad_rows)
+        clock.lap("checks")
         if progress.lost:
             raise ImportLost
 
     sql_bad, sql_errors = await stage.sql_errors(conn, keep)
+    clock.lap("errors")
     error_rows = collector.bad_rows + sql_bad
     errors = _in_file_order(job.import_type, collector.kept + sql_errors)[:keep]
     summary = summarize(error_rows, errors[0], file_level=False) if errors else None
-    counts: dict[str, Any] = {
-        "rows": read.rows,
-        "created": 0,
-        "updated": 0,
-        "unchanged": 0,
-        "failed": error_rows,
-    }
+    counts = _counts(read.rows, failed=error_rows)
 
     if error_rows and not job.skip_bad_rows:
         await finish(
@@ -151,6 +215,8 @@ async def _run(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings,
             error_count=error_rows,
             summary=summary,
         )
+        clock.lap("fail")
+        clock.report()
         return
 
     good = await stage.good_rows(conn)
@@ -164,26 +230,58 @@ async def _run(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings,
             dry_run=job.validate_only,
             good=good,
         )
-        outcome = job.import_type.outcome(changed, good)
-        return {
-            **counts,
-            "created": outcome.created,
-            "updated": outcome.updated,
-            "unchanged": outcome.unchanged,
-        }
+        return _with_outcome(counts, job.import_type.outcome(changed, good))
 
     if not await move(conn, job.import_id, job.attempt, to="applying", from_="validating"):
         raise ImportLost
+    await _complete(
+        conn,
+        job,
+        read.rows,
+        errors=errors,
+        error_count=error_rows if errors else None,
+        summary=summary,
+        apply=apply,
+    )
+    clock.lap("apply")
+    clock.report()
+
+
+def _counts(rows: int, *, failed: int) -> dict[str, Any]:
+    return {"rows": rows, "created": 0, "updated": 0, "unchanged": 0, "failed": failed}
+
+
+def _with_outcome(counts: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+    return {
+        **counts,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "unchanged": outcome.unchanged,
+    }
+
+
+async def _complete(
+    conn: asyncpg.Connection,
+    job: Job,
+    rows: int,
+    *,
+    result: dict[str, Any] | None = None,
+    errors: list[RowError] | None = None,
+    error_count: int | None = None,
+    summary: str | None = None,
+    apply: Apply | None = None,
+) -> None:
+    """Mark an applying import completed (applying its rows first, when ``apply`` is given)."""
     done = await finish(
         conn,
         job.import_id,
         job.attempt,
         expect="applying",
         status="completed",
-        rows=read.rows,
-        result=None,
-        errors=errors,
-        error_count=error_rows if errors else None,
+        rows=rows,
+        result=result,
+        errors=errors or [],
+        error_count=error_count,
         summary=summary,
         apply=apply,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
 import asyncpg
@@ -19,6 +19,9 @@ from api.import_types.row_error import RowError
 # fixed_point_check_sql); each
 # round finds the rows a previous round's skips affected. Files this tangled are rare.
 MAX_FIXED_POINT_ROUNDS = 20
+
+# Memory each sort or hash of the checks may use before spilling to disk (per job).
+CHECK_WORK_MEM = "128MB"
 
 
 def _params(sql: str, *args: Any) -> tuple[Any, ...]:
@@ -51,7 +54,9 @@ async def truncate(conn: asyncpg.Connection) -> None:
 
 
 async def copy_rows(
-    conn: asyncpg.Connection, import_type: ImportType, records: Sequence[tuple[Any, ...]]
+    conn: asyncpg.Connection,
+    import_type: ImportType,
+    records: Iterable[tuple[Any, ...]] | AsyncIterable[tuple[Any, ...]],
 ) -> None:
     columns = ["line", "cells_ok", *(name for name, _ in import_type.staging_columns)]
     await conn.copy_records_to_table(STAGE_TABLE, records=records, columns=columns)
@@ -63,6 +68,9 @@ async def run_checks(
     # The planner knows nothing of a temporary table until it is analyzed; without it, joins
     # against a million staged rows can pick per-row plans (notes/measurements.md, "A trap").
     await conn.execute(f"ANALYZE {STAGE_TABLE}")
+    # The checks group and sort the whole file (repeated tags and descriptions); with the
+    # default 4 MB they spill to disk. The pool's RESET ALL restores it when the job ends.
+    await conn.execute(f"SET work_mem = '{CHECK_WORK_MEM}'")
     for sql in import_type.check_sql():
         await conn.execute(sql, *_params(sql, app_id))
     again = import_type.fixed_point_check_sql()

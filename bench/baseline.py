@@ -1,0 +1,139 @@
+"""PostgreSQL's own time for the same files, with ``psql``: the floor the service is held to.
+
+- add: ``\\copy`` the add file straight into an empty table with the file's columns and the
+  same unique keys as ``cases`` (the key expressions are read from the migrated ``cases`` table,
+  so the two cannot drift apart);
+- modify: in one transaction, ``\\copy`` the modify file into a temporary staging table,
+  ``ANALYZE`` it, and one ``UPDATE ... FROM`` of that table once it holds the add file.
+
+Each timed step is one ``psql`` process, started after a ``CHECKPOINT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from dataclasses import dataclass
+
+from bench import prepare
+from bench.config import BenchError, Config
+from bench.generate import CsvFile
+
+TABLE = "bench_baseline"
+
+
+@dataclass(frozen=True, slots=True)
+class Baselines:
+    add_seconds: float
+    modify_seconds: float
+    tag_key_sql: str
+    about_key_sql: str
+
+
+async def key_expressions(config: Config) -> tuple[str, str]:
+    """The generated ``tag_key`` and ``about_key`` expressions of ``cases``, as migrated."""
+    conn = await prepare.connect(config)
+    try:
+        rows = await conn.fetch(
+            """SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) AS expr
+               FROM pg_attribute a
+               JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+               WHERE a.attrelid = 'cases'::regclass AND a.attname IN ('tag_key', 'about_key')"""
+        )
+    finally:
+        await conn.close()
+    found = {r["attname"]: r["expr"] for r in rows}
+    if set(found) != {"tag_key", "about_key"}:
+        raise BenchError("cases has no generated tag_key and about_key: the schema changed")
+    return found["tag_key"], found["about_key"]
+
+
+async def psql(config: Config, script: str) -> tuple[float, str]:
+    """Run ``script`` in one psql process; its wall time and output."""
+    env = dict(os.environ, PGOPTIONS="-c datestyle=ISO,MDY")
+    started = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        "psql",
+        "-X",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        config.database_url,
+        "-f",
+        "-",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await proc.communicate(script.encode())
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise BenchError(f"psql failed ({proc.returncode}): {err.decode().strip()}")
+    return seconds, out.decode()
+
+
+def _tag_count(output: str, tag: str) -> int:
+    found = re.findall(rf"^{tag} (\d+)$", output, flags=re.MULTILINE)
+    if not found:
+        raise BenchError(f"psql printed no {tag} count: {output.strip()[:200]}")
+    return int(found[-1])
+
+
+def _copy(table: str, columns: str, file: CsvFile) -> str:
+    path = str(file.path)
+    if "'" in path:
+        raise BenchError(f"the data folder path may not hold a quote: {path}")
+    return f"\\copy {table} ({columns}) FROM '{path}' WITH (FORMAT csv, HEADER true)\n"
+
+
+async def run(config: Config, add: CsvFile, modify: CsvFile) -> Baselines:
+    tag_key, about_key = await key_expressions(config)
+    await psql(
+        config,
+        f"""DROP TABLE IF EXISTS {TABLE};
+            CREATE TABLE {TABLE} (
+                tag_id text NOT NULL,
+                case_status smallint NOT NULL,
+                date_opened date NOT NULL,
+                about text NOT NULL,
+                tag_key text GENERATED ALWAYS AS ({tag_key}) STORED,
+                about_key text GENERATED ALWAYS AS ({about_key}) STORED
+            );
+            CREATE UNIQUE INDEX {TABLE}_tag_key ON {TABLE} (tag_key);
+            CREATE UNIQUE INDEX {TABLE}_about_key ON {TABLE} (about_key);
+        """,
+    )
+
+    await prepare.checkpoint(config)
+    add_seconds, out = await psql(
+        config, _copy(TABLE, "tag_id, case_status, date_opened, about", add)
+    )
+    if (copied := _tag_count(out, "COPY")) != add.rows:
+        raise BenchError(f"baseline add copied {copied:,} rows, not {add.rows:,}")
+
+    # The modify starts from the loaded table with fresh statistics; neither is timed.
+    await psql(config, f"ANALYZE {TABLE};")
+    await prepare.checkpoint(config)
+    modify_seconds, out = await psql(
+        config,
+        f"""BEGIN;
+            CREATE TEMPORARY TABLE bench_stage (
+                tag_id text NOT NULL,
+                case_status smallint,
+                about text,
+                tag_key text GENERATED ALWAYS AS ({tag_key}) STORED
+            ) ON COMMIT DROP;
+            {_copy("bench_stage", "tag_id, case_status, about", modify)}
+            ANALYZE bench_stage;
+            UPDATE {TABLE} b SET case_status = s.case_status, about = s.about
+            FROM bench_stage s WHERE b.tag_key = s.tag_key;
+            COMMIT;
+        """,
+    )
+    if (updated := _tag_count(out, "UPDATE")) != modify.rows:
+        raise BenchError(f"baseline modify updated {updated:,} rows, not {modify.rows:,}")
+    await psql(config, f"DROP TABLE {TABLE};")
+    return Baselines(add_seconds, modify_seconds, tag_key, about_key)
