@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    Computed,
     Date,
     DateTime,
     Index,
@@ -17,13 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from api.cases import keys
 from api.db import Base
 
-# The database computes both comparison keys, so every check (Python never folds) agrees with the
-# unique constraints: tag_id compared case-insensitively, about also with runs of white space
-# folded to one space.
-TAG_KEY_SQL = "lower(tag_id)"
-ABOUT_KEY_SQL = r"lower(regexp_replace(btrim(about), '\s+', ' ', 'g'))"
+
+def _key_of(column: str, key: Callable[[str], str]) -> Callable[[Any], str]:
+    """An ORM insert's default for a key column, from the column it folds (api/cases/keys.py)."""
+    return lambda context: key(context.get_current_parameters()[column])
 
 
 class Case(Base):
@@ -50,11 +51,12 @@ class Case(Base):
     # a million-row add. Apps and imports are never deleted, and only the worker writes cases.
     app_id: Mapped[uuid.UUID]
     tag_id: Mapped[str] = mapped_column(Text)
-    tag_key: Mapped[str] = mapped_column(Text, Computed(TAG_KEY_SQL, persisted=True))
+    # The comparison keys (api/cases/keys.py); the worker writes them with each row.
+    tag_key: Mapped[str] = mapped_column(Text, default=_key_of("tag_id", keys.tag_key))
     case_status: Mapped[int] = mapped_column(SmallInteger)
     date_opened: Mapped[date] = mapped_column(Date)
     about: Mapped[str] = mapped_column(Text)
-    about_key: Mapped[str] = mapped_column(Text, Computed(ABOUT_KEY_SQL, persisted=True))
+    about_key: Mapped[str] = mapped_column(Text, default=_key_of("about", keys.about_key))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by_import: Mapped[uuid.UUID | None]

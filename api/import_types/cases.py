@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 
-from api.cases.models import ABOUT_KEY_SQL, TAG_KEY_SQL
+from api.cases.keys import about_key, tag_key
 from api.import_types import cells
 from api.import_types.base import GOOD_ROW, STAGE_KEY_COLUMNS, DirectCopy, ImportType, Outcome
 from api.import_types.base import STAGE_ERRORS_TABLE as ERRORS
@@ -88,6 +88,10 @@ _STAGING_COLUMNS = (
     ("case_status", "smallint"),
     ("date_opened", "date"),
     ("about", "text"),
+    ("tag_key", "text"),
+    ("about_key", "text"),
+    ("tag_hash", "bigint"),
+    ("about_hash", "bigint"),
 )
 
 
@@ -99,8 +103,10 @@ def _staging_ddl() -> str:
             case_status smallint,
             date_opened date,
             about text,
-            tag_key text GENERATED ALWAYS AS ({TAG_KEY_SQL}) STORED,
-            about_key text GENERATED ALWAYS AS ({ABOUT_KEY_SQL}) STORED
+            tag_key text NOT NULL,
+            about_key text,
+            tag_hash bigint NOT NULL,
+            about_hash bigint
         )
     """
 
@@ -109,14 +115,30 @@ def _insert_errors(select: str) -> str:
     return f"INSERT INTO {ERRORS} (line, col_order, col, value, code, message) {select}"
 
 
+def _repeats(key: str, hash_: str) -> str:
+    """Staged rows whose ``key`` an earlier row has, with that earlier row's line.
+
+    Sorting a million text keys is the slow part of finding repeats (~1-2 s); grouping their
+    64-bit hashes (computed by the worker) is a fraction of that, and only rows whose hash
+    repeats are then compared by key.
+    """
+    return f"""
+        SELECT * FROM (
+            SELECT s.*, min(s.line) OVER (PARTITION BY s.{key}) AS first_line
+            FROM {STAGE} s
+            WHERE s.{hash_} IN (SELECT {hash_} FROM {STAGE} WHERE {hash_} IS NOT NULL
+                                GROUP BY {hash_} HAVING count(*) > 1)
+        ) AS r
+        WHERE line <> first_line
+    """
+
+
 # A later row repeating a tag_id of an earlier one; the message names the first line.
 DUPLICATE_TAG_SQL = _insert_errors(f"""
     SELECT line, 0, 'tag_id', tag_id, 'duplicate_in_file',
            format('tag_id "%s" repeats line %s; a case may appear only once in a file.',
                   tag_id, first_line)
-    FROM (SELECT line, tag_id, min(line) OVER (PARTITION BY tag_key) AS first_line
-          FROM {STAGE}) AS d
-    WHERE line <> first_line
+    FROM ({_repeats("tag_key", "tag_hash")}) AS d
 """)
 
 _GOOD = GOOD_ROW
@@ -127,10 +149,23 @@ class _CaseImport(ImportType):
 
     staging_columns = _STAGING_COLUMNS
 
+    def record(self, row: Values) -> tuple[Any, ...]:
+        # Keys, and their hashes for finding repeats (Python's str hash: stable within the
+        # worker process, which reads and checks the whole file).
+        tag, status, opened, about = row
+        tag_k = tag_key(tag)
+        if about is None:
+            return (tag, status, opened, None, tag_k, None, hash(tag_k), None)
+        about_k = about_key(about)
+        return (tag, status, opened, about, tag_k, about_k, hash(tag_k), hash(about_k))
+
     def partial_record(self, cells_in_order: Sequence[str]) -> tuple[Any, ...] | None:
         # A readable tag_id is enough to say "already exists", "not found" or "repeated".
         tag = cells_in_order[0].strip()
-        return (tag, None, None, None) if cells.TAG_ID_RE.fullmatch(tag) else None
+        if not cells.TAG_ID_RE.fullmatch(tag):
+            return None
+        tag_k = tag_key(tag)
+        return (tag, None, None, None, tag_k, None, hash(tag_k), None)
 
     def create_staging_sql(self) -> str:
         return _staging_ddl()
@@ -154,9 +189,7 @@ class AddCases(_CaseImport):
                 SELECT line, 3, 'about', about, 'duplicate_in_file',
                        format('about repeats the description on line %s; '
                               'each case needs its own description.', first_line)
-                FROM (SELECT line, about, min(line) OVER (PARTITION BY about_key) AS first_line
-                      FROM {STAGE} WHERE about IS NOT NULL) AS d
-                WHERE line <> first_line
+                FROM ({_repeats("about_key", "about_hash")}) AS d
             """),
             _insert_errors(f"""
                 SELECT s.line, 0, 'tag_id', s.tag_id, 'already_exists',
@@ -176,16 +209,29 @@ class AddCases(_CaseImport):
         # The cases table's unique constraints on tag_key and about_key are the checks above:
         # a repeated or existing tag, or a taken description, fails the copy.
         def record(line: int, row: Values) -> tuple[Any, ...]:
-            return (app_id, *row, import_id, import_id)
+            tag, status, opened, about = row
+            return (
+                app_id,
+                tag,
+                tag_key(tag),
+                status,
+                opened,
+                about,
+                about_key(about),
+                import_id,
+                import_id,
+            )
 
         return DirectCopy(
             table="cases",
             columns=(
                 "app_id",
                 "tag_id",
+                "tag_key",
                 "case_status",
                 "date_opened",
                 "about",
+                "about_key",
                 "created_by_import",
                 "updated_by_import",
             ),
@@ -194,9 +240,10 @@ class AddCases(_CaseImport):
 
     def apply_sql(self) -> str:
         return f"""
-            INSERT INTO cases (app_id, tag_id, case_status, date_opened, about,
-                               created_by_import, updated_by_import)
-            SELECT $1, s.tag_id, s.case_status, s.date_opened, s.about, $2, $2
+            INSERT INTO cases (app_id, tag_id, tag_key, case_status, date_opened, about,
+                               about_key, created_by_import, updated_by_import)
+            SELECT $1, s.tag_id, s.tag_key, s.case_status, s.date_opened, s.about,
+                   s.about_key, $2, $2
             FROM {STAGE} s WHERE {_GOOD}
             ORDER BY s.line
         """
@@ -290,6 +337,7 @@ class ModifyCases(_CaseImport):
                 case_status = coalesce(s.case_status, c.case_status),
                 date_opened = coalesce(s.date_opened, c.date_opened),
                 about = coalesce(s.about, c.about),
+                about_key = coalesce(s.about_key, c.about_key),
                 updated_at = now(),
                 updated_by_import = $2
             FROM {STAGE} s
