@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -69,6 +70,8 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from worker.main import WorkerSettings
 
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)
     # One line per job and per import's timings (worker.timing) on stderr, as uvicorn does.
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     worker_concurrency: int = 4
     worker_lease_seconds: int = 60
+    # Imports are batch work: a worker process lowers its CPU priority by this much (os.nice),
+    # so that on a shared machine the API answers status polls first.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     max_attempts: int = 3
     reconcile_seconds: int = 15
     max_kept_errors: int = 1000

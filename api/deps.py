@@ -1,4 +1,8 @@
-"""Request-scoped resources: settings, the unit-of-work session, the queue."""
+"""Request-scoped resources: settings, the unit-of-work session, the queue.
+
+Dependencies are ``async def`` even when they await nothing: FastAPI runs a plain ``def`` one
+in a thread pool, a thread hop per request that a status poll cannot afford.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from api.config import Settings
 from api.db import unit_of_work
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -28,7 +32,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_redis(request: Request) -> ArqRedis:
+async def get_redis(request: Request) -> ArqRedis:
     redis: ArqRedis = request.app.state.redis
     return redis
 

@@ -112,4 +112,11 @@ async def current_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
-SameOriginDep = Depends(require_same_origin)
+
+
+async def same_origin(request: Request, settings: SettingsDep) -> None:
+    """``require_same_origin`` as a dependency (async: no thread hop)."""
+    require_same_origin(request, settings)
+
+
+SameOriginDep = Depends(same_origin)
