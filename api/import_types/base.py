@@ -20,6 +20,8 @@ from api.import_types.row_validator import RowValidator, Values
 # Temporary tables live in the job's own connection and vanish with it.
 STAGE_TABLE = "import_stage"
 STAGE_ERRORS_TABLE = "import_stage_errors"
+# One batch of rows on the batched fast path (same columns as STAGE_TABLE).
+BATCH_TABLE = "import_batch"
 # Every staging table starts with these: the record's line, and whether all its cells passed
 # the row model. Rows with bad cells are staged too (when their key is readable), so the
 # checks against other rows and stored data report every problem of a file in one round;
@@ -40,6 +42,23 @@ class DirectCopy:
     table: str
     columns: tuple[str, ...]
     record: Callable[[int, Any], tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchedApply:
+    """A fast path for a type whose rows change stored ones: each batch of rows is copied into
+    ``BATCH_TABLE`` and applied by one statement while the next batch is parsed, all in one
+    transaction that is undone if anything turns out wrong (the file then goes the checked way).
+
+    ``apply_sql`` (``$1`` app id, ``$2`` import id) answers one row: ``missing``, the batch's
+    rows that found nothing to apply to, and ``changed``. ``refused_sql``, run once every batch
+    is applied and also copied into ``STAGE_TABLE``, answers true when the file has a problem
+    that no single batch could see (a repeated key). The table's constraints, checked at the
+    end, refuse the rest.
+    """
+
+    apply_sql: str
+    refused_sql: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +126,10 @@ class ImportType(ABC):
 
     def direct_copy(self, app_id: uuid.UUID, import_id: uuid.UUID) -> DirectCopy | None:
         """The fast path for a file expected to be clean, or None when the type has none."""
+        return None
+
+    def batched_apply(self) -> BatchedApply | None:
+        """The batched fast path for a file expected to be clean, or None when the type has none."""
         return None
 
     @abstractmethod

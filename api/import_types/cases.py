@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 
 from api.cases.keys import about_key, tag_key
 from api.import_types import cells
-from api.import_types.base import GOOD_ROW, STAGE_KEY_COLUMNS, DirectCopy, ImportType, Outcome
+from api.import_types.base import BATCH_TABLE as BATCH
+from api.import_types.base import (
+    GOOD_ROW,
+    STAGE_KEY_COLUMNS,
+    BatchedApply,
+    DirectCopy,
+    ImportType,
+    Outcome,
+)
 from api.import_types.base import STAGE_ERRORS_TABLE as ERRORS
 from api.import_types.base import STAGE_TABLE as STAGE
 from api.import_types.row_error import ColumnSpec, RowError
@@ -267,6 +275,18 @@ _ABOUT_CHANGES = f"""
 """
 
 
+def _set_from(rows: str) -> str:
+    """The SET list of a modify: the row's given values, the case's own where a cell is empty."""
+    return f"""
+        case_status = coalesce({rows}.case_status, c.case_status),
+        date_opened = coalesce({rows}.date_opened, c.date_opened),
+        about = coalesce({rows}.about, c.about),
+        about_key = coalesce({rows}.about_key, c.about_key),
+        updated_at = now(),
+        updated_by_import = $2
+    """
+
+
 class ModifyCases(_CaseImport):
     key: ClassVar[str] = "cases.modify"
     label: ClassVar[str] = "Modify cases"
@@ -333,16 +353,30 @@ class ModifyCases(_CaseImport):
 
     def apply_sql(self) -> str:
         return f"""
-            UPDATE cases c SET
-                case_status = coalesce(s.case_status, c.case_status),
-                date_opened = coalesce(s.date_opened, c.date_opened),
-                about = coalesce(s.about, c.about),
-                about_key = coalesce(s.about_key, c.about_key),
-                updated_at = now(),
-                updated_by_import = $2
+            UPDATE cases c SET {_set_from("s")}
             FROM {STAGE} s
             WHERE c.app_id = $1 AND c.tag_key = s.tag_key AND {_GOOD} AND ({_CHANGES})
         """
+
+    def batched_apply(self) -> BatchedApply:
+        # Each batch finds its cases by key (index probes: a batch is small next to an app's
+        # cases) and changes those whose values differ. A repeated tag is found afterwards; a
+        # description taken twice by the deferred unique constraint.
+        apply_sql = f"""
+            WITH m AS (
+                SELECT s.*, c.id AS case_id, coalesce(({_CHANGES}), false) AS changed
+                FROM {BATCH} s LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
+            ), u AS (
+                UPDATE cases c SET {_set_from("m")}
+                FROM m WHERE c.id = m.case_id AND m.changed
+                RETURNING 1
+            )
+            SELECT count(*) FILTER (WHERE case_id IS NULL) AS missing,
+                   (SELECT count(*) FROM u) AS changed
+            FROM m
+        """
+        refused_sql = f"SELECT EXISTS ({_repeats('tag_key', 'tag_hash')})"
+        return BatchedApply(apply_sql=apply_sql, refused_sql=refused_sql)
 
     def dry_run_sql(self) -> str | None:
         return f"""

@@ -1,9 +1,12 @@
-"""A clean add is copied straight into ``cases`` in one transaction (the fast path); a file
-with any problem, found however late, leaves nothing behind and gets the full report of the
-checked path."""
+"""The fast paths: a clean add is copied straight into ``cases``, a clean modify applied in
+batches, each in one transaction; a file with any problem, found however late, leaves nothing
+behind and gets the full report of the checked path."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,6 +19,7 @@ from tests.importing import (
     import_file,
     where,
 )
+from worker.pipeline import batches
 
 ROWS = 30_000  # several chunks of the stored file, so the copy is well under way
 
@@ -84,3 +88,82 @@ async def test_a_description_taken_by_a_stored_case_is_reported_at_its_line(
     assert done["status"] == "failed", done
     assert where(await errors_of(client, admin, done["id"])) == [(3, "about", "about_taken")]
     assert set(await cases_by_tag(sessionmaker)) == {"OLD-1"}
+
+
+# Modify: batches applied while the next is parsed. Small batches here, so a file of a few
+# thousand rows spans several of them.
+MODIFY_HEADER = "tag_id,case_status,about\r\n"
+CASES = 3_000
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batches, "BATCH_ROWS", 500)
+
+
+async def _seeded(client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
+    admin = await admin_setup(sessionmaker)
+    done = await import_file(client, admin, ADD_HEADER + _good_rows(CASES), name="seed")
+    assert done["status"] == "completed", done
+    return admin
+
+
+async def _modify_refused(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    admin: Any,
+    rows: str,
+    error: tuple[int, str, str],
+) -> None:
+    """The modify fails with exactly this (line, column, code), and every case keeps status 1."""
+    done = await import_file(client, admin, MODIFY_HEADER + rows, type_="cases.modify", name="m")
+    assert done["status"] == "failed", done
+    assert where(await errors_of(client, admin, done["id"])) == [error]
+    assert {c.case_status for c in (await cases_by_tag(sessionmaker)).values()} == {1}
+
+
+async def test_a_clean_modify_in_many_batches_counts_changed_and_unchanged_rows(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], small_batches: None
+) -> None:
+    admin = await _seeded(client, sessionmaker)
+    # Even rows close their case; odd rows repeat what is stored.
+    rows = "".join(f"T-{n},{0 if n % 2 == 0 else 1},Case number {n}\r\n" for n in range(CASES))
+    done = await import_file(client, admin, MODIFY_HEADER + rows, type_="cases.modify", name="m")
+    assert done["status"] == "completed", done
+    assert done["result"] == {
+        "rows": CASES,
+        "created": 0,
+        "updated": CASES // 2,
+        "unchanged": CASES // 2,
+        "failed": 0,
+    }
+    cases = await cases_by_tag(sessionmaker)
+    assert (cases["T-0"].case_status, cases["T-1"].case_status) == (0, 1)
+    assert str(cases[f"T-{CASES - 2}"].updated_by_import) == done["id"]
+    assert str(cases[f"T-{CASES - 1}"].updated_by_import) != done["id"]
+
+
+async def test_a_modify_whose_last_tag_is_unknown_changes_nothing(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], small_batches: None
+) -> None:
+    admin = await _seeded(client, sessionmaker)
+    rows = "".join(f"T-{n},0,\r\n" for n in range(CASES)) + "NOPE-1,0,\r\n"
+    await _modify_refused(client, sessionmaker, admin, rows, (CASES + 2, "tag_id", "not_found"))
+
+
+async def test_a_modify_repeating_a_tag_in_a_later_batch_changes_nothing(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], small_batches: None
+) -> None:
+    admin = await _seeded(client, sessionmaker)
+    rows = "".join(f"T-{n},0,\r\n" for n in range(CASES)) + "t-7,1,\r\n"
+    await _modify_refused(
+        client, sessionmaker, admin, rows, (CASES + 2, "tag_id", "duplicate_in_file")
+    )
+
+
+async def test_a_modify_taking_a_kept_description_in_a_later_batch_changes_nothing(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], small_batches: None
+) -> None:
+    admin = await _seeded(client, sessionmaker)
+    rows = "".join(f"T-{n},0,\r\n" for n in range(1, CASES)) + "T-0,,CASE NUMBER  2999\r\n"
+    await _modify_refused(client, sessionmaker, admin, rows, (CASES + 1, "about", "about_taken"))

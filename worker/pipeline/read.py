@@ -289,3 +289,29 @@ async def read_into_table(
 
     await conn.copy_records_to_table(direct.table, records=records(), columns=direct.columns)
     return source.result
+
+
+async def read_batches(
+    chunks: Callable[[], AsyncIterator[bytes]],
+    import_type: ImportType,
+    progress: Progress,
+    today: date,
+    size: int,
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """A clean file's staged records, ``size`` at a time; ``RowsRejected`` at the first
+    problem (a bad row, a file-level error, a file that is not UTF-8)."""
+    rows = _Rows(import_type, ErrorCollector(0), today, _staged_records(import_type), strict=True)
+    source = _FileRows(chunks, rows, progress, None)
+    batch: list[tuple[Any, ...]] = []
+    try:
+        async for record in source.records():
+            batch.append(record)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    except Utf8FallbackNeeded:
+        raise RowsRejected from None
+    if source.result.file_errors:
+        raise RowsRejected
+    if batch:
+        yield batch

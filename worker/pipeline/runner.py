@@ -12,13 +12,14 @@ from typing import Any
 import asyncpg
 
 from api.config import Settings
-from api.import_types.base import DirectCopy, ImportType, Outcome
+from api.import_types.base import ImportType, Outcome
 from api.import_types.registry import get_type
 from api.import_types.row_error import RowError
 from worker.pipeline import stage
+from worker.pipeline.batches import apply_in_batches
 from worker.pipeline.errors import ErrorCollector, summarize
 from worker.pipeline.finish import Apply, finish, move
-from worker.pipeline.heartbeat import ImportLost, heartbeat
+from worker.pipeline.heartbeat import ImportLost, Progress, heartbeat
 from worker.pipeline.laps import Laps
 from worker.pipeline.read import RowsRejected, read_into_staging, read_into_table
 from worker.pipeline.source import file_chunks
@@ -94,29 +95,66 @@ async def run_one(
 
 
 async def _run(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings, job: Job) -> None:
-    # The file is read on a connection of its own: the job's connection streams the COPY.
+    # The file is read on a connection of its own: the job's connection is busy writing rows.
     async with pool.acquire() as file_conn:
         chunks = lambda: file_chunks(file_conn, job.file_id)  # noqa: E731
-        direct = None
-        if not job.validate_only and not job.skip_bad_rows:
-            direct = job.import_type.direct_copy(job.app_id, job.import_id)
-        if direct is not None and await _run_direct(conn, file_conn, pool, settings, job, direct):
+        fast = None if job.validate_only or job.skip_bad_rows else _fast_path(job, chunks)
+        if fast is not None and await _run_fast(conn, file_conn, pool, settings, job, fast):
             return
         await _run_checked(conn, chunks, pool, settings, job)
 
 
-async def _run_direct(
+# Writes a clean file's rows in the job's transaction; answers (rows, rows changed), or raises
+# RowsRejected (or a constraint's error) when the file needs the checked path.
+FastWrite = Callable[[asyncpg.Connection, Progress], Awaitable[tuple[int, int]]]
+
+
+def _fast_path(job: Job, chunks: Callable[[], AsyncIterator[bytes]]) -> FastWrite | None:
+    """How the type applies a file expected to be clean, if it has a fast path."""
+    direct = job.import_type.direct_copy(job.app_id, job.import_id)
+    if direct is not None:
+
+        async def copy(conn: asyncpg.Connection, progress: Progress) -> tuple[int, int]:
+            read = await read_into_table(
+                conn, chunks, job.import_type, direct, progress, date.today()
+            )
+            return read.rows, read.rows
+
+        return copy
+    batched = job.import_type.batched_apply()
+    if batched is not None:
+
+        async def apply(conn: asyncpg.Connection, progress: Progress) -> tuple[int, int]:
+            # Swaps of descriptions between cases are checked once all batches are in.
+            await conn.execute("SET CONSTRAINTS ALL DEFERRED")
+            # A batch is small next to an app's cases: find them by index, never by a scan of
+            # them all per batch (the planner cannot know a fresh batch table's size).
+            await conn.execute("SET LOCAL enable_hashjoin = off")
+            await conn.execute("SET LOCAL enable_mergejoin = off")
+            await stage.create_tables(conn, job.import_type)
+            await stage.create_batch_table(conn)
+            applied = await apply_in_batches(
+                conn, chunks, job.import_type, batched, job.app_id, job.import_id, progress
+            )
+            await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            return applied.rows, applied.changed
+
+        return apply
+    return None
+
+
+async def _run_fast(
     conn: asyncpg.Connection,
     file_conn: asyncpg.Connection,
     pool: asyncpg.Pool,
     settings: Settings,
     job: Job,
-    direct: DirectCopy,
+    write: FastWrite,
 ) -> bool:
-    """The fast path: copy the rows straight into their table in one transaction, and commit
-    if every row was valid and no constraint objected. False when the file has a problem:
-    nothing was written, and the checked path then reports every problem of the file."""
-    clock = Laps(f"import {job.import_id} (direct)")
+    """The fast path: write the rows in one transaction, and commit if every row was valid and
+    nothing objected. False when the file has a problem: nothing was written, and the checked
+    path then reports every problem of the file."""
+    clock = Laps(f"import {job.import_id} (fast)")
     tx = conn.transaction()
     await tx.start()
     try:
@@ -124,28 +162,21 @@ async def _run_direct(
             pool, job.import_id, job.attempt, settings.worker_lease_seconds
         ) as progress:
             try:
-                read = await read_into_table(
-                    conn,
-                    lambda: file_chunks(file_conn, job.file_id),
-                    job.import_type,
-                    direct,
-                    progress,
-                    date.today(),
-                )
+                rows, changed = await write(conn, progress)
             except (RowsRejected, asyncpg.IntegrityConstraintViolationError):
                 await tx.rollback()
-                clock.lap("copy, until refused")
+                clock.lap("write, until refused")
                 clock.report()
                 return False
-            clock.lap("copy")
+            clock.lap("write")
             if progress.lost:
                 raise ImportLost
         # Committed at once (another connection), so that pollers see the import applying.
         if not await move(file_conn, job.import_id, job.attempt, to="applying", from_="validating"):
             raise ImportLost
-        counts = _counts(read.rows, failed=0)
-        result = _with_outcome(counts, job.import_type.outcome(read.rows, read.rows))
-        await _complete(conn, job, read.rows, result=result)
+        counts = _counts(rows, failed=0)
+        result = _with_outcome(counts, job.import_type.outcome(changed, rows))
+        await _complete(conn, job, rows, result=result)
         await tx.commit()
         clock.lap("commit")
         clock.report()

@@ -12,7 +12,13 @@ from typing import Any
 
 import asyncpg
 
-from api.import_types.base import GOOD_ROW, STAGE_ERRORS_TABLE, STAGE_TABLE, ImportType
+from api.import_types.base import (
+    BATCH_TABLE,
+    GOOD_ROW,
+    STAGE_ERRORS_TABLE,
+    STAGE_TABLE,
+    ImportType,
+)
 from api.import_types.row_error import RowError
 
 # With on_error=skip, a skipped row can make another one invalid (see ImportType's
@@ -45,8 +51,13 @@ async def create_tables(conn: asyncpg.Connection, import_type: ImportType) -> No
     )
 
 
+async def create_batch_table(conn: asyncpg.Connection) -> None:
+    """The table one batch passes through on the batched fast path (see batches.py)."""
+    await conn.execute(f"CREATE TEMPORARY TABLE {BATCH_TABLE} (LIKE {STAGE_TABLE})")
+
+
 async def drop_tables(conn: asyncpg.Connection) -> None:
-    await conn.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}, {STAGE_ERRORS_TABLE}")
+    await conn.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}, {STAGE_ERRORS_TABLE}, {BATCH_TABLE}")
 
 
 async def truncate(conn: asyncpg.Connection) -> None:
@@ -57,9 +68,11 @@ async def copy_rows(
     conn: asyncpg.Connection,
     import_type: ImportType,
     records: Iterable[tuple[Any, ...]] | AsyncIterable[tuple[Any, ...]],
+    *,
+    table: str = STAGE_TABLE,
 ) -> None:
     columns = ["line", "cells_ok", *(name for name, _ in import_type.staging_columns)]
-    await conn.copy_records_to_table(STAGE_TABLE, records=records, columns=columns)
+    await conn.copy_records_to_table(table, records=records, columns=columns)
 
 
 async def run_checks(
