@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # Connections an API process keeps open: enough for the requests in flight under a poll
+    # load, so that none has to open (and close again) a connection of its own.
+    db_pool_size: int = Field(default=20, ge=1)
     worker_concurrency: int = 4
     worker_lease_seconds: int = 60
     # Imports are batch work: a worker process lowers its CPU priority by this much (os.nice),

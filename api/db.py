@@ -35,11 +35,31 @@ AfterCommit = Callable[[], Awaitable[None]]
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
-    return create_async_engine(settings.sqlalchemy_url, pool_pre_ping=True, **kwargs)
+    # No ping before each checkout (a round trip per request): a connection found dead by a
+    # query invalidates the whole pool, so after a database restart one request fails, not all.
+    return create_async_engine(
+        settings.sqlalchemy_url, pool_size=settings.db_pool_size, max_overflow=10, **kwargs
+    )
+
+
+async def warm_pool(engine: AsyncEngine, connections: int) -> None:
+    """Open the pool's connections now: a burst of requests (a hundred status polls starting
+    at once) should not wait for connections opened one at a time while it queues."""
+    opened = [await engine.connect() for _ in range(connections)]
+    for connection in opened:
+        await connection.close()  # back to the pool, which keeps up to db_pool_size of them
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads: each statement commits by itself, so a status poll pays no BEGIN
+    and COMMIT round trips. Only single-statement writes (bookkeeping) may happen here."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
 
 
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:

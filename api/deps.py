@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.config import Settings
 from api.db import unit_of_work
 
+_READS = frozenset({"GET", "HEAD"})
+
 
 async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
@@ -28,7 +30,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Used with ``scope="function"``: FastAPI's default scope would close it only after the
     response is sent, so a client could see 201 for a commit that then failed.
     """
-    async with unit_of_work(request.app.state.sessionmaker) as session:
+    state = request.app.state
+    # GET and HEAD only read (and touch a token's last use): no transaction around them.
+    factory = state.read_sessionmaker if request.method in _READS else state.sessionmaker
+    async with unit_of_work(factory) as session:
         yield session
 
 

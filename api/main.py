@@ -15,7 +15,7 @@ from api.apps.router import router as apps_router
 from api.auth.router import router as auth_router
 from api.cases.router import router as cases_router
 from api.config import Settings, get_settings
-from api.db import make_engine, make_sessionmaker
+from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_pool
 from api.errors import install_handlers
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
@@ -35,7 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.read_sessionmaker = make_read_sessionmaker(engine)
         app.state.redis = await queue.connect(settings.redis_url)
+        await warm_pool(engine, settings.db_pool_size)
         # What start-up built (modules, routes, schemas) lives as long as the process: moved out
         # of the cyclic GC's reach, its pauses under a poll load stay short.
         gc.freeze()

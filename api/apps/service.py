@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
-from typing import cast, get_args
+from typing import Any, cast, get_args
 
-from sqlalchemy import ColumnElement, Select, func, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,14 +92,41 @@ async def grant(session: AsyncSession, email: str, slug: str, role: str) -> None
     )
 
 
-def _visible(principal: Principal) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """The join condition to the caller's membership, and which apps the caller may see."""
-    joined = (Membership.app_id == App.id) & (Membership.user_id == principal.user_id)
-    may_see: ColumnElement[bool] = true() if principal.is_owner else Membership.role.is_not(None)
-    if principal.token_app_id is not None:
+# The statements below are built once per kind of caller (owner or not, through a token or not)
+# with the caller's ids as parameters, and on the tables rather than the mapped classes (rows,
+# not objects): building a statement, and the ORM's handling of it, cost more Python than
+# running it, and every request resolves the caller's access to its app.
+_APPS = App.__table__.c
+_MEMBERSHIPS = Membership.__table__.c
+
+
+@functools.cache
+def _apps_query(is_owner: bool, scoped: bool) -> Select[uuid.UUID, str, str, str]:
+    """The apps the caller may see: id, slug, name, and the role column, which is None for an
+    owner's apps without a membership (an outer join). Run with ``_caller``'s parameters."""
+    joined = (_MEMBERSHIPS.app_id == _APPS.id) & (_MEMBERSHIPS.user_id == bindparam("user_id"))
+    may_see: ColumnElement[bool] = true() if is_owner else _MEMBERSHIPS.role.is_not(None)
+    if scoped:
         # A token belongs to one app: through it, even an owner sees only that app.
-        may_see = may_see & (App.id == principal.token_app_id)
-    return joined, may_see
+        may_see = may_see & (_APPS.id == bindparam("token_app_id"))
+    return (
+        select(_APPS.id, _APPS.slug, _APPS.name, _MEMBERSHIPS.role)
+        .select_from(App.__table__.outerjoin(Membership.__table__, joined))
+        .where(may_see)
+    )
+
+
+@functools.cache
+def _access_query(is_owner: bool, scoped: bool) -> Select[uuid.UUID, str, str, str]:
+    return _apps_query(is_owner, scoped).where(_APPS.slug == bindparam("slug"))
+
+
+def _caller(principal: Principal) -> dict[str, Any]:
+    return {"user_id": principal.user_id, "token_app_id": principal.token_app_id}
+
+
+def _kind(principal: Principal) -> tuple[bool, bool]:
+    return principal.is_owner, principal.token_app_id is not None
 
 
 def _role(principal: Principal, membership_role: str | None) -> Role:
@@ -109,11 +137,8 @@ def _role(principal: Principal, membership_role: str | None) -> Role:
 async def resolve_access(session: AsyncSession, principal: Principal, slug: str) -> AppAccess:
     """The caller's access to the app named in a path, or NotFound (never Forbidden), so that
     the apps of other tenants cannot be told apart from apps that do not exist."""
-    joined, may_see = _visible(principal)
     result = await session.execute(
-        select(App.id, App.slug, App.name, Membership.role)
-        .outerjoin(Membership, joined)
-        .where(App.slug == slug, may_see)
+        _access_query(*_kind(principal)), {**_caller(principal), "slug": slug}
     )
     row = result.one_or_none()
     if row is None:
@@ -135,19 +160,11 @@ async def role_in_app(session: AsyncSession, user_id: uuid.UUID, app_id: uuid.UU
     return None if membership is None else cast(Role, membership.role)
 
 
-def _apps_query(principal: Principal) -> Select[uuid.UUID, str, str, str]:
-    # The role column is None for an owner's apps without a membership (an outer join).
-    joined, may_see = _visible(principal)
-    return (
-        select(App.id, App.slug, App.name, Membership.role)
-        .outerjoin(Membership, joined)
-        .where(may_see)
-    )
-
-
 async def accessible_apps(session: AsyncSession, principal: Principal) -> list[AppRole]:
     """The apps the caller may see, with their role: cheap enough for every /auth/me."""
-    result = await session.execute(_apps_query(principal).order_by(App.name, App.slug))
+    result = await session.execute(
+        _apps_query(*_kind(principal)).order_by(_APPS.name, _APPS.slug), _caller(principal)
+    )
     return [
         AppRole(slug=slug, name=name, role=_role(principal, role)) for _, slug, name, role in result
     ]
@@ -158,9 +175,9 @@ async def visible_apps(
 ) -> list[AppSummary]:
     """The apps the caller may see (or just the one named), with case counts, in one grouped
     query: the counts of all apps at once, rather than a query per app."""
-    query = _apps_query(principal)
+    query = _apps_query(*_kind(principal))
     if slug is not None:
-        query = query.where(App.slug == slug)
+        query = query.where(_APPS.slug == slug)
     apps = query.subquery()
     active = func.count(Case.id).filter(Case.case_status == 1)
     closed = func.count(Case.id).filter(Case.case_status == 0)
@@ -168,7 +185,8 @@ async def visible_apps(
         select(apps.c.slug, apps.c.name, apps.c.role, func.count(Case.id), active, closed)
         .outerjoin(Case, Case.app_id == apps.c.id)
         .group_by(apps.c.id, apps.c.slug, apps.c.name, apps.c.role)
-        .order_by(apps.c.name, apps.c.slug)
+        .order_by(apps.c.name, apps.c.slug),
+        _caller(principal),
     )
     return [
         AppSummary(

@@ -13,7 +13,7 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -230,39 +230,56 @@ def principal_for_user(user: User) -> Principal:
 # --- API tokens -----------------------------------------------------------------------------
 
 
+# Built once, on the tables (rows, not objects): every request with a token runs them, and
+# building a statement, and the ORM's handling of it, cost more Python than running it.
+_TOKENS = ApiToken.__table__.c
+_USERS = User.__table__.c
+_TOKEN_CALLER = (
+    select(
+        _TOKENS.id,
+        _TOKENS.app_id,
+        _TOKENS.last_used_at,
+        _USERS.id,
+        _USERS.email,
+        _USERS.is_owner,
+        func.now(),
+    )
+    .select_from(ApiToken.__table__.join(User.__table__, _USERS.id == _TOKENS.user_id))
+    .where(
+        _TOKENS.token_hash == bindparam("token_hash"),
+        _TOKENS.revoked_at.is_(None),
+        or_(_TOKENS.expires_at.is_(None), _TOKENS.expires_at > func.now()),
+    )
+)
+# Bookkeeping must never wait: in a write request the row lock lasts as long as its transaction
+# (a whole upload), so a token busy elsewhere is skipped rather than waited for.
+_TOUCH_TOKEN = (
+    update(ApiToken)
+    .where(
+        ApiToken.id
+        == select(ApiToken.id)
+        .where(ApiToken.id == bindparam("token_id"))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    .values(last_used_at=bindparam("used_at"))
+)
+
+
 async def principal_from_token(session: AsyncSession, bearer: str) -> Principal | None:
     """The caller behind a bearer token; None when it is unknown, revoked or expired."""
     if not tokens.looks_like_api_token(bearer):
         return None
-    result = await session.execute(
-        select(ApiToken, User, func.now())
-        .join(User, User.id == ApiToken.user_id)
-        .where(
-            ApiToken.token_hash == tokens.hash_secret(bearer),
-            ApiToken.revoked_at.is_(None),
-            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > func.now()),
-        )
-    )
-    row = result.one_or_none()
-    if row is None:
+    found = (
+        await session.execute(_TOKEN_CALLER, {"token_hash": tokens.hash_secret(bearer)})
+    ).one_or_none()
+    if found is None:
         return None
-    token, user, now = row
-    if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
-        # Bookkeeping must never wait: the row lock lasts as long as this request's transaction
-        # (a whole upload), so a token busy elsewhere is skipped rather than waited for.
-        free = (
-            select(ApiToken.id)
-            .where(ApiToken.id == token.id)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        await session.execute(update(ApiToken).where(ApiToken.id == free).values(last_used_at=now))
+    token_id, token_app_id, last_used_at, user_id, email, is_owner, now = found
+    if last_used_at is None or last_used_at < now - LAST_USED_RESOLUTION:
+        await session.execute(_TOUCH_TOKEN, {"token_id": token_id, "used_at": now})
     return Principal(
-        user_id=user.id,
-        email=user.email,
-        is_owner=user.is_owner,
-        via="token",
-        token_app_id=token.app_id,
+        user_id=user_id, email=email, is_owner=is_owner, via="token", token_app_id=token_app_id
     )
 
 

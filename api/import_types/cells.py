@@ -84,7 +84,7 @@ def _date_parts(value: str) -> tuple[int, int, int] | None:
     return int(year), int(month), int(day)
 
 
-def date_opened(value: str, latest: date) -> date:
+def _parse_date(value: str) -> date:
     value = value.strip()
     if not value:
         raise _required("date_opened")
@@ -98,12 +98,27 @@ def date_opened(value: str, latest: date) -> date:
             f"looks like dd/mm/yyyy: write dates as mm/dd/yyyy ({day:02d}/{month:02d}/{year}).",
         )
     try:
-        opened = date(year, month, day)
+        return date(year, month, day)
     except ValueError:
         raise _bad_date(value, "is not a real date: check the month and the day.") from None
+
+
+# A file has far fewer distinct dates than rows (a century is 36,525 days): each cell text is
+# parsed once, and a million rows cost a dictionary lookup each. Only good dates are kept, up to
+# a bound (a few MiB at most), and never evicted: a file with more keeps the first ones.
+_KNOWN_DATES: dict[str, date] = {}
+_KNOWN_DATES_MAX = 40_000
+
+
+def date_opened(value: str, latest: date) -> date:
+    opened = _KNOWN_DATES.get(value)
+    if opened is None:
+        opened = _parse_date(value)
+        if len(_KNOWN_DATES) < _KNOWN_DATES_MAX:
+            _KNOWN_DATES[value] = opened
     if not EARLIEST <= opened <= latest:
         raise _bad_date(
-            value,
+            value.strip(),
             f"is out of range: dates go from 01/01/1900 to {latest:%m/%d/%Y}.",
         )
     return opened

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.apps.models import App
@@ -33,6 +33,12 @@ def _views() -> Select[Import, StoredFile, str, str]:
     )
 
 
+# Built once: every status poll runs it.
+_VIEW_BY_ID = _views().where(
+    Import.app_id == bindparam("app_id"), Import.id == bindparam("import_id")
+)
+
+
 def _view(row: Row[Import, StoredFile, str, str]) -> ImportView:
     record, stored_file, app_slug, created_by = row
     return ImportView(record, stored_file, app_slug, created_by)
@@ -42,7 +48,7 @@ async def get_view(
     session: AsyncSession, app_id: uuid.UUID, import_id: uuid.UUID
 ) -> ImportView | None:
     found = (
-        await session.execute(_views().where(Import.app_id == app_id, Import.id == import_id))
+        await session.execute(_VIEW_BY_ID, {"app_id": app_id, "import_id": import_id})
     ).one_or_none()
     return _view(found) if found else None
 

@@ -38,12 +38,16 @@ export function casesPage({ app }) {
   const importLink = (id) =>
     id ? h("a", { href: `#/apps/${slug}/imports/${id}` }, "View import") : "—";
 
+  // Filters change faster than answers come back: only the newest request's answer is shown.
+  let newest = 0;
   async function load() {
+    const ticket = ++newest;
     const params = {
       q: search.value.trim(), status: status.value, opened_from: from.value,
       opened_to: to.value, sort: sort.value, limit: 25, cursor: cursors[page],
     };
     const result = await api(`/api/apps/${slug}/cases${query(params)}`);
+    if (ticket !== newest) return;
     clear(body);
     for (const c of result.items) {
       body.append(h("tr", {},

@@ -27,9 +27,13 @@ export function importsPage({ app }) {
                             "aria-label": `View ${item.name}` }, "View")));
   }
 
-  // Answers whether something on the page is still running, which sets the polling pace.
+  // Answers whether something on the page is still running, which sets the polling pace. A poll
+  // and a page change may cross: only the newest request's answer is shown.
+  let newest = 0;
   async function load() {
+    const ticket = ++newest;
     const result = await api(`/api/apps/${slug}/imports${query({ limit: 20, cursor: cursors[page] })}`);
+    if (ticket !== newest) return true; // the newer request decides; keep the pace meanwhile
     // Keep keyboard focus on the same tooltip trigger across a refresh.
     const focused = document.activeElement && body.contains(document.activeElement)
       ? [...body.querySelectorAll("[tabindex], a")].indexOf(document.activeElement) : -1;

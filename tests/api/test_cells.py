@@ -81,6 +81,21 @@ def test_day_first_dates_get_a_hint() -> None:
     assert "12/25/2024" in errors[0].message
 
 
+def test_a_date_already_seen_is_still_checked_against_each_file_s_latest_day() -> None:
+    # Dates are parsed once and remembered; the range check is not: an import running on a later
+    # day accepts what an earlier one refused, and the other way round.
+    row = {"tag_id": "A", "case_status": "1", "date_opened": "11/26/2026", "about": "x"}
+    good, errors = ADD.validate(7, row, TODAY)  # tomorrow: allowed (time zones)
+    assert errors is None
+    assert good is not None
+    assert good[2] == date(2026, 11, 26)
+    _, errors = ADD.validate(8, row, date(2026, 11, 20))
+    assert errors is not None
+    assert [(e.line, e.code) for e in errors] == [(8, "invalid_date")]
+    assert "is out of range" in errors[0].message
+    assert "11/26/2026" in errors[0].message
+
+
 @pytest.mark.parametrize(("text", "status"), [("0", 0), ("1", 1), ("Closed", 0), ("ACTIVE", 1)])
 def test_status_numbers_and_words(text: str, status: int) -> None:
     row, errors = add_row(case_status=text)
