@@ -22,6 +22,8 @@ STAGE_TABLE = "import_stage"
 STAGE_ERRORS_TABLE = "import_stage_errors"
 # One batch of rows on the batched fast path (same columns as STAGE_TABLE).
 BATCH_TABLE = "import_batch"
+# validate_only's fast path: the keys of a file expected to be clean (see ``DryCopy``).
+DRY_TABLE = "import_dry"
 # Every staging table starts with these: the record's line, and whether all its cells passed
 # the row model. Rows with bad cells are staged too (when their key is readable), so the
 # checks against other rows and stored data report every problem of a file in one round;
@@ -42,6 +44,20 @@ class DirectCopy:
     table: str
     columns: tuple[str, ...]
     record: Callable[[int, Any], tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class DryCopy:
+    """``validate_only``'s fast path for a file expected to be clean: its rows' keys are copied
+    into ``DRY_TABLE``, made by ``create_sql`` (dropped at commit) with unique indexes that
+    refuse a key repeated in the file, while Python parses the next rows; ``clashes_sql``
+    (``$1`` app id) then answers whether a key is taken by stored data. Nothing else is written,
+    and a refused file goes the checked way for its full report.
+    """
+
+    create_sql: str
+    copy: DirectCopy
+    clashes_sql: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +142,10 @@ class ImportType(ABC):
 
     def direct_copy(self, app_id: uuid.UUID, import_id: uuid.UUID) -> DirectCopy | None:
         """The fast path for a file expected to be clean, or None when the type has none."""
+        return None
+
+    def dry_copy(self) -> DryCopy | None:
+        """The fast path of ``validate_only`` for a file expected to be clean, or None."""
         return None
 
     def batched_apply(self) -> BatchedApply | None:

@@ -18,11 +18,13 @@ from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo
 from api.cases.keys import about_key, tag_key
 from api.import_types import cells
 from api.import_types.base import BATCH_TABLE as BATCH
+from api.import_types.base import DRY_TABLE as DRY
 from api.import_types.base import (
     GOOD_ROW,
     STAGE_KEY_COLUMNS,
     BatchedApply,
     DirectCopy,
+    DryCopy,
     ImportType,
     Outcome,
 )
@@ -244,6 +246,31 @@ class AddCases(_CaseImport):
                 "updated_by_import",
             ),
             record=record,
+        )
+
+    def dry_copy(self) -> DryCopy:
+        # The same refusals as the checks above, without writing a case: the unique indexes
+        # refuse repeats within the file; stored cases are looked up once the file is in (not
+        # at all for an app with none yet).
+        def record(line: int, row: Values) -> tuple[Any, ...]:
+            tag, _, _, about = row
+            return (tag_key(tag), about_key(about))
+
+        return DryCopy(
+            create_sql=f"""
+                CREATE TEMPORARY TABLE {DRY} (tag_key text NOT NULL, about_key text NOT NULL)
+                ON COMMIT DROP;
+                CREATE UNIQUE INDEX ON {DRY} (tag_key);
+                CREATE UNIQUE INDEX ON {DRY} (about_key);
+            """,
+            copy=DirectCopy(table=DRY, columns=("tag_key", "about_key"), record=record),
+            clashes_sql=f"""
+                SELECT EXISTS (SELECT 1 FROM cases WHERE app_id = $1)
+                   AND (EXISTS (SELECT 1 FROM {DRY} d JOIN cases c
+                                ON c.app_id = $1 AND c.tag_key = d.tag_key)
+                        OR EXISTS (SELECT 1 FROM {DRY} d JOIN cases c
+                                   ON c.app_id = $1 AND c.about_key = d.about_key))
+            """,
         )
 
     def apply_sql(self) -> str:

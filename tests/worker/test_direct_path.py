@@ -4,6 +4,7 @@ behind and gets the full report of the checked path."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -87,6 +88,60 @@ async def test_a_description_taken_by_a_stored_case_is_reported_at_its_line(
     done = await import_file(client, admin, content, name="Second")
     assert done["status"] == "failed", done
     assert where(await errors_of(client, admin, done["id"])) == [(3, "about", "about_taken")]
+    assert set(await cases_by_tag(sessionmaker)) == {"OLD-1"}
+
+
+# validate_only: the keys go into a temporary table whose unique indexes refuse repeats, and are
+# looked up among stored cases at the end; nothing else is written either way.
+
+
+async def test_validate_only_of_a_clean_file_counts_what_it_would_create_on_the_fast_path(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    with caplog.at_level(logging.INFO, logger="worker.timing"):
+        done = await import_file(client, admin, ADD_HEADER + _good_rows(ROWS), validate_only="true")
+    assert done["status"] == "completed", done
+    assert done["result"] == {
+        "rows": ROWS,
+        "created": ROWS,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 0,
+    }
+    assert f"import {done['id']} (fast)" in caplog.text
+    assert f"import {done['id']} (checked)" not in caplog.text
+    assert await count_cases(sessionmaker) == 0
+
+
+async def test_validate_only_reports_a_repeat_on_the_last_line(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    content = ADD_HEADER + _good_rows(ROWS) + "NEW-1,0,1/3/2024,  case NUMBER 7 \r\n"
+    done = await import_file(client, admin, content, validate_only="true")
+    assert done["status"] == "failed", done
+    assert where(await errors_of(client, admin, done["id"])) == [
+        (ROWS + 2, "about", "duplicate_in_file")
+    ]
+    assert await count_cases(sessionmaker) == 0
+
+
+async def test_validate_only_reports_keys_taken_by_stored_cases(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    first = await import_file(client, admin, ADD_HEADER + "OLD-1,1,1/2/2024,Leaking roof\r\n")
+    assert first["status"] == "completed", first
+    content = ADD_HEADER + "NEW-1,1,1/2/2024,leaking  ROOF\r\nold-1,1,1/2/2024,Another\r\n"
+    done = await import_file(client, admin, content, name="Check", validate_only="true")
+    assert done["status"] == "failed", done
+    assert where(await errors_of(client, admin, done["id"])) == [
+        (2, "about", "about_taken"),
+        (3, "tag_id", "already_exists"),
+    ]
     assert set(await cases_by_tag(sessionmaker)) == {"OLD-1"}
 
 

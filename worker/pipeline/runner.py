@@ -98,7 +98,7 @@ async def _run(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings,
     # The file is read on a connection of its own: the job's connection is busy writing rows.
     async with pool.acquire() as file_conn:
         chunks = lambda: file_chunks(file_conn, job.file_id)  # noqa: E731
-        fast = None if job.validate_only or job.skip_bad_rows else _fast_path(job, chunks)
+        fast = None if job.skip_bad_rows else _fast_path(job, chunks)
         if fast is not None and await _run_fast(conn, file_conn, pool, settings, job, fast):
             return
         await _run_checked(conn, chunks, pool, settings, job)
@@ -110,7 +110,23 @@ FastWrite = Callable[[asyncpg.Connection, Progress], Awaitable[tuple[int, int]]]
 
 
 def _fast_path(job: Job, chunks: Callable[[], AsyncIterator[bytes]]) -> FastWrite | None:
-    """How the type applies a file expected to be clean, if it has a fast path."""
+    """How the type applies (or, for validate_only, checks) a file expected to be clean, if it
+    has a fast path for that."""
+    if job.validate_only:
+        dry = job.import_type.dry_copy()
+        if dry is None:
+            return None
+
+        async def check(conn: asyncpg.Connection, progress: Progress) -> tuple[int, int]:
+            await conn.execute(dry.create_sql)
+            read = await read_into_table(
+                conn, chunks, job.import_type, dry.copy, progress, date.today()
+            )
+            if await conn.fetchval(dry.clashes_sql, job.app_id):
+                raise RowsRejected
+            return read.rows, read.rows
+
+        return check
     direct = job.import_type.direct_copy(job.app_id, job.import_id)
     if direct is not None:
 
