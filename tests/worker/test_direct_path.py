@@ -29,6 +29,26 @@ def _good_rows(count: int) -> str:
     return "".join(f"T-{n},1,1/2/2024,Case number {n}\r\n" for n in range(count))
 
 
+async def _fails_with(
+    client: AsyncClient, admin: Any, content: str, errors: list[Any], **options: str
+) -> dict[str, Any]:
+    """The import of ``content`` fails with exactly these (line, column, code) errors."""
+    done = await import_file(client, admin, content, **options)
+    assert done["status"] == "failed", done
+    assert where(await errors_of(client, admin, done["id"])) == errors
+    return done
+
+
+async def _with_a_stored_case(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Any:
+    """An admin whose app holds one case: OLD-1, "Leaking roof"."""
+    admin = await admin_setup(sessionmaker)
+    first = await import_file(client, admin, ADD_HEADER + "OLD-1,1,1/2/2024,Leaking roof\r\n")
+    assert first["status"] == "completed", first
+    return admin
+
+
 async def test_a_clean_file_is_applied_with_every_row_in_file_order(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -55,12 +75,7 @@ async def test_a_repeat_on_the_last_line_fails_the_file_and_applies_nothing(
 ) -> None:
     admin = await admin_setup(sessionmaker)
     content = ADD_HEADER + _good_rows(ROWS) + "t-0,0,1/3/2024,Something else\r\n"
-    done = await import_file(client, admin, content)
-    assert done["status"] == "failed", done
-    last_line = ROWS + 2
-    assert where(await errors_of(client, admin, done["id"])) == [
-        (last_line, "tag_id", "duplicate_in_file")
-    ]
+    done = await _fails_with(client, admin, content, [(ROWS + 2, "tag_id", "duplicate_in_file")])
     assert done["result"]["failed"] == 1
     assert await count_cases(sessionmaker) == 0
 
@@ -70,24 +85,16 @@ async def test_a_bad_cell_after_many_good_rows_fails_the_file_and_applies_nothin
 ) -> None:
     admin = await admin_setup(sessionmaker)
     content = ADD_HEADER + _good_rows(ROWS) + "LATE-1,1,2/30/2024,A date that never was\r\n"
-    done = await import_file(client, admin, content)
-    assert done["status"] == "failed", done
-    assert where(await errors_of(client, admin, done["id"])) == [
-        (ROWS + 2, "date_opened", "invalid_date")
-    ]
+    await _fails_with(client, admin, content, [(ROWS + 2, "date_opened", "invalid_date")])
     assert await count_cases(sessionmaker) == 0
 
 
 async def test_a_description_taken_by_a_stored_case_is_reported_at_its_line(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    admin = await admin_setup(sessionmaker)
-    first = await import_file(client, admin, ADD_HEADER + "OLD-1,1,1/2/2024,Leaking roof\r\n")
-    assert first["status"] == "completed", first
+    admin = await _with_a_stored_case(client, sessionmaker)
     content = ADD_HEADER + "NEW-1,1,1/2/2024,New case\r\nNEW-2,1,1/2/2024,  leaking   ROOF \r\n"
-    done = await import_file(client, admin, content, name="Second")
-    assert done["status"] == "failed", done
-    assert where(await errors_of(client, admin, done["id"])) == [(3, "about", "about_taken")]
+    await _fails_with(client, admin, content, [(3, "about", "about_taken")], name="Second")
     assert set(await cases_by_tag(sessionmaker)) == {"OLD-1"}
 
 
@@ -121,27 +128,25 @@ async def test_validate_only_reports_a_repeat_on_the_last_line(
 ) -> None:
     admin = await admin_setup(sessionmaker)
     content = ADD_HEADER + _good_rows(ROWS) + "NEW-1,0,1/3/2024,  case NUMBER 7 \r\n"
-    done = await import_file(client, admin, content, validate_only="true")
-    assert done["status"] == "failed", done
-    assert where(await errors_of(client, admin, done["id"])) == [
-        (ROWS + 2, "about", "duplicate_in_file")
-    ]
+    await _fails_with(
+        client, admin, content, [(ROWS + 2, "about", "duplicate_in_file")], validate_only="true"
+    )
     assert await count_cases(sessionmaker) == 0
 
 
 async def test_validate_only_reports_keys_taken_by_stored_cases(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    admin = await admin_setup(sessionmaker)
-    first = await import_file(client, admin, ADD_HEADER + "OLD-1,1,1/2/2024,Leaking roof\r\n")
-    assert first["status"] == "completed", first
+    admin = await _with_a_stored_case(client, sessionmaker)
     content = ADD_HEADER + "NEW-1,1,1/2/2024,leaking  ROOF\r\nold-1,1,1/2/2024,Another\r\n"
-    done = await import_file(client, admin, content, name="Check", validate_only="true")
-    assert done["status"] == "failed", done
-    assert where(await errors_of(client, admin, done["id"])) == [
-        (2, "about", "about_taken"),
-        (3, "tag_id", "already_exists"),
-    ]
+    await _fails_with(
+        client,
+        admin,
+        content,
+        [(2, "about", "about_taken"), (3, "tag_id", "already_exists")],
+        name="Check",
+        validate_only="true",
+    )
     assert set(await cases_by_tag(sessionmaker)) == {"OLD-1"}
 
 
