@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.apps.models import App
@@ -15,33 +17,73 @@ from api.imports.models import Import, ImportRowError, StoredFile
 
 
 @dataclass(frozen=True, slots=True)
+class ImportRecord:
+    """The columns of an import that its API object shows."""
+
+    id: uuid.UUID
+    name: str
+    type: str
+    status: str
+    validate_only: bool
+    on_error: str
+    rows_processed: int
+    rows_total: int | None
+    bytes_processed: int
+    result: dict[str, Any] | None
+    error_summary: str | None
+    error_count: int | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    filename: str
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class ImportView:
     """An import with what its API object shows beside it."""
 
-    row: Import
-    file: StoredFile | None
+    row: ImportRecord
+    file: FileRecord | None
     app_slug: str
     created_by: str
 
 
-def _views() -> Select[Import, StoredFile, str, str]:
-    return (
-        select(Import, StoredFile, App.slug, User.email)
-        .join(App, App.id == Import.app_id)
-        .join(User, User.id == Import.created_by)
-        .outerjoin(StoredFile, StoredFile.id == Import.file_id)
+# Read as plain rows from the tables, not as mapped objects, and the statement for one import is
+# built once: every status poll runs it, and the ORM's handling cost more than the query.
+_IMPORTS = Import.__table__.c
+_FILES = StoredFile.__table__.c
+_RECORD = tuple(_IMPORTS[field.name] for field in fields(ImportRecord))
+_FILE = tuple(_FILES[field.name] for field in fields(FileRecord))
+_WIDTH = len(_RECORD)
+
+
+def _views() -> Select[Any]:
+    return select(*_RECORD, *_FILE, App.__table__.c.slug, User.__table__.c.email).select_from(
+        Import.__table__.join(App.__table__, App.__table__.c.id == _IMPORTS.app_id)
+        .join(User.__table__, User.__table__.c.id == _IMPORTS.created_by)
+        .outerjoin(StoredFile.__table__, _FILES.id == _IMPORTS.file_id)
     )
 
 
-# Built once: every status poll runs it.
 _VIEW_BY_ID = _views().where(
-    Import.app_id == bindparam("app_id"), Import.id == bindparam("import_id")
+    _IMPORTS.app_id == bindparam("app_id"), _IMPORTS.id == bindparam("import_id")
 )
 
 
-def _view(row: Row[Import, StoredFile, str, str]) -> ImportView:
-    record, stored_file, app_slug, created_by = row
-    return ImportView(record, stored_file, app_slug, created_by)
+def _view(row: Sequence[Any]) -> ImportView:
+    file = row[_WIDTH : _WIDTH + len(_FILE)]
+    return ImportView(
+        ImportRecord(*row[:_WIDTH]),
+        FileRecord(*file) if file[0] is not None else None,
+        row[-2],
+        row[-1],
+    )
 
 
 async def get_view(
@@ -62,18 +104,18 @@ async def list_views(
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
 ) -> list[ImportView]:
-    query = _views().where(Import.app_id == app_id)
+    query = _views().where(_IMPORTS.app_id == app_id)
     if status:
-        query = query.where(Import.status == status)
+        query = query.where(_IMPORTS.status == status)
     if type_key:
-        query = query.where(Import.type == type_key)
+        query = query.where(_IMPORTS.type == type_key)
     if after:
         created_at, last_id = after
         query = query.where(
-            (Import.created_at < created_at)
-            | ((Import.created_at == created_at) & (Import.id < last_id))
+            (_IMPORTS.created_at < created_at)
+            | ((_IMPORTS.created_at == created_at) & (_IMPORTS.id < last_id))
         )
-    query = query.order_by(Import.created_at.desc(), Import.id.desc()).limit(limit)
+    query = query.order_by(_IMPORTS.created_at.desc(), _IMPORTS.id.desc()).limit(limit)
     return [_view(row) for row in (await session.execute(query)).all()]
 
 
