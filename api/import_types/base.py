@@ -68,13 +68,14 @@ class BatchedApply:
 
     ``apply_sql`` (``$1`` app id, ``$2`` import id) answers one row: ``missing``, the batch's
     rows that found nothing to apply to, and ``changed``. ``refused_sql``, run once every batch
-    is applied and also copied into ``STAGE_TABLE``, answers true when the file has a problem
-    that no single batch could see (a repeated key). The table's constraints, checked at the
-    end, refuse the rest.
+    is applied and its ``kept_columns`` copied into ``STAGE_TABLE`` (only what the check reads:
+    the other columns stay NULL), answers true when the file has a problem that no single batch
+    could see (a repeated key). The table's constraints, checked at the end, refuse the rest.
     """
 
     apply_sql: str
     refused_sql: str
+    kept_columns: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

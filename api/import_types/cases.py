@@ -403,7 +403,11 @@ class ModifyCases(_CaseImport):
             FROM m
         """
         refused_sql = f"SELECT EXISTS ({_repeats('tag_key', 'tag_hash')})"
-        return BatchedApply(apply_sql=apply_sql, refused_sql=refused_sql)
+        return BatchedApply(
+            apply_sql=apply_sql,
+            refused_sql=refused_sql,
+            kept_columns=("line", "cells_ok", "tag_id", "tag_key", "tag_hash"),
+        )
 
     def dry_run_sql(self) -> str | None:
         return f"""

@@ -46,6 +46,8 @@ async def apply_in_batches(
     """Apply every batch in the caller's transaction; ``RowsRejected`` when the file needs the
     checked path (the caller rolls back)."""
     apply = await conn.prepare(plan.apply_sql)
+    kept = ", ".join(plan.kept_columns)
+    keep = f"INSERT INTO {STAGE_TABLE} ({kept}) SELECT {kept} FROM {BATCH_TABLE}"
     pending: asyncio.Task[Any] | None = None
     rows = changed = 0
 
@@ -64,7 +66,7 @@ async def apply_in_batches(
             await settle()  # the connection is free again
             await conn.execute(f"TRUNCATE {BATCH_TABLE}")
             await stage.copy_rows(conn, import_type, batch, table=BATCH_TABLE)
-            await conn.execute(f"INSERT INTO {STAGE_TABLE} SELECT * FROM {BATCH_TABLE}")
+            await conn.execute(keep)
             rows += len(batch)
             pending = asyncio.create_task(apply.fetchrow(app_id, import_id))
             await asyncio.sleep(0)  # let the task send the statement before parsing goes on
