@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # Connections an API process keeps open: enough for the requests in flight under a poll
     # load, so that none has to open (and close again) a connection of its own.
     db_pool_size: int = Field(default=20, ge=1)
+    # A line per request on the API's standard output (uvicorn's access log). Behind a proxy that
+    # logs requests already, turn it off: under a poll load it is CPU and a write per request.
+    access_log: bool = True
     worker_concurrency: int = 4
     worker_lease_seconds: int = 60
     # Imports are batch work: a worker process lowers its CPU priority by this much (os.nice),

@@ -106,7 +106,8 @@ class Services:
         child = Child(
             "the API",
             [str(self.config.caseimport), "api", "--host", "127.0.0.1", "--port", str(self.port)],
-            self.config.child_env(),
+            # As deployed behind a proxy that logs requests: no access log line per poll.
+            self.config.child_env(CASEIMPORT_ACCESS_LOG="false"),
             self._log("api"),
         )
         self.api = child

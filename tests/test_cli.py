@@ -7,9 +7,14 @@ test's running loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import os
+import socket
 import sys
+from pathlib import Path
 
+import httpx
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
@@ -181,3 +186,39 @@ async def test_migrate_on_an_up_to_date_database(
     code, out, err = await run(capsys, "migrate")
     assert (code, out) == (0, "")
     assert "up to date" in err
+
+
+async def _api_log(access_log: str) -> str:
+    """What ``caseimport api`` prints (uvicorn's access log is on standard output, the rest on
+    standard error) while it answers one request."""
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "CASEIMPORT_ACCESS_LOG": access_log}
+    api = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "caseimport"),
+        *("api", "--host", "127.0.0.1", "--port", str(port)),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(100):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the API did not start")
+    finally:
+        api.terminate()
+        out, _ = await api.communicate()
+    return out.decode()
+
+
+async def test_the_api_logs_each_request_unless_told_not_to() -> None:
+    assert '"GET /healthz HTTP/1.1" 200' in await _api_log("true")
+    quiet = await _api_log("false")
+    assert "Application startup complete" in quiet
+    assert "GET /healthz" not in quiet
