@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import MetaData
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -16,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from api.config import Settings
+
+log = logging.getLogger(__name__)
 
 # Stable constraint names, so migrations and error handling can refer to them.
 NAMING = {
@@ -44,10 +49,19 @@ def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
 
 async def warm_pool(engine: AsyncEngine, connections: int) -> None:
     """Open the pool's connections now: a burst of requests (a hundred status polls starting
-    at once) should not wait for connections opened one at a time while it queues."""
-    opened = [await engine.connect() for _ in range(connections)]
-    for connection in opened:
-        await connection.close()  # back to the pool, which keeps up to db_pool_size of them
+    at once) should not wait for connections opened one at a time while it queues.
+
+    Best effort: with the database not up yet the API starts all the same, /readyz says so,
+    and connections are opened as requests need them."""
+    opened: list[AsyncConnection] = []
+    try:
+        for _ in range(connections):
+            opened.append(await engine.connect())
+    except (OSError, SQLAlchemyError) as exc:
+        log.warning("could not open the database connections ahead of requests: %s", exc)
+    finally:
+        for connection in opened:
+            await connection.close()  # back to the pool, which keeps up to db_pool_size
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

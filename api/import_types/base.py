@@ -22,7 +22,7 @@ STAGE_TABLE = "import_stage"
 STAGE_ERRORS_TABLE = "import_stage_errors"
 # One batch of rows on the batched fast path (same columns as STAGE_TABLE).
 BATCH_TABLE = "import_batch"
-# validate_only's fast path: the keys of a file expected to be clean (see ``DryCopy``).
+# validate_only's fast path: the keys of a file expected to be clean (see ``dry_copy``).
 DRY_TABLE = "import_dry"
 # Every staging table starts with these: the record's line, and whether all its cells passed
 # the row model. Rows with bad cells are staged too (when their key is readable), so the
@@ -34,30 +34,20 @@ GOOD_ROW = f"s.cells_ok AND NOT EXISTS (SELECT 1 FROM {STAGE_ERRORS_TABLE} e WHE
 
 @dataclass(frozen=True, slots=True)
 class DirectCopy:
-    """Where and how a clean file's rows are copied straight into their table.
+    """Where and how a clean file's rows are copied straight into a table.
 
-    ``record(line, row)`` gives a valid row's values for ``columns``. The table's constraints
-    must refuse every row that ``check_sql`` would report, so that a copy which succeeds is
-    exactly an apply that the checks would have let through.
+    ``record(line, row)`` gives a valid row's values for ``columns``. ``create_sql``, when
+    given, makes the table first (a temporary one, dropped at commit). The table's constraints,
+    and then ``refused_sql`` (``$1`` app id; true when a row clashes with stored data), must
+    refuse every row that ``check_sql`` would report, so that a copy which succeeds is exactly a
+    file that the checks would have let through.
     """
 
     table: str
     columns: tuple[str, ...]
     record: Callable[[int, Any], tuple[Any, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class DryCopy:
-    """``validate_only``'s fast path for a file expected to be clean: its rows' keys are copied
-    into ``DRY_TABLE``, made by ``create_sql`` (dropped at commit) with unique indexes that
-    refuse a key repeated in the file, while Python parses the next rows; ``clashes_sql``
-    (``$1`` app id) then answers whether a key is taken by stored data. Nothing else is written,
-    and a refused file goes the checked way for its full report.
-    """
-
-    create_sql: str
-    copy: DirectCopy
-    clashes_sql: str
+    create_sql: str | None = None
+    refused_sql: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +135,9 @@ class ImportType(ABC):
         """The fast path for a file expected to be clean, or None when the type has none."""
         return None
 
-    def dry_copy(self) -> DryCopy | None:
-        """The fast path of ``validate_only`` for a file expected to be clean, or None."""
+    def dry_copy(self) -> DirectCopy | None:
+        """The fast path of ``validate_only`` for a file expected to be clean: a copy into a
+        table of its own, which writes nothing that lasts; or None."""
         return None
 
     def batched_apply(self) -> BatchedApply | None:

@@ -24,7 +24,6 @@ from api.import_types.base import (
     STAGE_KEY_COLUMNS,
     BatchedApply,
     DirectCopy,
-    DryCopy,
     ImportType,
     Outcome,
 )
@@ -248,7 +247,7 @@ class AddCases(_CaseImport):
             record=record,
         )
 
-    def dry_copy(self) -> DryCopy:
+    def dry_copy(self) -> DirectCopy:
         # The same refusals as the checks above, without writing a case: the unique indexes
         # refuse repeats within the file; stored cases are looked up once the file is in (not
         # at all for an app with none yet).
@@ -256,15 +255,17 @@ class AddCases(_CaseImport):
             tag, _, _, about = row
             return (tag_key(tag), about_key(about))
 
-        return DryCopy(
+        return DirectCopy(
+            table=DRY,
+            columns=("tag_key", "about_key"),
+            record=record,
             create_sql=f"""
                 CREATE TEMPORARY TABLE {DRY} (tag_key text NOT NULL, about_key text NOT NULL)
                 ON COMMIT DROP;
                 CREATE UNIQUE INDEX ON {DRY} (tag_key);
                 CREATE UNIQUE INDEX ON {DRY} (about_key);
             """,
-            copy=DirectCopy(table=DRY, columns=("tag_key", "about_key"), record=record),
-            clashes_sql=f"""
+            refused_sql=f"""
                 SELECT EXISTS (SELECT 1 FROM cases WHERE app_id = $1)
                    AND (EXISTS (SELECT 1 FROM {DRY} d JOIN cases c
                                 ON c.app_id = $1 AND c.tag_key = d.tag_key)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.config import Settings
+from api.main import create_app
 from tests.factories import admin_setup
 from tests.importing import upload
 
@@ -44,3 +46,18 @@ async def test_metrics_count_requests_and_imports(
     text = (await client.get("/metrics")).text
     assert 'caseimport_imports{type="cases.add",status="draft"} 1' in text
     assert 'caseimport_http_requests_total{method="POST",status="2xx"}' in text
+
+
+async def test_the_api_starts_without_its_database_and_says_it_is_not_ready(
+    settings: Settings,
+) -> None:
+    # Nothing listens on port 1: the pool cannot be opened ahead of requests at start-up.
+    down = settings.model_copy(update={"database_url": "postgresql://postgres@127.0.0.1:1/none"})
+    application = create_app(down)
+    async with application.router.lifespan_context(application):
+        transport = ASGITransport(app=application)
+        async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+            assert (await client.get("/healthz")).status_code == 200
+            ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"database": "unavailable", "redis": "ok"}

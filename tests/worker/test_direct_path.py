@@ -29,6 +29,13 @@ def _good_rows(count: int) -> str:
     return "".join(f"T-{n},1,1/2/2024,Case number {n}\r\n" for n in range(count))
 
 
+def _completed(done: dict[str, Any], rows: int, **counts: int) -> None:
+    """The import completed with these counts (the others 0, and no row failed)."""
+    assert done["status"] == "completed", done
+    expected = {"rows": rows, "created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    assert done["result"] == {**expected, **counts}
+
+
 async def _fails_with(
     client: AsyncClient, admin: Any, content: str, errors: list[Any], **options: str
 ) -> dict[str, Any]:
@@ -54,14 +61,7 @@ async def test_a_clean_file_is_applied_with_every_row_in_file_order(
 ) -> None:
     admin = await admin_setup(sessionmaker)
     done = await import_file(client, admin, ADD_HEADER + _good_rows(ROWS))
-    assert done["status"] == "completed", done
-    assert done["result"] == {
-        "rows": ROWS,
-        "created": ROWS,
-        "updated": 0,
-        "unchanged": 0,
-        "failed": 0,
-    }
+    _completed(done, rows=ROWS, created=ROWS)
     assert done["progress"]["rows_processed"] == ROWS
     cases = await cases_by_tag(sessionmaker)
     assert len(cases) == ROWS
@@ -110,14 +110,7 @@ async def test_validate_only_of_a_clean_file_counts_what_it_would_create_on_the_
     admin = await admin_setup(sessionmaker)
     with caplog.at_level(logging.INFO, logger="worker.timing"):
         done = await import_file(client, admin, ADD_HEADER + _good_rows(ROWS), validate_only="true")
-    assert done["status"] == "completed", done
-    assert done["result"] == {
-        "rows": ROWS,
-        "created": ROWS,
-        "updated": 0,
-        "unchanged": 0,
-        "failed": 0,
-    }
+    _completed(done, rows=ROWS, created=ROWS)
     assert f"import {done['id']} (fast)" in caplog.text
     assert f"import {done['id']} (checked)" not in caplog.text
     assert await count_cases(sessionmaker) == 0
@@ -189,14 +182,7 @@ async def test_a_clean_modify_in_many_batches_counts_changed_and_unchanged_rows(
     # Even rows close their case; odd rows repeat what is stored.
     rows = "".join(f"T-{n},{0 if n % 2 == 0 else 1},Case number {n}\r\n" for n in range(CASES))
     done = await import_file(client, admin, MODIFY_HEADER + rows, type_="cases.modify", name="m")
-    assert done["status"] == "completed", done
-    assert done["result"] == {
-        "rows": CASES,
-        "created": 0,
-        "updated": CASES // 2,
-        "unchanged": CASES // 2,
-        "failed": 0,
-    }
+    _completed(done, rows=CASES, updated=CASES // 2, unchanged=CASES // 2)
     cases = await cases_by_tag(sessionmaker)
     assert (cases["T-0"].case_status, cases["T-1"].case_status) == (0, 1)
     assert str(cases[f"T-{CASES - 2}"].updated_by_import) == done["id"]

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from api.config import Settings
-from api.import_types.base import ImportType, Outcome
+from api.import_types.base import DirectCopy, ImportType, Outcome
 from api.import_types.registry import get_type
 from api.import_types.row_error import RowError
 from worker.pipeline import stage
@@ -114,29 +114,10 @@ def _fast_path(job: Job, chunks: Callable[[], AsyncIterator[bytes]]) -> FastWrit
     has a fast path for that."""
     if job.validate_only:
         dry = job.import_type.dry_copy()
-        if dry is None:
-            return None
-
-        async def check(conn: asyncpg.Connection, progress: Progress) -> tuple[int, int]:
-            await conn.execute(dry.create_sql)
-            read = await read_into_table(
-                conn, chunks, job.import_type, dry.copy, progress, date.today()
-            )
-            if await conn.fetchval(dry.clashes_sql, job.app_id):
-                raise RowsRejected
-            return read.rows, read.rows
-
-        return check
+        return None if dry is None else _copy_into(dry, job, chunks)
     direct = job.import_type.direct_copy(job.app_id, job.import_id)
     if direct is not None:
-
-        async def copy(conn: asyncpg.Connection, progress: Progress) -> tuple[int, int]:
-            read = await read_into_table(
-                conn, chunks, job.import_type, direct, progress, date.today()
-            )
-            return read.rows, read.rows
-
-        return copy
+        return _copy_into(direct, job, chunks)
     batched = job.import_type.batched_apply()
     if batched is not None:
 
@@ -157,6 +138,20 @@ def _fast_path(job: Job, chunks: Callable[[], AsyncIterator[bytes]]) -> FastWrit
 
         return apply
     return None
+
+
+def _copy_into(
+    target: DirectCopy, job: Job, chunks: Callable[[], AsyncIterator[bytes]]
+) -> FastWrite:
+    async def copy(conn: asyncpg.Connection, progress: Progress) -> tuple[int, int]:
+        if target.create_sql:
+            await conn.execute(target.create_sql)
+        read = await read_into_table(conn, chunks, job.import_type, target, progress, date.today())
+        if target.refused_sql and await conn.fetchval(target.refused_sql, job.app_id):
+            raise RowsRejected
+        return read.rows, read.rows
+
+    return copy
 
 
 async def _run_fast(
