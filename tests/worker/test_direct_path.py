@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 import pytest
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.config import Settings
 from tests.factories import admin_setup
 from tests.importing import (
     ADD_HEADER,
@@ -213,3 +215,24 @@ async def test_a_modify_taking_a_kept_description_in_a_later_batch_changes_nothi
     admin = await _seeded(client, sessionmaker)
     rows = "".join(f"T-{n},0,\r\n" for n in range(1, CASES)) + "T-0,,CASE NUMBER  2999\r\n"
     await _modify_refused(client, sessionmaker, admin, rows, (CASES + 1, "about", "about_taken"))
+
+
+async def test_batch_plans_hold_inside_the_block_and_are_undone_after_it(
+    settings: Settings,
+) -> None:
+    # The checks after the batches join whole tables: a nested loop forced on them would be
+    # quadratic in a file's repeated tags. So the batch settings must not outlive the block.
+    names = ("enable_hashjoin", "enable_mergejoin", "jit")
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        async with conn.transaction():
+            await conn.execute("SET LOCAL enable_mergejoin = off")  # someone's earlier choice
+            before = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
+            async with batches._batch_plans(conn):
+                inside = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
+            after = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
+    finally:
+        await conn.close()
+    assert inside == ["off", "off", "off"]
+    assert after == before
+    assert before[:2] == ["on", "off"]

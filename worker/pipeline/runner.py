@@ -124,10 +124,6 @@ def _fast_path(job: Job, chunks: Callable[[], AsyncIterator[bytes]]) -> FastWrit
         async def apply(conn: asyncpg.Connection, progress: Progress) -> tuple[int, int]:
             # Swaps of descriptions between cases are checked once all batches are in.
             await conn.execute("SET CONSTRAINTS ALL DEFERRED")
-            # A batch is small next to an app's cases: find them by index, never by a scan of
-            # them all per batch (the planner cannot know a fresh batch table's size).
-            await conn.execute("SET LOCAL enable_hashjoin = off")
-            await conn.execute("SET LOCAL enable_mergejoin = off")
             await stage.create_tables(conn, job.import_type)
             await stage.create_batch_table(conn)
             applied = await apply_in_batches(
