@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Any
 
 from pydantic import ValidationInfo
 from pydantic_core import PydanticCustomError
@@ -133,7 +132,9 @@ def about(value: str) -> str:
             "invalid_about",
             f"about is {len(value)} characters long; at most {ABOUT_MAX} are allowed.",
         )
-    bad = CONTROL_RE.search(value)
+    # Printable text has no control character, and str.isprintable() says so in C several
+    # times faster than the search, which then runs only to find where one is.
+    bad = None if value.isprintable() else CONTROL_RE.search(value)
     if bad:
         raise _error(
             "invalid_about",
@@ -144,11 +145,9 @@ def about(value: str) -> str:
 
 
 def latest_date(info: ValidationInfo) -> date:
-    """The latest date allowed: ``latest`` from the validation context (the worker fixes it
-    once per import), else today + 1 day (time zones)."""
-    context: dict[str, Any] | None = info.context
-    latest = context.get("latest") if context else None
-    if latest is None:
-        return date.today() + timedelta(days=1)
-    assert isinstance(latest, date)
-    return latest
+    """The latest date allowed: ``latest`` from the validation context (``RowValidator``
+    always passes one, fixed once per import), else today + 1 day (time zones)."""
+    context: dict[str, date] | None = info.context
+    if context:
+        return context["latest"]
+    return date.today() + timedelta(days=1)

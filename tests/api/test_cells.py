@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from api.cases.keys import about_key
 from api.import_types.registry import get_type
 
 TODAY = date(2026, 11, 25)
@@ -119,6 +120,39 @@ def test_about_rules() -> None:
     assert add_row(about="x" * 501)[1] == [("about", "invalid_about")]
     assert add_row(about="line\nbreak")[1] == [("about", "invalid_about")]
     assert add_row(about="tab\there")[1] == [("about", "invalid_about")]
+
+
+@pytest.mark.parametrize("about", ["no\xa0break space", "zero\u200bwidth", "sixty\u3000four"])
+def test_about_may_hold_unusual_characters_that_are_not_control_characters(about: str) -> None:
+    assert add_row(about=about)[1] == []
+
+
+def test_a_control_character_in_about_is_named_with_its_position() -> None:
+    _, errors = ADD.validate(
+        7,
+        {"tag_id": "A", "case_status": "1", "date_opened": "03/07/2024", "about": "bell\x07here"},
+        TODAY,
+    )
+    assert errors is not None
+    assert errors[0].code == "invalid_about"
+    assert "U+0007" in errors[0].message
+    assert "position 5" in errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("about", "key"),
+    [
+        ("Water Leak", "water leak"),
+        ("  Water   leak ", "water leak"),
+        ("Water\tleak", "water leak"),
+        ("Water\xa0leak", "water leak"),  # a no-break space is white space too
+        ("Water\u3000\u2003leak", "water leak"),
+        ("Water leak ", "water leak"),
+        ("ÉCOLE", "école"),
+    ],
+)
+def test_descriptions_compare_ignoring_case_and_runs_of_white_space(about: str, key: str) -> None:
+    assert about_key(about) == key
 
 
 def test_cells_are_trimmed_and_errors_show_the_trimmed_value() -> None:

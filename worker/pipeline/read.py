@@ -19,6 +19,7 @@ from operator import itemgetter
 from typing import Any
 
 import asyncpg
+from pydantic import ValidationError
 
 from api.import_types.base import DirectCopy, ImportType
 from api.import_types.row_error import RowError
@@ -109,7 +110,7 @@ class _Rows:
         assert header is not None
         width = header.width
         pick, validate = self.pick, self.validate
-        values = validate.values
+        check = validate.check
         import_type, collector, shape, strict = (
             self.import_type,
             self.collector,
@@ -125,10 +126,11 @@ class _Rows:
                 collector.add_row([_field_count(line, len(cells), width)])
                 continue
             in_order = pick(cells)
-            row = values(in_order)
-            if row is None:
+            try:
+                row = check(in_order)
+            except ValidationError:
                 if strict:
-                    raise RowsRejected
+                    raise RowsRejected from None
                 if collector.full:
                     collector.bad_rows += 1
                 else:
@@ -138,8 +140,8 @@ class _Rows:
                 partial = import_type.partial_record(in_order)
                 if partial is not None:
                     append((line, False, *partial))
-            else:
-                append(shape(line, row))
+                continue
+            append(shape(line, row))
         self.rows += len(records)
         return out
 
