@@ -31,10 +31,14 @@ ABOUT_KEY_SQL = r"lower(regexp_replace(btrim(about), '\s+', ' ', 'g'))"
 
 @dataclass(frozen=True, slots=True)
 class Baselines:
-    add_seconds: float
-    modify_seconds: float
-    tag_key_sql: str
-    about_key_sql: str
+    """Each measure's own baseline, run just before it: this machine's speed drifts by up to
+    twice over minutes (the host is shared), so a baseline taken once at the start would
+    compare imports with a different machine. Each pair runs under the same conditions."""
+
+    add_seconds: float  # before the add
+    modify_seconds: float  # before the modify
+    validate_only_seconds: float  # before validate_only
+    invalid_seconds: float  # before the all-invalid file
 
 
 async def psql(config: Config, script: str) -> tuple[float, str]:
@@ -76,8 +80,15 @@ def _copy(table: str, columns: str, file: CsvFile) -> str:
     return f"\\copy {table} ({columns}) FROM '{path}' WITH (FORMAT csv, HEADER true)\n"
 
 
-async def run(config: Config, add: CsvFile, modify: CsvFile) -> Baselines:
-    tag_key, about_key = TAG_KEY_SQL, ABOUT_KEY_SQL
+async def add(config: Config, file: CsvFile) -> float:
+    """The add baseline: ``\\copy`` of ``file`` into a fresh table."""
+    seconds = await _load(config, file)
+    await drop(config)
+    return seconds
+
+
+async def _load(config: Config, file: CsvFile) -> float:
+    """``\\copy`` of ``file`` into a fresh table, left loaded; the copy's time."""
     await psql(
         config,
         f"""DROP TABLE IF EXISTS {TABLE};
@@ -86,41 +97,48 @@ async def run(config: Config, add: CsvFile, modify: CsvFile) -> Baselines:
                 case_status smallint NOT NULL,
                 date_opened date NOT NULL,
                 about text NOT NULL,
-                tag_key text GENERATED ALWAYS AS ({tag_key}) STORED,
-                about_key text GENERATED ALWAYS AS ({about_key}) STORED
+                tag_key text GENERATED ALWAYS AS ({TAG_KEY_SQL}) STORED,
+                about_key text GENERATED ALWAYS AS ({ABOUT_KEY_SQL}) STORED
             );
             CREATE UNIQUE INDEX {TABLE}_tag_key ON {TABLE} (tag_key);
             CREATE UNIQUE INDEX {TABLE}_about_key ON {TABLE} (about_key);
         """,
     )
-
     await prepare.checkpoint(config)
-    add_seconds, out = await psql(
-        config, _copy(TABLE, "tag_id, case_status, date_opened, about", add)
-    )
-    if (copied := _tag_count(out, "COPY")) != add.rows:
-        raise BenchError(f"baseline add copied {copied:,} rows, not {add.rows:,}")
+    seconds, out = await psql(config, _copy(TABLE, "tag_id, case_status, date_opened, about", file))
+    if (copied := _tag_count(out, "COPY")) != file.rows:
+        raise BenchError(f"baseline add copied {copied:,} rows, not {file.rows:,}")
+    return seconds
 
+
+async def modify(config: Config, add_file: CsvFile, modify_file: CsvFile) -> float:
+    """The modify baseline, on a table freshly loaded with ``add_file`` (not timed)."""
+    await _load(config, add_file)
     # The modify starts from the loaded table with fresh statistics; neither is timed.
     await psql(config, f"ANALYZE {TABLE};")
     await prepare.checkpoint(config)
-    modify_seconds, out = await psql(
+    seconds, out = await psql(
         config,
         f"""BEGIN;
             CREATE TEMPORARY TABLE bench_stage (
                 tag_id text NOT NULL,
                 case_status smallint,
                 about text,
-                tag_key text GENERATED ALWAYS AS ({tag_key}) STORED
+                tag_key text GENERATED ALWAYS AS ({TAG_KEY_SQL}) STORED
             ) ON COMMIT DROP;
-            {_copy("bench_stage", "tag_id, case_status, about", modify)}
+            {_copy("bench_stage", "tag_id, case_status, about", modify_file)}
             ANALYZE bench_stage;
             UPDATE {TABLE} b SET case_status = s.case_status, about = s.about
             FROM bench_stage s WHERE b.tag_key = s.tag_key;
             COMMIT;
         """,
     )
-    if (updated := _tag_count(out, "UPDATE")) != modify.rows:
-        raise BenchError(f"baseline modify updated {updated:,} rows, not {modify.rows:,}")
-    await psql(config, f"DROP TABLE {TABLE};")
-    return Baselines(add_seconds, modify_seconds, tag_key, about_key)
+    if (updated := _tag_count(out, "UPDATE")) != modify_file.rows:
+        raise BenchError(f"baseline modify updated {updated:,} rows, not {modify_file.rows:,}")
+    await drop(config)
+    return seconds
+
+
+async def drop(config: Config) -> None:
+    """The baseline's table goes before the service's import is timed (also after a failure)."""
+    await psql(config, f"DROP TABLE IF EXISTS {TABLE};")

@@ -1,19 +1,22 @@
-"""One benchmark run, in order: a clean stage, the files, PostgreSQL's baselines, then the
-service's imports through its HTTP API with its real worker processes."""
+"""One benchmark run, in order: a clean stage, the files, then the service's imports through
+its HTTP API with its real worker processes, each timed import right after PostgreSQL's own
+time for the same file (its baseline)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import subprocess
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import baseline, generate, prepare, scenarios
 from bench.client import Api
-from bench.config import PROJECT, Config
+from bench.config import PROJECT, BenchError, Config
 from bench.report import Results
 from bench.scenarios import Bench, Files, log
 from bench.service import Services
@@ -87,9 +90,11 @@ async def run(config: Config) -> Results:
     tokens = await prepare.fresh_stage(config, APPS)
     log("generating the files (not timed)")
     files = await asyncio.to_thread(make_files, config)
-    log("baselines with psql")
-    base = await baseline.run(config, files.add, files.modify)
-    log(f"baselines: add {base.add_seconds:.2f} s, modify {base.modify_seconds:.2f} s")
+
+    async def paired(name: str, measure: Awaitable[float]) -> float:
+        seconds = await measure
+        log(f"baseline before the {name}: {seconds:.2f} s")
+        return seconds
 
     services = Services(config)
     api = Api(services.base_url, tokens)
@@ -101,9 +106,14 @@ async def run(config: Config) -> Results:
         small = await scenarios.add(bench, APP_SMALL, files.small, "small add")
         await services.stop_workers()
         await services.start_worker()
+        # Each timed import right after its own psql baseline (see baseline.Baselines).
+        add_base = await paired("add", baseline.add(config, files.add))
         add = await scenarios.add(bench, APP_ADD, files.add, "add")
+        modify_base = await paired("modify", baseline.modify(config, files.add, files.modify))
         modify = await scenarios.modify(bench, APP_ADD)
+        validate_base = await paired("validate_only", baseline.add(config, files.add))
         validate_only = await scenarios.validate_only(bench, APP_EMPTY)
+        invalid_base = await paired("invalid file", baseline.add(config, files.add))
         invalid = await scenarios.invalid(bench, APP_EMPTY)
         polled, polls = await scenarios.polled_add(bench, APP_POLLED)
         upload = await scenarios.upload_memory(bench, APP_EMPTY)
@@ -112,13 +122,15 @@ async def run(config: Config) -> Results:
     finally:
         await api.close()
         await services.close()
+        with contextlib.suppress(BenchError):  # never hide what went wrong before
+            await baseline.drop(config)
 
     return Results(
         rows=config.rows,
         date=started.strftime("%Y-%m-%d %H:%M UTC"),
         machine=await machine(config),
         files=files,
-        baselines=base,
+        baselines=baseline.Baselines(add_base, modify_base, validate_base, invalid_base),
         small=small,
         add=add,
         modify=modify,
