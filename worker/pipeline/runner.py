@@ -34,7 +34,7 @@ _CLAIM = """
         lease_until = now() + make_interval(secs => $3),
         rows_processed = 0, bytes_processed = 0, rows_total = NULL
     WHERE id = $1 AND attempt = $2 AND status = 'queued'
-    RETURNING app_id, type, file_id, validate_only, on_error
+    RETURNING id, app_id, type, file_id, validate_only, on_error
 """
 
 
@@ -74,7 +74,10 @@ async def run_one(
             )
             return
         job = Job(
-            import_id=import_id,
+            # The ids as asyncpg returns them, in its own UUID type (a uuid.UUID): an add
+            # copies the import's id into each case twice, and asyncpg encodes its own type
+            # about three times faster (a second of a million-row add's CPU here).
+            import_id=claimed["id"],
             attempt=attempt,
             app_id=claimed["app_id"],
             import_type=import_type,
