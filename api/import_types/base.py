@@ -22,6 +22,8 @@ STAGE_TABLE = "import_stage"
 STAGE_ERRORS_TABLE = "import_stage_errors"
 # One batch of rows on the batched fast path (same columns as STAGE_TABLE).
 BATCH_TABLE = "import_batch"
+# What the batched fast path keeps of every batch for the checks no batch can make alone.
+KEPT_TABLE = "import_kept"
 # validate_only's fast path: the keys of a file expected to be clean (see ``dry_copy``).
 DRY_TABLE = "import_dry"
 # Every staging table starts with these: the record's line, and whether all its cells passed
@@ -58,9 +60,10 @@ class BatchedApply:
 
     ``apply_sql`` (``$1`` app id, ``$2`` import id) answers one row: ``missing``, the batch's
     rows that found nothing to apply to, and ``changed``. ``refused_sql``, run once every batch
-    is applied and its ``kept_columns`` copied into ``STAGE_TABLE`` (only what the check reads:
-    the other columns stay NULL), answers true when the file has a problem that no single batch
-    could see (a repeated key). The table's constraints, checked at the end, refuse the rest.
+    is applied and its ``kept_columns`` copied into ``KEPT_TABLE`` (only what the check reads),
+    answers true when the file may have a problem that no single batch could see (a repeated
+    key); it may refuse more than it must (the checked path then decides), never less. The
+    table's constraints, checked at the end, refuse the rest.
     """
 
     apply_sql: str

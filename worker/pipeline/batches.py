@@ -3,13 +3,13 @@ the next batch is parsed.
 
 An UPDATE of a million cases is mostly PostgreSQL's work (new row versions, their index
 entries); run after the whole file is parsed and checked, it comes on top of Python's time.
-Here each batch's whole database round (its COPY, its keys kept for the checks, its UPDATE)
+Here each batch's whole database round (its COPY, its tag hashes kept for the checks, its UPDATE)
 runs while Python parses the next batch, so the two overlap on the two cores.
 
 A batch is 50,000 rows. Larger batches cost PostgreSQL a little less per row (100,000 saved
 about 6% of a million-row modify here), but two batches of parsed rows are held at once (the
 worker's peak went from ~150 to ~210 MiB), and ``rows_processed`` stands still while Python
-waits for a batch's round (up to ~3 s instead of ~1.6 s): not worth it.
+waits for a batch's round (up to 3.2 s instead of 1.8 s): not worth it.
 
 Anything wrong (a row that matches no case, a repeated key, a constraint) undoes the
 transaction, and the checked path then reports every problem.
@@ -28,7 +28,7 @@ from typing import Any
 import asyncpg
 from asyncpg import Record
 
-from api.import_types.base import BATCH_TABLE, STAGE_TABLE, BatchedApply, ImportType
+from api.import_types.base import BATCH_TABLE, KEPT_TABLE, BatchedApply, ImportType
 from worker.pipeline import stage
 from worker.pipeline.heartbeat import Progress
 from worker.pipeline.read import RowsRejected, read_batches
@@ -83,7 +83,7 @@ async def apply_in_batches(
         rows, changed = await _write_batches(
             conn, chunks, import_type, plan, app_id, import_id, progress
         )
-    await conn.execute(f"ANALYZE {STAGE_TABLE}")
+    await conn.execute(f"ANALYZE {KEPT_TABLE}")
     if await conn.fetchval(plan.refused_sql):
         raise RowsRejected
     return Applied(rows=rows, changed=changed)
@@ -101,7 +101,7 @@ async def _write_batches(
     """(rows, rows changed) of every batch; ``RowsRejected`` at a row that matches no case."""
     apply = await conn.prepare(plan.apply_sql)
     kept = ", ".join(plan.kept_columns)
-    keep = f"INSERT INTO {STAGE_TABLE} ({kept}) SELECT {kept} FROM {BATCH_TABLE}"
+    keep = f"INSERT INTO {KEPT_TABLE} ({kept}) SELECT {kept} FROM {BATCH_TABLE}"
 
     async def write(batch: list[tuple[Any, ...]]) -> Record:
         # The whole database round of a batch, run while Python parses the next one.

@@ -128,7 +128,7 @@ def _fast_path(job: Job, chunks: Callable[[], AsyncIterator[bytes]]) -> FastWrit
             # Swaps of descriptions between cases are checked once all batches are in.
             await conn.execute("SET CONSTRAINTS ALL DEFERRED")
             await stage.create_tables(conn, job.import_type)
-            await stage.create_batch_table(conn)
+            await stage.create_batch_tables(conn, batched.kept_columns)
             applied = await apply_in_batches(
                 conn, chunks, job.import_type, batched, job.app_id, job.import_id, progress
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import Any
 
 import asyncpg
@@ -15,6 +15,7 @@ import asyncpg
 from api.import_types.base import (
     BATCH_TABLE,
     GOOD_ROW,
+    KEPT_TABLE,
     STAGE_ERRORS_TABLE,
     STAGE_TABLE,
     ImportType,
@@ -51,13 +52,20 @@ async def create_tables(conn: asyncpg.Connection, import_type: ImportType) -> No
     )
 
 
-async def create_batch_table(conn: asyncpg.Connection) -> None:
-    """The table one batch passes through on the batched fast path (see batches.py)."""
+async def create_batch_tables(conn: asyncpg.Connection, kept_columns: Sequence[str]) -> None:
+    """The table one batch passes through on the batched fast path, and the table of what is
+    kept of every batch (see batches.py)."""
     await conn.execute(f"CREATE TEMPORARY TABLE {BATCH_TABLE} (LIKE {STAGE_TABLE})")
+    kept = ", ".join(kept_columns)
+    await conn.execute(
+        f"CREATE TEMPORARY TABLE {KEPT_TABLE} AS SELECT {kept} FROM {BATCH_TABLE} WITH NO DATA"
+    )
 
 
 async def drop_tables(conn: asyncpg.Connection) -> None:
-    await conn.execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}, {STAGE_ERRORS_TABLE}, {BATCH_TABLE}")
+    await conn.execute(
+        f"DROP TABLE IF EXISTS {STAGE_TABLE}, {STAGE_ERRORS_TABLE}, {BATCH_TABLE}, {KEPT_TABLE}"
+    )
 
 
 async def truncate(conn: asyncpg.Connection) -> None:
