@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -34,6 +34,8 @@ from worker.pipeline.heartbeat import Progress
 from worker.pipeline.read import RowsRejected, read_batches
 
 BATCH_ROWS = 50_000
+
+Batch = list[tuple[Any, ...]]
 
 # How each batch's statement is planned. Left to itself, the planner hashes all of the app's
 # cases to join a batch, once per batch (twenty scans of a million cases for a million rows);
@@ -51,6 +53,8 @@ async def _batch_plans(conn: asyncpg.Connection) -> AsyncIterator[None]:
         "SELECT " + ", ".join(f"current_setting(${i + 1})" for i in range(len(names))), *names
     )
     await _set_local(conn, _BATCH_PLANS)
+    # No ``finally``: after an error the caller rolls back, which undoes these settings too,
+    # and an aborted transaction would refuse the restoring statement anyway.
     yield
     assert before is not None
     await _set_local(conn, dict(zip(names, before, strict=True)))
@@ -79,38 +83,32 @@ async def apply_in_batches(
 ) -> Applied:
     """Apply every batch in the caller's transaction; ``RowsRejected`` when the file needs the
     checked path (the caller rolls back)."""
+    kept = ", ".join(plan.kept_columns)
+    keep = f"INSERT INTO {KEPT_TABLE} ({kept}) SELECT {kept} FROM {BATCH_TABLE}"
+    batches = read_batches(chunks, import_type, progress, date.today(), BATCH_ROWS)
     async with _batch_plans(conn):
-        rows, changed = await _write_batches(
-            conn, chunks, import_type, plan, app_id, import_id, progress
-        )
+        apply = await conn.prepare(plan.apply_sql)
+
+        async def write(batch: Batch) -> Record:
+            # The whole database round of a batch.
+            await conn.execute(f"TRUNCATE {BATCH_TABLE}")
+            await stage.copy_rows(conn, import_type, batch, table=BATCH_TABLE)
+            await conn.execute(keep)
+            outcome: Record = await apply.fetchrow(app_id, import_id)
+            return outcome
+
+        rows, changed = await _overlapped(batches, write)
     await conn.execute(f"ANALYZE {KEPT_TABLE}")
     if await conn.fetchval(plan.refused_sql):
         raise RowsRejected
     return Applied(rows=rows, changed=changed)
 
 
-async def _write_batches(
-    conn: asyncpg.Connection,
-    chunks: Callable[[], AsyncIterator[bytes]],
-    import_type: ImportType,
-    plan: BatchedApply,
-    app_id: uuid.UUID,
-    import_id: uuid.UUID,
-    progress: Progress,
+async def _overlapped(
+    batches: AsyncIterator[Batch], write: Callable[[Batch], Coroutine[Any, Any, Record]]
 ) -> tuple[int, int]:
-    """(rows, rows changed) of every batch; ``RowsRejected`` at a row that matches no case."""
-    apply = await conn.prepare(plan.apply_sql)
-    kept = ", ".join(plan.kept_columns)
-    keep = f"INSERT INTO {KEPT_TABLE} ({kept}) SELECT {kept} FROM {BATCH_TABLE}"
-
-    async def write(batch: list[tuple[Any, ...]]) -> Record:
-        # The whole database round of a batch, run while Python parses the next one.
-        await conn.execute(f"TRUNCATE {BATCH_TABLE}")
-        await stage.copy_rows(conn, import_type, batch, table=BATCH_TABLE)
-        await conn.execute(keep)
-        outcome: Record = await apply.fetchrow(app_id, import_id)
-        return outcome
-
+    """``write`` each batch while the next one is read; (rows, rows changed) of them all, or
+    ``RowsRejected`` at a batch with a row that matches no case."""
     pending: asyncio.Task[Record] | None = None
     rows = changed = 0
 
@@ -125,7 +123,7 @@ async def _write_batches(
         changed += int(outcome["changed"])
 
     try:
-        async for batch in read_batches(chunks, import_type, progress, date.today(), BATCH_ROWS):
+        async for batch in batches:
             await settle()  # the connection is free again
             rows += len(batch)
             pending = asyncio.create_task(write(batch))
