@@ -87,6 +87,8 @@ class ImportType(ABC):
     sample_rows: ClassVar[tuple[tuple[str, ...], ...]]
     # The staged columns after the key columns: (column, SQL type), in ``record()`` order.
     staging_columns: ClassVar[tuple[tuple[str, str], ...]]
+    # The table of stored rows (with an ``app_id``) that the type's statements look up by key.
+    stored_table: ClassVar[str]
 
     def header_errors(self, present: Collection[str], line: int) -> list[RowError]:
         """Rules on the set of columns beyond "required ones are present"."""

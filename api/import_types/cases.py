@@ -158,6 +158,7 @@ class _CaseImport(ImportType):
     """What both case types stage: every column, with blanks as NULL for modify."""
 
     staging_columns = _STAGING_COLUMNS
+    stored_table = "cases"
 
     def record(self, row: Values) -> tuple[Any, ...]:
         # Keys, and their hashes for finding repeats (Python's str hash: stable within the

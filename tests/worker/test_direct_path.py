@@ -222,7 +222,7 @@ async def test_batch_plans_hold_inside_the_block_and_are_undone_after_it(
 ) -> None:
     # The checks after the batches join whole tables: a nested loop forced on them would be
     # quadratic in a file's repeated tags. So the batch settings must not outlive the block.
-    names = ("enable_hashjoin", "enable_mergejoin", "jit")
+    names = ("enable_hashjoin", "enable_mergejoin", "plan_cache_mode", "jit")
     conn = await asyncpg.connect(settings.database_url)
     try:
         async with conn.transaction():
@@ -233,6 +233,6 @@ async def test_batch_plans_hold_inside_the_block_and_are_undone_after_it(
             after = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
     finally:
         await conn.close()
-    assert inside == ["off", "off", "off"]
+    assert inside == ["off", "off", "force_custom_plan", "off"]
     assert after == before
     assert before[:2] == ["on", "off"]

@@ -39,9 +39,17 @@ Batch = list[tuple[Any, ...]]
 
 # How each batch's statement is planned. Left to itself, the planner hashes all of the app's
 # cases to join a batch, once per batch (twenty scans of a million cases for a million rows);
-# found by index, the work follows the batch's size. JIT would compile the statement again for
-# every batch, for more time than it saves.
-_BATCH_PLANS = {"enable_hashjoin": "off", "enable_mergejoin": "off", "jit": "off"}
+# found by index, the work follows the batch's size. Each batch is planned with its own app and
+# import ids: after five runs of a statement PostgreSQL may switch to a generic plan, made
+# without the values, whose guesses can be wild (seen here: a plan that scanned all of the
+# app's cases once per row of a batch). JIT would compile the statement again for every batch,
+# for more time than it saves.
+_BATCH_PLANS = {
+    "enable_hashjoin": "off",
+    "enable_mergejoin": "off",
+    "plan_cache_mode": "force_custom_plan",
+    "jit": "off",
+}
 
 
 @contextlib.asynccontextmanager

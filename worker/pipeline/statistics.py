@@ -1,0 +1,58 @@
+"""Planner statistics that know the app's stored rows before an import's statements are planned.
+
+Every import statement finds the app's stored rows by key, and the planner sizes "the app's
+rows" from the table's statistics. Those are gathered by autovacuum, which may be off, may lag,
+and analyzes a table only once a tenth of it has changed: a new app's million cases in a table
+of twenty million never trigger it. Statistics that believe an app has a handful of rows make
+the planner scan all of them once per row of a batch instead of probing the key: seen here, a
+million-row modify still in its first batch after 13 minutes, where it takes 20 s.
+
+So before an import, the planner's estimate of the app's rows is compared with a count of them
+that stops at ``PROBE_ROWS`` (a few milliseconds by index); when the estimate is below half the
+count, the table is analyzed (a sample of 30,000 rows at the default statistics target: about
+0.3 s for a million rows here). Statistics that are right for the app cost one estimate and one
+bounded count per import.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+# Past this, a wrong estimate matters; below it, every plan is cheap.
+PROBE_ROWS = 20_000
+
+
+async def planner_rows(conn: asyncpg.Connection, table: str, app_id: uuid.UUID) -> int:
+    """How many rows of the app the planner believes ``table`` holds."""
+    # EXPLAIN plans with the value in the statement (a uuid.UUID prints as a plain uuid).
+    plan = await conn.fetchval(
+        f"EXPLAIN (FORMAT JSON) SELECT FROM {table} WHERE app_id = '{app_id}'"
+    )
+    return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
+
+
+async def refresh_if_stale(conn: asyncpg.Connection, table: str, app_id: uuid.UUID) -> bool:
+    """Analyze ``table`` when the planner believes the app has far fewer rows than it does;
+    true when it did."""
+    counted = await conn.fetchval(
+        f"SELECT count(*) FROM (SELECT FROM {table} WHERE app_id = $1 LIMIT {PROBE_ROWS}) AS t",
+        app_id,
+    )
+    believed = await planner_rows(conn, table, app_id)
+    if believed * 2 >= counted:
+        return False
+    await conn.execute(f"ANALYZE {table}")
+    log.info(
+        "analyzed %s: the planner believed app %s has %s rows, it has at least %s",
+        table,
+        app_id,
+        believed,
+        counted,
+    )
+    return True
