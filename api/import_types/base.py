@@ -58,17 +58,23 @@ class BatchedApply:
     ``BATCH_TABLE`` and applied by one statement while the next batch is parsed, all in one
     transaction that is undone if anything turns out wrong (the file then goes the checked way).
 
-    ``apply_sql`` (``$1`` app id, ``$2`` import id) answers one row: ``missing``, the batch's
-    rows that found nothing to apply to, and ``changed``. ``refused_sql``, run once every batch
-    is applied and its ``kept_columns`` copied into ``KEPT_TABLE`` (only what the check reads),
-    answers true when the file may have a problem that no single batch could see (a repeated
-    key); it may refuse more than it must (the checked path then decides), never less. The
-    table's constraints, checked at the end, refuse the rest.
+    All statements take ``$1`` app id, ``$2`` import id. ``apply_sql`` applies the batch's rows
+    that change a stored row this import has not changed yet; its command tag counts the rows it
+    changed. A batch that changed as many as it has rows is clean. Otherwise ``account_sql``
+    answers one row: ``missing``, the batch's rows that found nothing to apply to, and
+    ``marked``, its rows whose stored row this import has now changed. The batch is clean when
+    none is missing and ``marked`` is the count changed (no stored row was meant by two rows);
+    the rows it left as they were are kept in ``KEPT_TABLE`` (made with ``kept_columns``, a
+    column list). ``refused_sql``, run once every batch is applied, answers true when the kept
+    rows show a problem (a row repeated in a later batch); it may refuse more than it must (the
+    checked path then decides), never less. The table's constraints, checked at the end, refuse
+    the rest.
     """
 
     apply_sql: str
+    account_sql: str
     refused_sql: str
-    kept_columns: tuple[str, ...]
+    kept_columns: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -389,28 +389,41 @@ class ModifyCases(_CaseImport):
         """
 
     def batched_apply(self) -> BatchedApply:
-        # Each batch finds its cases by key (index probes: a batch is small next to an app's
-        # cases) and changes those whose values differ. A repeated tag is found afterwards; a
-        # description taken twice by the deferred unique constraint.
+        # Each batch changes its cases in one UPDATE, found by key (index probes: a batch is
+        # small next to an app's cases); a description taken twice is refused by the deferred
+        # unique constraint. A repeated tag needs no table of every tag seen: a case this import
+        # changed carries its id, so the UPDATE passes it by and the batch comes up short. Only
+        # a batch with unchanged rows (or a problem) is looked at again, row by row: its
+        # unchanged cases carry no mark, so they are kept for the check at the end (usually
+        # few; a file applied twice keeps them all, which costs what keeping every tag would).
         apply_sql = f"""
+            UPDATE cases c SET {_set_from("s")}
+            FROM {BATCH} s
+            WHERE c.app_id = $1 AND c.tag_key = s.tag_key AND ({_CHANGES})
+              AND c.updated_by_import IS DISTINCT FROM $2
+        """
+        account_sql = f"""
             WITH m AS (
-                SELECT s.*, c.id AS case_id, coalesce(({_CHANGES}), false) AS changed
+                SELECT c.id AS case_id, c.updated_by_import IS NOT DISTINCT FROM $2 AS marked
                 FROM {BATCH} s LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
-            ), u AS (
-                UPDATE cases c SET {_set_from("m")}
-                FROM m WHERE c.id = m.case_id AND m.changed
-                RETURNING 1
+            ), k AS (
+                INSERT INTO {KEPT} (case_id)
+                SELECT case_id FROM m WHERE case_id IS NOT NULL AND NOT marked
             )
             SELECT count(*) FILTER (WHERE case_id IS NULL) AS missing,
-                   (SELECT count(*) FROM u) AS changed
+                   count(*) FILTER (WHERE marked) AS marked
             FROM m
         """
-        # Only the tags' 64-bit hashes are kept (a quarter less work than keeping the keys): a
-        # repeated hash is a repeated tag or, for about one million-row file in 40 million, two
-        # tags with one hash; the checked path then tells which.
-        refused_sql = f"SELECT EXISTS (SELECT FROM {KEPT} GROUP BY tag_hash HAVING count(*) > 1)"
+        refused_sql = f"""
+            SELECT EXISTS (SELECT FROM {KEPT} GROUP BY case_id HAVING count(*) > 1)
+                OR EXISTS (SELECT FROM {KEPT} k JOIN cases c ON c.id = k.case_id
+                           WHERE c.app_id = $1 AND c.updated_by_import = $2)
+        """
         return BatchedApply(
-            apply_sql=apply_sql, refused_sql=refused_sql, kept_columns=("tag_hash",)
+            apply_sql=apply_sql,
+            account_sql=account_sql,
+            refused_sql=refused_sql,
+            kept_columns="case_id bigint NOT NULL",
         )
 
     def dry_run_sql(self) -> str | None:

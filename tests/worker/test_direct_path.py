@@ -178,13 +178,21 @@ async def _modify_refused(
 
 
 async def test_a_clean_modify_in_many_batches_counts_changed_and_unchanged_rows(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], small_batches: None
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    small_batches: None,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     admin = await _seeded(client, sessionmaker)
     # Even rows close their case; odd rows repeat what is stored.
     rows = "".join(f"T-{n},{0 if n % 2 == 0 else 1},Case number {n}\r\n" for n in range(CASES))
-    done = await import_file(client, admin, MODIFY_HEADER + rows, type_="cases.modify", name="m")
+    with caplog.at_level(logging.INFO, logger="worker.timing"):
+        done = await import_file(
+            client, admin, MODIFY_HEADER + rows, type_="cases.modify", name="m"
+        )
     _completed(done, rows=CASES, updated=CASES // 2, unchanged=CASES // 2)
+    # Applied by the batches themselves, not handed to the checked path.
+    assert f"import {done['id']} (checked)" not in caplog.text
     cases = await cases_by_tag(sessionmaker)
     assert (cases["T-0"].case_status, cases["T-1"].case_status) == (0, 1)
     assert str(cases[f"T-{CASES - 2}"].updated_by_import) == done["id"]
@@ -199,13 +207,31 @@ async def test_a_modify_whose_last_tag_is_unknown_changes_nothing(
     await _modify_refused(client, sessionmaker, admin, rows, (CASES + 2, "tag_id", "not_found"))
 
 
-async def test_a_modify_repeating_a_tag_in_a_later_batch_changes_nothing(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], small_batches: None
+# A repeated tag is found wherever its rows fall and whatever they do to the case: the second
+# row of a case that the first one changed, or left as it was.
+@pytest.mark.parametrize(
+    ("first", "again", "line_of_again"),
+    [
+        (0, 1, CASES + 2),  # changed, then changed back in a later batch
+        (0, 0, 11),  # two rows of one batch, each changing the stored case
+        (0, 0, CASES + 2),  # changed, then given the same value again
+        (1, 0, CASES + 2),  # left as it was, then changed in a later batch
+        (1, 1, CASES + 2),  # left as it was, twice
+    ],
+)
+async def test_a_modify_repeating_a_tag_changes_nothing(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    small_batches: None,
+    first: int,
+    again: int,
+    line_of_again: int,
 ) -> None:
     admin = await _seeded(client, sessionmaker)
-    rows = "".join(f"T-{n},0,\r\n" for n in range(CASES)) + "t-7,1,\r\n"
+    rows = [f"T-{n},{first if n == 7 else 0},\r\n" for n in range(CASES)]
+    rows.insert(line_of_again - 2, f"t-7,{again},\r\n")
     await _modify_refused(
-        client, sessionmaker, admin, rows, (CASES + 2, "tag_id", "duplicate_in_file")
+        client, sessionmaker, admin, "".join(rows), (line_of_again, "tag_id", "duplicate_in_file")
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
 import asyncpg
@@ -37,7 +37,8 @@ def _params(sql: str, *args: Any) -> tuple[Any, ...]:
     return args[:used]
 
 
-def _count(status: str) -> int:
+def affected(status: str) -> int:
+    """How many rows a statement touched, from its command tag."""
     # asyncpg returns the command tag, e.g. "INSERT 0 12" or "UPDATE 7".
     return int(status.rsplit(" ", 1)[-1])
 
@@ -52,14 +53,11 @@ async def create_tables(conn: asyncpg.Connection, import_type: ImportType) -> No
     )
 
 
-async def create_batch_tables(conn: asyncpg.Connection, kept_columns: Sequence[str]) -> None:
+async def create_batch_tables(conn: asyncpg.Connection, kept_columns: str) -> None:
     """The table one batch passes through on the batched fast path, and the table of what is
-    kept of every batch (see batches.py)."""
+    kept of the batches for the check at the end (see batches.py)."""
     await conn.execute(f"CREATE TEMPORARY TABLE {BATCH_TABLE} (LIKE {STAGE_TABLE})")
-    kept = ", ".join(kept_columns)
-    await conn.execute(
-        f"CREATE TEMPORARY TABLE {KEPT_TABLE} AS SELECT {kept} FROM {BATCH_TABLE} WITH NO DATA"
-    )
+    await conn.execute(f"CREATE TEMPORARY TABLE {KEPT_TABLE} ({kept_columns})")
 
 
 async def drop_tables(conn: asyncpg.Connection) -> None:
@@ -100,7 +98,7 @@ async def run_checks(
     again = import_type.fixed_point_check_sql()
     if skip_bad_rows and again:
         for _ in range(MAX_FIXED_POINT_ROUNDS):
-            if _count(await conn.execute(again, *_params(again, app_id))) == 0:
+            if affected(await conn.execute(again, *_params(again, app_id))) == 0:
                 break
 
 
@@ -148,4 +146,4 @@ async def apply(
             return good
         return int(await conn.fetchval(sql, *_params(sql, app_id, import_id)))
     sql = import_type.apply_sql()
-    return _count(await conn.execute(sql, *_params(sql, app_id, import_id)))
+    return affected(await conn.execute(sql, *_params(sql, app_id, import_id)))
