@@ -76,3 +76,22 @@ async def test_statistics_that_know_the_app_are_left_as_they_are(
         assert not await statistics.refresh_if_stale(conn, "cases", other.app_id)
     finally:
         await conn.close()
+
+
+async def test_the_count_stops_at_the_probe_size(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    assert (await import_file(client, admin, ADD_HEADER + _rows("T")))["status"] == "completed"
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        assert await statistics.bounded_count(conn, "cases", admin.app_id) == CASES
+        monkeypatch.setattr(statistics, "PROBE_ROWS", 1_000)
+        assert await statistics.bounded_count(conn, "cases", admin.app_id) == 1_000
+        # The settings that force the index end with the count.
+        assert await conn.fetchval("SHOW enable_seqscan") == "on"
+    finally:
+        await conn.close()
