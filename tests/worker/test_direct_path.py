@@ -22,7 +22,7 @@ from tests.importing import (
     import_file,
     where,
 )
-from worker.pipeline import batches
+from worker.pipeline import batches, planner
 
 ROWS = 30_000  # several chunks of the stored file, so the copy is well under way
 
@@ -254,7 +254,7 @@ async def test_batch_plans_hold_inside_the_block_and_are_undone_after_it(
         async with conn.transaction():
             await conn.execute("SET LOCAL enable_mergejoin = off")  # someone's earlier choice
             before = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
-            async with batches._batch_plans(conn):
+            async with planner.scoped(conn, batches.BATCH_PLANS):
                 inside = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
             after = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
     finally:

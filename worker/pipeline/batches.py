@@ -30,7 +30,7 @@ from typing import Any
 import asyncpg
 
 from api.import_types.base import BATCH_TABLE, KEPT_TABLE, BatchedApply, ImportType
-from worker.pipeline import stage
+from worker.pipeline import planner, stage
 from worker.pipeline.heartbeat import Progress
 from worker.pipeline.read import RowsRejected, read_batches
 
@@ -44,35 +44,14 @@ Batch = list[tuple[Any, ...]]
 # import ids: after five runs of a statement PostgreSQL may switch to a generic plan, made
 # without the values, whose guesses can be wild (seen here: a plan that scanned all of the
 # app's cases once per row of a batch). JIT would compile the statement again for every batch,
-# for more time than it saves.
-_BATCH_PLANS = {
+# for more time than it saves. Only for the batches (``planner.scoped``): the check after them
+# joins whole tables, where a forced nested loop would be quadratic in repeated rows.
+BATCH_PLANS = {
     "enable_hashjoin": "off",
     "enable_mergejoin": "off",
     "plan_cache_mode": "force_custom_plan",
     "jit": "off",
 }
-
-
-@contextlib.asynccontextmanager
-async def _batch_plans(conn: asyncpg.Connection) -> AsyncIterator[None]:
-    """``_BATCH_PLANS`` for the transaction's statements until the block ends; then the
-    settings before it again, for the checks that follow (which join whole tables)."""
-    names = list(_BATCH_PLANS)
-    before = await conn.fetchrow(
-        "SELECT " + ", ".join(f"current_setting(${i + 1})" for i in range(len(names))), *names
-    )
-    await _set_local(conn, _BATCH_PLANS)
-    # No ``finally``: after an error the caller rolls back, which undoes these settings too,
-    # and an aborted transaction would refuse the restoring statement anyway.
-    yield
-    assert before is not None
-    await _set_local(conn, dict(zip(names, before, strict=True)))
-
-
-async def _set_local(conn: asyncpg.Connection, settings: dict[str, str]) -> None:
-    args = [item for pair in settings.items() for item in pair]
-    calls = ", ".join(f"set_config(${i + 1}, ${i + 2}, true)" for i in range(0, len(args), 2))
-    await conn.execute(f"SELECT {calls}", *args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +72,7 @@ async def apply_in_batches(
     """Apply every batch in the caller's transaction; ``RowsRejected`` when the file needs the
     checked path (the caller rolls back)."""
     batches = read_batches(chunks, import_type, progress, date.today(), BATCH_ROWS)
-    async with _batch_plans(conn):
+    async with planner.scoped(conn, BATCH_PLANS):
 
         async def write(batch: Batch) -> int:
             # The whole database round of a batch: how many rows it changed.

@@ -15,7 +15,7 @@ from api.config import Settings
 from api.import_types.base import DirectCopy, ImportType, Outcome
 from api.import_types.registry import get_type
 from api.import_types.row_error import RowError
-from worker.pipeline import stage, statistics
+from worker.pipeline import planner, stage
 from worker.pipeline.batches import apply_in_batches
 from worker.pipeline.errors import ErrorCollector, summarize
 from worker.pipeline.finish import Apply, finish, move
@@ -98,8 +98,8 @@ async def run_one(
 
 
 async def _run(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings, job: Job) -> None:
-    # Before any statement of the import is planned, outside its transaction (see statistics.py).
-    await statistics.refresh_if_stale(conn, job.import_type.stored_table, job.app_id)
+    # Before any statement of the import is planned, outside its transaction (see planner.py).
+    await planner.refresh_if_stale(conn, job.import_type.stored_table, job.app_id)
     # The file is read on a connection of its own: the job's connection is busy writing rows.
     async with pool.acquire() as file_conn:
         chunks = lambda: file_chunks(file_conn, job.file_id)  # noqa: E731

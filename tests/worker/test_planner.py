@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.config import Settings
 from tests.factories import admin_setup
 from tests.importing import ADD_HEADER, import_file
-from worker.pipeline import statistics
+from worker.pipeline import planner
 
 CASES = 3_000
 
@@ -26,7 +26,7 @@ def _rows(prefix: str) -> str:
 async def _believed(settings: Settings, app_id: uuid.UUID) -> int:
     conn = await asyncpg.connect(settings.database_url)
     try:
-        return await statistics.planner_rows(conn, "cases", app_id)
+        return await planner.planner_rows(conn, "cases", app_id)
     finally:
         await conn.close()
 
@@ -51,7 +51,7 @@ async def test_a_modify_of_cases_the_statistics_do_not_know_analyzes_them_first(
     assert await _believed(settings, new.app_id) < CASES // 10  # the trap is set
 
     modify = "tag_id,case_status\r\n" + "".join(f"N-{n},0\r\n" for n in range(CASES))
-    with caplog.at_level(logging.INFO, logger=statistics.__name__):
+    with caplog.at_level(logging.INFO, logger=planner.__name__):
         done = await import_file(client, new, modify, type_="cases.modify", name="close all")
 
     assert done["status"] == "completed", done
@@ -70,10 +70,10 @@ async def test_statistics_that_know_the_app_are_left_as_they_are(
     conn = await asyncpg.connect(settings.database_url)
     try:
         await conn.execute("ANALYZE cases")
-        assert not await statistics.refresh_if_stale(conn, "cases", admin.app_id)
+        assert not await planner.refresh_if_stale(conn, "cases", admin.app_id)
         # An app with no cases yet: nothing to know.
         other = await admin_setup(sessionmaker, "empty", "empty@example.org")
-        assert not await statistics.refresh_if_stale(conn, "cases", other.app_id)
+        assert not await planner.refresh_if_stale(conn, "cases", other.app_id)
     finally:
         await conn.close()
 
@@ -88,9 +88,9 @@ async def test_the_count_stops_at_the_probe_size(
     assert (await import_file(client, admin, ADD_HEADER + _rows("T")))["status"] == "completed"
     conn = await asyncpg.connect(settings.database_url)
     try:
-        assert await statistics.bounded_count(conn, "cases", admin.app_id) == CASES
-        monkeypatch.setattr(statistics, "PROBE_ROWS", 1_000)
-        assert await statistics.bounded_count(conn, "cases", admin.app_id) == 1_000
+        assert await planner.bounded_count(conn, "cases", admin.app_id) == CASES
+        monkeypatch.setattr(planner, "PROBE_ROWS", 1_000)
+        assert await planner.bounded_count(conn, "cases", admin.app_id) == 1_000
         # The settings that force the index end with the count.
         assert await conn.fetchval("SHOW enable_seqscan") == "on"
     finally:
