@@ -20,6 +20,7 @@ from api.errors import install_handlers
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
 from api.imports.router import router as imports_router
+from api.imports.router import statuses_router
 from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
 
@@ -61,7 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(metrics_router)
-    for router in (auth_router, apps_router, import_types_router, imports_router, cases_router):
+    for router in (
+        auth_router,
+        apps_router,
+        import_types_router,
+        statuses_router,
+        imports_router,
+        cases_router,
+    ):
         app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND
     if (frontend / "index.html").exists():

@@ -22,8 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
-
-STATUSES = ("draft", "queued", "validating", "applying", "completed", "failed", "cancelled")
+from api.imports.status import ACTIVE, ImportStatus, sql_list
 
 
 class StoredFile(Base):
@@ -52,14 +51,14 @@ class Import(Base):
     __tablename__ = "imports"
     __table_args__ = (
         UniqueConstraint("app_id", "name", name="uq_imports_app_id_name"),
-        CheckConstraint(f"status IN {STATUSES!r}", name="status"),
+        CheckConstraint(f"status IN {sql_list(ImportStatus)}", name="status"),
         CheckConstraint("on_error IN ('fail', 'skip')", name="on_error"),
         Index("ix_imports_app_created", "app_id", "created_at"),
         # The reconciler's scan: only imports that are not finished.
         Index(
             "ix_imports_active",
             "status",
-            postgresql_where="status IN ('queued', 'validating', 'applying')",
+            postgresql_where=f"status IN {sql_list(ACTIVE)}",
         ),
     )
 

@@ -8,15 +8,24 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.apps.deps import AppAccessDep
+from api.auth.deps import PrincipalDep
 from api.deps import RedisDep, SessionDep, SettingsDep
 from api.errors import PayloadTooLarge
 from api.imports import repository, service
 from api.imports.errors_csv import errors_csv_lines
 from api.imports.presenter import import_out
-from api.imports.schemas import ImportOut, ImportPage, RowErrorOut, RowErrorPage, Status
+from api.imports.schemas import (
+    ImportOut,
+    ImportPage,
+    ImportStatusOut,
+    RowErrorOut,
+    RowErrorPage,
+)
+from api.imports.status import ACTIVE, ATTACHABLE, CANCELLABLE, FINISHED, ImportStatus
 from api.paging import decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
+statuses_router = APIRouter(tags=["imports"])
 
 # Form fields beside the file: a little slack over the file limit before refusing on the header.
 FORM_OVERHEAD = 1024 * 1024
@@ -110,7 +119,7 @@ async def create_import(
 async def list_imports(
     access: AppAccessDep,
     session: SessionDep,
-    status: Status | None = None,
+    status: ImportStatus | None = None,
     type: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
@@ -169,6 +178,7 @@ async def list_errors(
     import_id: uuid.UUID,
     access: AppAccessDep,
     session: SessionDep,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> RowErrorPage:
@@ -184,6 +194,7 @@ async def list_errors(
         ],
         next_cursor=encode_cursor([page[-1].seq]) if more else None,
         error_count=view.row.error_count or 0,
+        kept_limit=settings.max_kept_errors,
     )
 
 
@@ -206,3 +217,19 @@ async def download_errors(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@statuses_router.get("/import-statuses", response_model=list[ImportStatusOut])
+async def list_statuses(_: PrincipalDep) -> list[ImportStatusOut]:
+    """Every status an import can have, in lifecycle order, with the groups it belongs to."""
+    return [
+        ImportStatusOut(
+            key=status,
+            label=status.label,
+            active=status in ACTIVE,
+            cancellable=status in CANCELLABLE,
+            attachable=status in ATTACHABLE,
+            finished=status in FINISHED,
+        )
+        for status in ImportStatus
+    ]

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-Status = Literal["draft", "queued", "validating", "applying", "completed", "failed", "cancelled"]
+from api.imports.status import ImportStatus
 
 
 class FileOut(BaseModel):
@@ -39,7 +39,7 @@ class ImportOut(BaseModel):
     app: str
     name: str
     type: str
-    status: Status
+    status: ImportStatus
     validate_only: bool
     on_error: Literal["fail", "skip"]
     file: FileOut | None
@@ -69,3 +69,16 @@ class RowErrorPage(BaseModel):
     items: list[RowErrorOut]
     next_cursor: str | None
     error_count: int
+    # At most this many errors of an import are kept in full; error_count is always exact.
+    kept_limit: int
+
+
+class ImportStatusOut(BaseModel):
+    """A status word with its label and the groups it belongs to (what the SPA shows)."""
+
+    key: ImportStatus
+    label: str
+    active: bool
+    cancellable: bool
+    attachable: bool
+    finished: bool

@@ -337,6 +337,7 @@ async def test_errors_page_in_line_order(
     url = f"/api/apps/{admin.slug}/imports/{created['id']}/errors"
     first = (await client.get(url, params={"limit": 1}, headers=admin.headers)).json()
     assert first["error_count"] == 2
+    assert first["kept_limit"] == 1000  # the default of CASEIMPORT_MAX_KEPT_ERRORS
     assert [(e["line"], e["code"]) for e in first["items"]] == [(14, "duplicate_in_file")]
     second = (
         await client.get(
@@ -371,3 +372,26 @@ async def test_import_types_list_and_samples(
     assert_problem(
         await client.get("/api/import-types/nope/sample.csv"), 404, "import_type_not_found"
     )
+
+
+async def test_status_vocabulary_with_its_groups(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    assert_problem(await client.get("/api/import-statuses"), 401, "unauthenticated")
+    statuses = (await client.get("/api/import-statuses", headers=admin.headers)).json()
+    by_key = {s["key"]: s for s in statuses}
+    assert list(by_key) == [
+        "draft",
+        "queued",
+        "validating",
+        "applying",
+        "completed",
+        "failed",
+        "cancelled",
+    ]
+    assert by_key["failed"]["label"] == "Failed"
+    assert [k for k, s in by_key.items() if s["active"]] == ["queued", "validating", "applying"]
+    assert [k for k, s in by_key.items() if s["cancellable"]] == ["draft", "queued", "validating"]
+    assert [k for k, s in by_key.items() if s["attachable"]] == ["draft", "failed"]
+    assert [k for k, s in by_key.items() if s["finished"]] == ["completed", "failed", "cancelled"]
