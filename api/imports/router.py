@@ -226,6 +226,7 @@ async def list_statuses(_: PrincipalDep) -> list[ImportStatusOut]:
         ImportStatusOut(
             key=status,
             label=status.label,
+            symbol=status.symbol,
             active=status in ACTIVE,
             cancellable=status in CANCELLABLE,
             attachable=status in ATTACHABLE,

@@ -78,6 +78,7 @@ class ImportStatusOut(BaseModel):
 
     key: ImportStatus
     label: str
+    symbol: str
     active: bool
     cancellable: bool
     attachable: bool

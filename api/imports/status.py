@@ -24,6 +24,22 @@ class ImportStatus(StrEnum):
     def label(self) -> str:
         return self.value.capitalize()
 
+    @property
+    def symbol(self) -> str:
+        """The sign shown beside the label, in the SPA and on a terminal alike."""
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {
+    ImportStatus.DRAFT: "✎",
+    ImportStatus.QUEUED: "⧗",
+    ImportStatus.VALIDATING: "⟳",
+    ImportStatus.APPLYING: "⟳",
+    ImportStatus.COMPLETED: "✔",
+    ImportStatus.FAILED: "✖",
+    ImportStatus.CANCELLED: "⦸",
+}
+
 
 # A worker holds a lease on the import and reports its progress.
 RUNNING = frozenset({ImportStatus.VALIDATING, ImportStatus.APPLYING})

@@ -390,7 +390,7 @@ async def test_status_vocabulary_with_its_groups(
         "failed",
         "cancelled",
     ]
-    assert by_key["failed"]["label"] == "Failed"
+    assert (by_key["failed"]["label"], by_key["failed"]["symbol"]) == ("Failed", "✖")
     assert [k for k, s in by_key.items() if s["active"]] == ["queued", "validating", "applying"]
     assert [k for k, s in by_key.items() if s["cancellable"]] == ["draft", "queued", "validating"]
     assert [k for k, s in by_key.items() if s["attachable"]] == ["draft", "failed"]
