@@ -12,9 +12,8 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TypeVar
 
-from arq.worker import run_worker
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +22,6 @@ from api.auth.service import create_token, create_user, get_user_by_email
 from api.config import Settings, get_settings
 from api.db import make_engine, make_sessionmaker, unit_of_work
 from api.errors import AppError, NotFound
-
-if TYPE_CHECKING:
-    from arq.typing import WorkerSettingsType
 
 T = TypeVar("T")
 
@@ -74,7 +70,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    from worker.main import WorkerSettings
+    from worker.main import make_worker
 
     if settings.worker_nice:
         os.nice(settings.worker_nice)
@@ -82,8 +78,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # arq's settings protocol lists attributes (cron_jobs, ...) that a settings class may leave out.
-    run_worker(cast("WorkerSettingsType", WorkerSettings))
+    make_worker(settings).run()
     return 0
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from arq import ArqRedis
 from arq.connections import RedisSettings
+from arq.jobs import Job, JobStatus
 from redis.asyncio import ConnectionPool
 
 RUN_IMPORT = "run_import"
@@ -50,3 +51,21 @@ def job_id(import_id: uuid.UUID, attempt: int) -> str:
 
 async def enqueue(redis: ArqRedis, import_id: uuid.UUID, attempt: int) -> None:
     await redis.enqueue_job(RUN_IMPORT, str(import_id), attempt, _job_id=job_id(import_id, attempt))
+
+
+_PENDING = frozenset({JobStatus.queued, JobStatus.deferred, JobStatus.in_progress})
+
+
+class JobQueue:
+    """The queue as the worker uses it: enqueue an attempt, and ask whether one is still due."""
+
+    def __init__(self, redis: ArqRedis) -> None:
+        self.redis = redis
+
+    async def enqueue(self, import_id: uuid.UUID, attempt: int) -> None:
+        await enqueue(self.redis, import_id, attempt)
+
+    async def is_pending(self, import_id: uuid.UUID, attempt: int) -> bool:
+        """Queued, deferred or running: the queue still knows this attempt's job."""
+        job = Job(job_id(import_id, attempt), self.redis, _deserializer=job_deserializer)
+        return await job.status() in _PENDING

@@ -14,6 +14,9 @@ _BASE = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:543
 os.environ["DATABASE_URL"] = _BASE
 os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CASEIMPORT_RECONCILE_SECONDS", "3600")
+# The database server is shared with other test runs and services (100 connections in all):
+# each app made here keeps this many open, not the production default.
+os.environ.setdefault("CASEIMPORT_DB_POOL_SIZE", "4")
 
 from collections.abc import AsyncIterator  # noqa: E402
 

@@ -7,26 +7,22 @@ from typing import Any
 from arq.worker import Worker
 from httpx import AsyncClient
 
-from worker.main import WorkerSettings
+from api.config import get_settings
+from worker.main import NO_RECONCILER
+from worker.main import make_worker as make_deployed_worker
 
 
 def make_worker(**overrides: Any) -> Worker:
+    """The deployed worker, in arq's burst mode unless told otherwise."""
     options: dict[str, Any] = {
-        "functions": WorkerSettings.functions,
-        "redis_settings": WorkerSettings.redis_settings,
-        "on_startup": WorkerSettings.on_startup,
-        "on_shutdown": WorkerSettings.on_shutdown,
-        "job_serializer": WorkerSettings.job_serializer,
-        "job_deserializer": WorkerSettings.job_deserializer,
-        "max_tries": WorkerSettings.max_tries,
         "burst": True,
         "handle_signals": False,
         "poll_delay": 0.05,
         # The reconciler is tested by calling it; a background loop would race the tests.
-        "ctx": {"no_reconciler": True},
+        "ctx": {NO_RECONCILER: True},
     }
     options.update(overrides)
-    return Worker(**options)
+    return make_deployed_worker(get_settings(), **options)
 
 
 async def run_worker(**overrides: Any) -> None:

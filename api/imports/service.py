@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from arq import ArqRedis
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,17 +25,15 @@ from api.auth.principal import AppAccess
 from api.config import Settings
 from api.db import after_commit
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.imports import repository
+from api.imports import lifecycle, repository
 from api.imports.file_store import ChunkedFileWriter, HashingSink, delete_file
 from api.imports.form import CreateImportForm, parse_create_form
-from api.imports.models import IdempotencyKey, Import, ImportRowError
+from api.imports.models import IdempotencyKey, Import
 from api.imports.multipart import read_form
 from api.imports.repository import ImportView
+from api.pg import advisory_key
 
 log = logging.getLogger(__name__)
-
-ATTACHABLE = ("draft", "failed")
-CANCELLABLE = ("draft", "queued", "validating")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,20 +89,13 @@ async def _view(session: AsyncSession, access: AppAccess, import_id: uuid.UUID) 
 
 
 async def _locked_for_change(
-    session: AsyncSession,
-    access: AppAccess,
-    import_id: uuid.UUID,
-    allowed: tuple[str, ...],
-    code: str,
-    rule: str,
+    session: AsyncSession, access: AppAccess, import_id: uuid.UUID
 ) -> Import:
-    """The import, locked against the worker and other requests, if its status allows ``rule``."""
+    """The import, locked against the worker and other requests until the request ends."""
     _require_admin(access)
     record = await repository.lock(session, access.app_id, import_id)
     if record is None:
         raise _not_found(import_id)
-    if record.status not in allowed:
-        raise Conflict(f"{rule}; this one is {record.status}.", code=code)
     return record
 
 
@@ -113,17 +104,13 @@ def _fingerprint(form: CreateImportForm, file_sha256: str | None) -> str:
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
-def _lock_key(access: AppAccess, key: str) -> int:
-    digest = hashlib.sha256(f"{access.app_id}:{access.principal.user_id}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
 async def _claim_idempotency_key(
     session: AsyncSession, access: AppAccess, key: str, settings: Settings
 ) -> IdempotencyKey | None:
     """Serialize requests with the same key; the earlier request's record, if one is kept."""
     # Held until this transaction ends: a repeat arriving mid-upload finds it taken.
-    locked = await session.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(access, key))))
+    lock = advisory_key("idempotency", access.app_id, access.principal.user_id, key)
+    locked = await session.scalar(select(func.pg_try_advisory_xact_lock(lock)))
     if not locked:
         raise Conflict(
             "A request with this Idempotency-Key is still being stored; retry in a moment.",
@@ -178,24 +165,17 @@ async def create_import(
 
     if await repository.name_taken(session, access.app_id, form.name):
         raise _name_taken(form.name)
-    now = datetime.now(UTC)
-    record = Import(
-        app_id=access.app_id,
-        name=form.name,
-        type=form.type,
-        validate_only=form.validate_only,
-        on_error=form.on_error,
-        created_by=access.principal.user_id,
-        status="queued" if has_file else "draft",
-        file_id=sink.file_id if isinstance(sink, ChunkedFileWriter) and has_file else None,
-        attempt=1 if has_file else 0,
-        queued_at=now if has_file else None,
-        rows_processed=0,
-        bytes_processed=0,
-    )
-    session.add(record)
     try:
-        await session.flush()
+        record = await lifecycle.create(
+            session,
+            app_id=access.app_id,
+            name=form.name,
+            type_key=form.type,
+            validate_only=form.validate_only,
+            on_error=form.on_error,
+            created_by=access.principal.user_id,
+            file_id=sink.file_id if isinstance(sink, ChunkedFileWriter) and has_file else None,
+        )
     except IntegrityError:
         raise _name_taken(form.name) from None
     if idempotency_key is not None:
@@ -223,14 +203,8 @@ async def attach_file(
     redis: ArqRedis,
 ) -> ImportView:
     """A file for a draft, or a corrected file for a failed import; it is queued again."""
-    record = await _locked_for_change(
-        session,
-        access,
-        import_id,
-        ATTACHABLE,
-        "import_not_editable",
-        "A file can be attached to a draft or a failed import",
-    )
+    record = await _locked_for_change(session, access, import_id)
+    lifecycle.ensure_attachable(record)
     writer = ChunkedFileWriter(session, settings.upload_chunk_bytes)
     _, has_file = await read_form(
         upload.body, upload.content_type, writer, max_file_bytes=settings.max_upload_bytes
@@ -243,20 +217,9 @@ async def attach_file(
                 {"loc": ["body", "file"], "message": "A file is required.", "type": "file_required"}
             ],
         )
-    old_file = record.file_id
-    await session.execute(delete(ImportRowError).where(ImportRowError.import_id == record.id))
-    record.file_id = writer.file_id
-    record.status = "queued"
-    record.attempt += 1
-    record.queued_at = datetime.now(UTC)
-    record.started_at = record.finished_at = record.lease_until = None
-    record.rows_processed = record.bytes_processed = 0
-    record.rows_total = record.error_count = None
-    record.result = None
-    record.error_summary = None
-    await session.flush()
-    if old_file is not None:
-        await delete_file(session, old_file)
+    replaced = await lifecycle.attach(session, record, writer.file_id)
+    if replaced is not None:
+        await delete_file(session, replaced)
     _enqueue_after_commit(session, redis, record.id, record.attempt)
     return await _view(session, access, record.id)
 
@@ -264,20 +227,8 @@ async def attach_file(
 async def cancel_import(
     session: AsyncSession, access: AppAccess, import_id: uuid.UUID
 ) -> ImportView:
-    record = await _locked_for_change(
-        session,
-        access,
-        import_id,
-        CANCELLABLE,
-        "import_not_cancellable",
-        "Only a draft, queued or validating import can be cancelled",
-    )
-    # The worker checks the status at each heartbeat and again under this row's lock before
-    # applying, so nothing is applied after this commits.
-    record.status = "cancelled"
-    record.finished_at = datetime.now(UTC)
-    record.lease_until = None
-    await session.flush()
+    record = await _locked_for_change(session, access, import_id)
+    await lifecycle.cancel(session, record)
     return await _view(session, access, record.id)
 
 

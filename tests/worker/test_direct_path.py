@@ -22,7 +22,8 @@ from tests.importing import (
     import_file,
     where,
 )
-from worker.pipeline import batches, planner
+from worker.pipeline.paths import batched
+from worker.pipeline.pg_settings import pg_settings
 
 ROWS = 30_000  # several chunks of the stored file, so the copy is well under way
 
@@ -153,7 +154,7 @@ CASES = 3_000
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(batches, "BATCH_ROWS", 500)
+    monkeypatch.setattr(batched, "BATCH_ROWS", 500)
 
 
 async def _seeded(client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]) -> Any:
@@ -254,7 +255,7 @@ async def test_batch_plans_hold_inside_the_block_and_are_undone_after_it(
         async with conn.transaction():
             await conn.execute("SET LOCAL enable_mergejoin = off")  # someone's earlier choice
             before = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
-            async with planner.scoped(conn, batches.BATCH_PLANS):
+            async with pg_settings(conn, batched.BATCH_PLANS):
                 inside = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
             after = [await conn.fetchval("SELECT current_setting($1)", n) for n in names]
     finally:

@@ -19,40 +19,35 @@ from api.config import Settings
 from tests.factories import admin_setup
 from tests.importing import ADD_HEADER, cases_by_tag, count_cases, get_import, upload
 from tests.worker_harness import run_worker
-from worker.jobs import process_import
-from worker.main import _context_functions
+from worker.context import WorkerContext, close_context, open_context
+from worker.jobs import run_in_app_order
 from worker.reconciler import reconcile
 
 GOOD = (ADD_HEADER + "A-1,1,1/2/2024,One\r\nA-2,0,1/3/2024,Two\r\n").encode()
 
 
 @pytest.fixture
-async def ctx(settings: Settings) -> AsyncIterator[dict[str, Any]]:
-    """What the worker's start-up makes: a pool, the queue, enqueue and job_known."""
-    pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=6)
+async def ctx(settings: Settings) -> AsyncIterator[WorkerContext]:
+    """What the worker's start-up makes: the pool and the queue."""
     redis = await queue.connect(settings.redis_url)
-    context: dict[str, Any] = {"pool": pool, "redis": redis, "settings": settings}
-    _context_functions(context)
+    context = await open_context(settings, redis)
     yield context
+    await close_context(context)
     await redis.aclose()
-    await pool.close()
 
 
-async def run_job(ctx: dict[str, Any], import_id: str, attempt: int) -> None:
-    await process_import(
-        ctx["pool"], ctx["settings"], uuid.UUID(import_id), attempt, ctx["enqueue"]
-    )
+async def run_job(ctx: WorkerContext, import_id: str, attempt: int) -> None:
+    await run_in_app_order(ctx, uuid.UUID(import_id), attempt)
 
 
-async def db_row(ctx: dict[str, Any], import_id: str) -> asyncpg.Record:
-    row: asyncpg.Record = await ctx["pool"].fetchrow(
-        "SELECT * FROM imports WHERE id = $1", uuid.UUID(import_id)
-    )
+async def db_row(ctx: WorkerContext, import_id: str) -> asyncpg.Record:
+    row = await ctx.pool.fetchrow("SELECT * FROM imports WHERE id = $1", uuid.UUID(import_id))
+    assert row is not None
     return row
 
 
 async def test_second_run_of_a_finished_job_changes_nothing(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: dict[str, Any]
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: WorkerContext
 ) -> None:
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
@@ -66,7 +61,7 @@ async def test_second_run_of_a_finished_job_changes_nothing(
 
 
 async def test_two_runs_at_once_apply_once(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: dict[str, Any]
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: WorkerContext
 ) -> None:
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
@@ -78,11 +73,11 @@ async def test_two_runs_at_once_apply_once(
 
 
 async def test_a_superseded_attempt_does_nothing(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: dict[str, Any]
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: WorkerContext
 ) -> None:
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
-    await ctx["pool"].execute(
+    await ctx.pool.execute(
         "UPDATE imports SET attempt = 2 WHERE id = $1", uuid.UUID(created["id"])
     )
     await run_job(ctx, created["id"], 1)
@@ -91,7 +86,7 @@ async def test_a_superseded_attempt_does_nothing(
 
 
 async def test_imports_of_one_app_apply_in_queue_order(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: dict[str, Any]
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: WorkerContext
 ) -> None:
     admin = await admin_setup(sessionmaker)
     add = await upload(client, admin, GOOD, name="add")
@@ -111,35 +106,35 @@ async def test_imports_of_one_app_apply_in_queue_order(
 
 
 async def test_reconciler_enqueues_an_import_redis_lost(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: dict[str, Any]
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: WorkerContext
 ) -> None:
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
-    await ctx["redis"].flushdb()  # Redis lost the job
-    await ctx["pool"].execute(
+    await ctx.queue.redis.flushdb()  # Redis lost the job
+    await ctx.pool.execute(
         "UPDATE imports SET queued_at = now() - interval '1 minute' WHERE id = $1",
         uuid.UUID(created["id"]),
     )
-    assert await reconcile(ctx["pool"], ctx["settings"], ctx["job_known"], ctx["enqueue"]) == 1
+    assert await reconcile(ctx) == 1
     # A job still in the queue is left alone.
-    assert await reconcile(ctx["pool"], ctx["settings"], ctx["job_known"], ctx["enqueue"]) == 0
+    assert await reconcile(ctx) == 0
     await run_worker()
     assert (await get_import(client, admin, created["id"]))["status"] == "completed"
 
 
 async def test_reconciler_retries_an_import_whose_worker_died(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: dict[str, Any]
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: WorkerContext
 ) -> None:
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
-    await ctx["redis"].flushdb()
+    await ctx.queue.redis.flushdb()
     # A worker claimed it, then vanished: its lease ran out.
-    await ctx["pool"].execute(
+    await ctx.pool.execute(
         "UPDATE imports SET status = 'validating', lease_until = now() - interval '1 second' "
         "WHERE id = $1",
         uuid.UUID(created["id"]),
     )
-    assert await reconcile(ctx["pool"], ctx["settings"], ctx["job_known"], ctx["enqueue"]) == 1
+    assert await reconcile(ctx) == 1
     row = await db_row(ctx, created["id"])
     assert (row["status"], row["attempt"]) == ("queued", 2)
     await run_job(ctx, created["id"], 1)  # the dead worker's attempt, if it came back
@@ -151,17 +146,17 @@ async def test_reconciler_retries_an_import_whose_worker_died(
 
 
 async def test_an_import_that_keeps_losing_its_worker_fails(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: dict[str, Any]
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: WorkerContext
 ) -> None:
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
-    await ctx["pool"].execute(
+    await ctx.pool.execute(
         "UPDATE imports SET status = 'applying', attempt = $2, "
         "lease_until = now() - interval '1 second' WHERE id = $1",
         uuid.UUID(created["id"]),
-        ctx["settings"].max_attempts,
+        ctx.settings.max_attempts,
     )
-    await reconcile(ctx["pool"], ctx["settings"], ctx["job_known"], ctx["enqueue"])
+    await reconcile(ctx)
     done = await get_import(client, admin, created["id"])
     assert done["status"] == "failed"
     assert "nothing was applied" in done["error"]["summary"]
@@ -170,7 +165,7 @@ async def test_an_import_that_keeps_losing_its_worker_fails(
 async def test_upload_with_redis_down_is_kept_and_runs_later(
     client: AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
-    ctx: dict[str, Any],
+    ctx: WorkerContext,
     app: Any,
 ) -> None:
     admin = await admin_setup(sessionmaker)
@@ -185,14 +180,14 @@ async def test_upload_with_redis_down_is_kept_and_runs_later(
     assert created["status"] == "queued"
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"database": "ok", "redis": "unavailable"}
-    await ctx["pool"].execute("UPDATE imports SET queued_at = now() - interval '1 minute'")
-    assert await reconcile(ctx["pool"], ctx["settings"], ctx["job_known"], ctx["enqueue"]) == 1
+    await ctx.pool.execute("UPDATE imports SET queued_at = now() - interval '1 minute'")
+    assert await reconcile(ctx) == 1
     await run_worker()
     assert (await get_import(client, admin, created["id"]))["status"] == "completed"
 
 
 async def test_cancel_while_validating_stops_the_job(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: dict[str, Any]
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], ctx: WorkerContext
 ) -> None:
     admin = await admin_setup(sessionmaker)
     rows = "".join(f"T-{n},1,1/2/2024,Case number {n}\r\n" for n in range(150_000))
@@ -214,8 +209,8 @@ async def test_cancel_while_validating_stops_the_job(
     assert await count_cases(sessionmaker) == 0
 
 
-async def test_enqueue_is_json_not_pickle(ctx: dict[str, Any]) -> None:
-    redis: ArqRedis = ctx["redis"]
+async def test_enqueue_is_json_not_pickle(ctx: WorkerContext) -> None:
+    redis: ArqRedis = ctx.queue.redis
     import_id = uuid.uuid4()
     await queue.enqueue(redis, import_id, 3)
     raw = await redis.get(f"arq:job:{queue.job_id(import_id, 3)}")

@@ -1,7 +1,8 @@
-"""Progress, lease and cancellation, on a connection of their own.
+"""A running import's live state, reported on a connection of its own.
 
-The job's main connection is busy copying and checking rows; this task reports progress at
-least twice a second, renews the worker's lease (so the reconciler knows the job is alive), and
+The job's connection is busy in its one transaction, whose writes nobody sees before it
+commits; this task reports what pollers watch at least twice a second (rows, bytes, and
+validating → applying), renews the worker's lease so the reconciler knows the job is alive, and
 notices when the import was cancelled or handed to a newer attempt.
 """
 
@@ -9,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import asyncpg
+from api.imports import lifecycle
+from api.imports.lifecycle import Claim
+from api.imports.status import ImportStatus
+from api.pg import Pool
+from worker.pipeline.pg_settings import pg_settings
 
 INTERVAL_SECONDS = 0.5
 
@@ -22,36 +26,32 @@ INTERVAL_SECONDS = 0.5
 class Progress:
     rows: int = 0
     bytes: int = 0
+    status: ImportStatus = ImportStatus.VALIDATING
     # Set by the heartbeat when the import is no longer this attempt's to run.
     lost: bool = False
+
+    def applying(self) -> None:
+        self.status = ImportStatus.APPLYING
 
 
 class ImportLost(Exception):
     """The import was cancelled, or a newer attempt owns it: stop without writing anything."""
 
 
-_BEAT = """
-    UPDATE imports
-    SET rows_processed = $3, bytes_processed = $4,
-        lease_until = now() + make_interval(secs => $5)
-    WHERE id = $1 AND attempt = $2 AND status = 'validating'
-    RETURNING 1
-"""
-
-
-async def _beat(
-    pool: asyncpg.Pool, import_id: uuid.UUID, attempt: int, progress: Progress, lease: float
-) -> None:
-    async with pool.acquire() as conn:
-        # A beat need not wait for its commit to reach the disk, where it would queue behind the
-        # import's own writes: a beat lost in a crash is replaced by the next. (The pool resets
-        # the setting when the connection is released.)
-        await conn.execute("SET synchronous_commit = off")
+async def _beat(pool: Pool, claim: Claim, progress: Progress, lease: float) -> None:
+    # A beat need not wait for its commit to reach the disk, where it would queue behind the
+    # import's own writes: a beat lost in a crash is replaced by the next.
+    async with pool.acquire() as conn, pg_settings(conn, {"synchronous_commit": "off"}):
         loop = asyncio.get_running_loop()
         while True:
             started = loop.time()
-            alive = await conn.fetchval(
-                _BEAT, import_id, attempt, progress.rows, progress.bytes, lease
+            alive = await lifecycle.beat(
+                conn,
+                claim,
+                status=progress.status,
+                rows=progress.rows,
+                bytes_read=progress.bytes,
+                lease_seconds=lease,
             )
             if not alive:
                 progress.lost = True
@@ -61,11 +61,9 @@ async def _beat(
 
 
 @contextlib.asynccontextmanager
-async def heartbeat(
-    pool: asyncpg.Pool, import_id: uuid.UUID, attempt: int, lease_seconds: float
-) -> AsyncIterator[Progress]:
+async def heartbeat(pool: Pool, claim: Claim, lease_seconds: float) -> AsyncIterator[Progress]:
     progress = Progress()
-    task = asyncio.create_task(_beat(pool, import_id, attempt, progress, lease_seconds))
+    task = asyncio.create_task(_beat(pool, claim, progress, lease_seconds))
     try:
         yield progress
     finally:

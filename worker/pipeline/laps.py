@@ -11,6 +11,8 @@ log = logging.getLogger("worker.timing")
 class Laps:
     def __init__(self, what: str) -> None:
         self.what = what
+        # The path the import took, once known ("fast", "checked").
+        self.path = ""
         self._last = self._start = time.monotonic()
         self._laps: list[tuple[str, float]] = []
 
@@ -21,4 +23,5 @@ class Laps:
 
     def report(self) -> None:
         parts = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self._laps)
-        log.info("%s: %s; %.2f s in all", self.what, parts, time.monotonic() - self._start)
+        what = f"{self.what} ({self.path})" if self.path else self.what
+        log.info("%s: %s; %.2f s in all", what, parts, time.monotonic() - self._start)

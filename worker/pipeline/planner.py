@@ -1,28 +1,24 @@
-"""How an import's statements get planned: statistics that know the app's stored rows, and
-planner settings scoped to a block of statements.
+"""Statistics that know the app's stored rows before an import's statements are planned.
 
 Every import statement finds the app's stored rows by key, and the planner sizes "the app's
 rows" from the table's statistics. Those are gathered by autovacuum, which may be off, may lag,
 and analyzes a table only once a tenth of it has changed: a new app's million cases in a table
 of twenty million never trigger it. Statistics that believe an app has a handful of rows make
-the planner scan all of them once per row of a batch instead of probing the key: seen here, a
-million-row modify still in its first batch after 13 minutes, where it takes 20 s.
+the planner scan all of them once per row of a batch instead of probing the key.
 
 So before an import, the planner's estimate of the app's rows is checked against a count of
 them that stops at ``PROBE_ROWS`` (a few milliseconds by index, and only when the estimate is
-below it); when the estimate is below half the count, the table is analyzed (a sample of 30,000
-rows at the default statistics target: about 0.3 s for a million rows here).
+below it); when the estimate is below half the count, the table is analyzed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
 
-import asyncpg
+from api.pg import Connection
+from worker.pipeline.pg_settings import pg_settings
 
 log = logging.getLogger(__name__)
 
@@ -36,30 +32,7 @@ PROBE_ROWS = 20_000
 _BY_INDEX = {"enable_seqscan": "off", "enable_bitmapscan": "off"}
 
 
-async def set_local(conn: asyncpg.Connection, settings: Mapping[str, str]) -> None:
-    """``settings`` for the rest of the current transaction, in one round trip."""
-    args = [item for pair in settings.items() for item in pair]
-    calls = ", ".join(f"set_config(${i + 1}, ${i + 2}, true)" for i in range(0, len(args), 2))
-    await conn.execute(f"SELECT {calls}", *args)
-
-
-@contextlib.asynccontextmanager
-async def scoped(conn: asyncpg.Connection, settings: Mapping[str, str]) -> AsyncIterator[None]:
-    """``settings`` for the transaction's statements until the block ends; then the values
-    before it again, for the statements that follow."""
-    names = list(settings)
-    before = await conn.fetchrow(
-        "SELECT " + ", ".join(f"current_setting(${i + 1})" for i in range(len(names))), *names
-    )
-    await set_local(conn, settings)
-    # No ``finally``: after an error the caller rolls back, which undoes these settings too,
-    # and an aborted transaction would refuse the restoring statement anyway.
-    yield
-    assert before is not None
-    await set_local(conn, dict(zip(names, before, strict=True)))
-
-
-async def planner_rows(conn: asyncpg.Connection, table: str, app_id: uuid.UUID) -> int:
+async def planner_rows(conn: Connection, table: str, app_id: uuid.UUID) -> int:
     """How many rows of the app the planner believes ``table`` holds."""
     # EXPLAIN plans with the value in the statement (a uuid.UUID prints as a plain uuid).
     plan = await conn.fetchval(
@@ -68,10 +41,9 @@ async def planner_rows(conn: asyncpg.Connection, table: str, app_id: uuid.UUID) 
     return int(json.loads(plan)[0]["Plan"]["Plan Rows"])
 
 
-async def bounded_count(conn: asyncpg.Connection, table: str, app_id: uuid.UUID) -> int:
+async def bounded_count(conn: Connection, table: str, app_id: uuid.UUID) -> int:
     """The app's rows in ``table``, counted up to ``PROBE_ROWS``."""
-    async with conn.transaction():
-        await set_local(conn, _BY_INDEX)
+    async with conn.transaction(), pg_settings(conn, _BY_INDEX):
         counted = await conn.fetchval(
             f"SELECT count(*) FROM (SELECT FROM {table} WHERE app_id = $1 LIMIT $2) AS t",
             app_id,
@@ -80,7 +52,7 @@ async def bounded_count(conn: asyncpg.Connection, table: str, app_id: uuid.UUID)
     return int(counted)
 
 
-async def refresh_if_stale(conn: asyncpg.Connection, table: str, app_id: uuid.UUID) -> bool:
+async def refresh_if_stale(conn: Connection, table: str, app_id: uuid.UUID) -> bool:
     """Analyze ``table`` when the planner believes the app has far fewer rows than it does;
     true when it did."""
     believed = await planner_rows(conn, table, app_id)

@@ -1,9 +1,9 @@
-"""Reading a stored file into a table: decode, split records, map the header, validate each
-row with the type's pydantic model, and stream the rows to PostgreSQL in one COPY.
+"""Reading a stored file as rows: decode, split records, map the header, validate each row
+with the type's pydantic model, and stream the rows to PostgreSQL.
 
-Two destinations: the staging table (every file can go there; the checks then run over it), or
-straight into the type's own table inside the apply transaction, the fast path for a file that
-turns out clean.
+Three ways out: one COPY into the staging table (every file can go there; the checks then run
+over it), one COPY straight into a table of the fast paths, or batches for the batched path.
+The last two refuse at the first problem.
 
 Row-level errors are collected as they are found; file-level errors (not text, empty file,
 header problems, broken quoting) stop the read, since no row could be trusted after them.
@@ -14,19 +14,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from operator import itemgetter
 from typing import Any
 
-import asyncpg
 from pydantic import ValidationError
 
-from api.import_types.base import DirectCopy, ImportType
 from api.import_types.row_error import RowError
+from api.pg import Connection
 from worker.pipeline import stage
 from worker.pipeline.errors import ErrorCollector
 from worker.pipeline.header import HeaderMap, map_header
 from worker.pipeline.heartbeat import ImportLost, Progress
+from worker.pipeline.job import Chunks, Job
+from worker.pipeline.outcome import Refused
 from worker.pipeline.records import (
     CsvSyntaxError,
     NotTextError,
@@ -34,6 +34,7 @@ from worker.pipeline.records import (
     RecordReader,
     Utf8FallbackNeeded,
 )
+from worker.pipeline.sql.spec import DirectCopy
 
 # Rows between two progress reports while a chunk is read.
 PROGRESS_ROWS = 4096
@@ -54,39 +55,30 @@ def _file_error(code: str, message: str, line: int | None = None) -> RowError:
     return RowError(line=line, column=None, value=None, code=code, message=message)
 
 
-class RowsRejected(Exception):
-    """A row failed while rows were written straight into their table: the write is void."""
-
-
 Shape = Callable[[int, Any], tuple[Any, ...]]
 """Makes the COPY record of a valid row from its line and its validated row."""
 
 
-def _staged_records(import_type: ImportType) -> Shape:
-    record = import_type.record
+def _staged_records(job: Job) -> Shape:
+    record = job.statements.staging.record
     return lambda line, row: (line, True, *record(row))
 
 
 class _Rows:
     """Turns records into COPY records or row errors, once the header is known.
 
-    With ``strict``, the first row error raises ``RowsRejected``; otherwise row errors are
+    With ``strict``, the first row error raises ``Refused``; otherwise row errors are
     collected, and a bad row whose key is readable is still staged (``cells_ok`` false) so the
     checks against other rows and stored data report every problem in one round.
     """
 
     def __init__(
-        self,
-        import_type: ImportType,
-        collector: ErrorCollector,
-        today: date,
-        shape: Shape,
-        *,
-        strict: bool = False,
+        self, job: Job, collector: ErrorCollector, shape: Shape, *, strict: bool = False
     ) -> None:
-        self.import_type = import_type
+        self.import_type = job.import_type
+        self.partial = job.statements.staging.partial
         self.collector = collector
-        self.validate = import_type.row_validator(today)
+        self.validate = job.import_type.row_validator(job.today)
         self.pick: Callable[[list[str]], Sequence[str]] = _no_cells
         self.shape = shape
         self.strict = strict
@@ -111,8 +103,8 @@ class _Rows:
         width = header.width
         pick, validate = self.pick, self.validate
         check = validate.check
-        import_type, collector, shape, strict = (
-            self.import_type,
+        partial_record, collector, shape, strict = (
+            self.partial,
             self.collector,
             self.shape,
             self.strict,
@@ -122,7 +114,7 @@ class _Rows:
         for line, cells in records:
             if len(cells) != width and not _only_blank_extra(cells, width):
                 if strict:
-                    raise RowsRejected
+                    raise Refused
                 collector.add_row([_field_count(line, len(cells), width)])
                 continue
             in_order = pick(cells)
@@ -130,14 +122,14 @@ class _Rows:
                 row = check(in_order)
             except ValidationError:
                 if strict:
-                    raise RowsRejected from None
+                    raise Refused from None
                 if collector.full:
                     collector.bad_rows += 1
                 else:
                     errors = validate(line, in_order)[1]
                     assert errors is not None
                     collector.add_row(errors)
-                partial = import_type.partial_record(in_order)
+                partial = partial_record(in_order)
                 if partial is not None:
                     append((line, False, *partial))
                 continue
@@ -183,7 +175,7 @@ class _FileRows:
 
     def __init__(
         self,
-        chunks: Callable[[], AsyncIterator[bytes]],
+        chunks: Chunks,
         rows: _Rows,
         progress: Progress,
         encoding: str | None,
@@ -250,71 +242,56 @@ class _FileRows:
 
 
 async def read_into_staging(
-    conn: asyncpg.Connection,
-    chunks: Callable[[], AsyncIterator[bytes]],
-    import_type: ImportType,
-    progress: Progress,
-    collector: ErrorCollector,
-    today: date,
+    conn: Connection, job: Job, progress: Progress, collector: ErrorCollector
 ) -> ReadResult:
     """Read the whole file into the staging table: good rows, and the keys of bad ones."""
     encoding: str | None = None
     while True:
-        rows = _Rows(import_type, collector, today, _staged_records(import_type))
-        source = _FileRows(chunks, rows, progress, encoding)
+        rows = _Rows(job, collector, _staged_records(job))
+        source = _FileRows(job.chunks, rows, progress, encoding)
         try:
-            await stage.copy_rows(conn, import_type, source.records())
+            async with conn.transaction():  # a savepoint: a restart leaves no row behind
+                await stage.copy_rows(conn, job.statements.staging, source.records())
         except Utf8FallbackNeeded:
             # Not UTF-8 after all: what Excel on Windows writes. Start over from the first byte.
-            await stage.truncate(conn)
             collector.clear()
             encoding = "cp1252"
             continue
         return source.result
 
 
-async def read_into_table(
-    conn: asyncpg.Connection,
-    chunks: Callable[[], AsyncIterator[bytes]],
-    import_type: ImportType,
-    direct: DirectCopy,
-    progress: Progress,
-    today: date,
-) -> ReadResult:
-    """Copy a file's rows straight into their table, in the caller's transaction.
+def _strictly(job: Job, shape: Shape, progress: Progress) -> _FileRows:
+    """A pass that refuses at the first problem: a bad row, or a file that is not UTF-8."""
+    return _FileRows(job.chunks, _Rows(job, ErrorCollector(0), shape, strict=True), progress, None)
 
-    The optimistic path for a file expected to be clean: ``RowsRejected`` at the first row
-    with a bad cell (or a file-level error, or a file that is not UTF-8), and the table's own
-    constraints refuse repeated or existing keys. On either, the caller rolls back and reads
-    the file again through the staging table, which reports every problem.
+
+async def read_into_table(
+    conn: Connection, job: Job, target: DirectCopy, progress: Progress
+) -> ReadResult:
+    """Copy a clean file's rows straight into their table, in the caller's transaction;
+    ``Refused`` at the first row with a bad cell, a file-level error or a file that is not
+    UTF-8. The table's own constraints refuse the rest (``IntegrityConstraintViolationError``).
     """
-    rows = _Rows(import_type, ErrorCollector(0), today, direct.record, strict=True)
-    source = _FileRows(chunks, rows, progress, None)
+    source = _strictly(job, target.record, progress)
 
     async def records() -> AsyncIterator[tuple[Any, ...]]:
         try:
             async for record in source.records():
                 yield record
         except Utf8FallbackNeeded:
-            raise RowsRejected from None
+            raise Refused from None
         if source.result.file_errors:  # a file-level error, or a file with no rows
-            raise RowsRejected
+            raise Refused
 
-    await conn.copy_records_to_table(direct.table, records=records(), columns=direct.columns)
+    await conn.copy_records_to_table(target.table, records=records(), columns=target.columns)
     return source.result
 
 
 async def read_batches(
-    chunks: Callable[[], AsyncIterator[bytes]],
-    import_type: ImportType,
-    progress: Progress,
-    today: date,
-    size: int,
+    job: Job, progress: Progress, size: int
 ) -> AsyncIterator[list[tuple[Any, ...]]]:
-    """A clean file's staged records, ``size`` at a time; ``RowsRejected`` at the first
-    problem (a bad row, a file-level error, a file that is not UTF-8)."""
-    rows = _Rows(import_type, ErrorCollector(0), today, _staged_records(import_type), strict=True)
-    source = _FileRows(chunks, rows, progress, None)
+    """A clean file's staged records, ``size`` at a time; ``Refused`` at the first problem."""
+    source = _strictly(job, _staged_records(job), progress)
     batch: list[tuple[Any, ...]] = []
     try:
         async for record in source.records():
@@ -323,8 +300,8 @@ async def read_batches(
                 yield batch
                 batch = []
     except Utf8FallbackNeeded:
-        raise RowsRejected from None
+        raise Refused from None
     if source.result.file_errors:
-        raise RowsRejected
+        raise Refused
     if batch:
         yield batch

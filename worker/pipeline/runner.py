@@ -1,372 +1,139 @@
-"""One import, end to end: claim it, read and check its file, then apply it or fail it."""
+"""One attempt at one import, end to end, in the order its events happen.
+
+1. Claim the import for this attempt (queued → validating, with a lease), or leave it alone.
+2. Refresh the planner's statistics of the app's stored rows, outside any transaction.
+3. In ONE transaction, with the heartbeat reporting progress (and applying) beside it:
+   a fast path for a file expected to be clean, in a savepoint; if it refuses, the checked
+   path; then complete or fail the import in the same transaction, so the rows and the status
+   land together or not at all.
+4. After anything unexpected, the retry-or-fail policy of ``lifecycle.after_crash``.
+
+No path commits: the runner owns the transaction, and every temporary table goes with it.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
 
-import asyncpg
-
-from api.config import Settings
-from api.import_types.base import DirectCopy, ImportType, Outcome
 from api.import_types.registry import get_type
-from api.import_types.row_error import RowError
-from worker.pipeline import planner, stage
-from worker.pipeline.batches import apply_in_batches
-from worker.pipeline.errors import ErrorCollector, summarize
-from worker.pipeline.finish import Apply, finish, move
+from api.imports import lifecycle
+from api.imports.lifecycle import Claim
+from api.pg import Connection
+from worker.context import WorkerContext
+from worker.pipeline.errors import summarize
 from worker.pipeline.heartbeat import ImportLost, Progress, heartbeat
+from worker.pipeline.job import Job
 from worker.pipeline.laps import Laps
-from worker.pipeline.read import RowsRejected, read_into_staging, read_into_table
+from worker.pipeline.outcome import Failed, Outcome, Refused
+from worker.pipeline.paths import batched, checked, direct, dry
+from worker.pipeline.planner import refresh_if_stale
 from worker.pipeline.source import file_chunks
+from worker.pipeline.sql import statements_for
 
 log = logging.getLogger(__name__)
 
-Enqueue = Callable[[uuid.UUID, int], Awaitable[None]]
-
-_CLAIM = """
-    UPDATE imports
-    SET status = 'validating', started_at = now(), finished_at = NULL,
-        lease_until = now() + make_interval(secs => $3),
-        rows_processed = 0, bytes_processed = 0, rows_total = NULL
-    WHERE id = $1 AND attempt = $2 AND status = 'queued'
-    RETURNING id, app_id, type, file_id, validate_only, on_error
-"""
+FastPath = Callable[[Connection, Job, Progress], Awaitable[Outcome]]
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
-    import_id: uuid.UUID
-    attempt: int
-    app_id: uuid.UUID
-    import_type: ImportType
-    file_id: uuid.UUID
-    validate_only: bool
-    skip_bad_rows: bool
-
-
-def _in_file_order(import_type: ImportType, errors: list[RowError]) -> list[RowError]:
-    order = {c.name: i for i, c in enumerate(import_type.columns)}
-    return sorted(errors, key=lambda e: (e.line or 0, order.get(e.column or "", -1)))
-
-
-async def run_one(
-    pool: asyncpg.Pool,
-    settings: Settings,
-    import_id: uuid.UUID,
-    attempt: int,
-    enqueue: Enqueue,
-) -> None:
-    async with pool.acquire() as conn:
-        claimed = await conn.fetchrow(
-            _CLAIM, import_id, attempt, float(settings.worker_lease_seconds)
-        )
-        if claimed is None:
-            return  # finished, cancelled, or owned by another attempt: nothing to do
-        import_type = get_type(claimed["type"])
-        if import_type is None or claimed["file_id"] is None:
-            await _fail_internal(
-                conn, import_id, attempt, "The import has no file or no known type."
-            )
-            return
-        job = Job(
-            # The ids as asyncpg returns them, in its own UUID type (a uuid.UUID): an add
-            # copies the import's id into each case twice, and asyncpg encodes its own type
-            # about three times faster (a second of a million-row add's CPU here).
-            import_id=claimed["id"],
-            attempt=attempt,
-            app_id=claimed["app_id"],
-            import_type=import_type,
-            file_id=claimed["file_id"],
-            validate_only=claimed["validate_only"],
-            skip_bad_rows=claimed["on_error"] == "skip",
-        )
+async def run_one(ctx: WorkerContext, import_id: uuid.UUID, attempt: int) -> None:
+    settings = ctx.settings
+    async with ctx.pool.acquire() as conn:
+        claim = await lifecycle.claim(conn, import_id, attempt, settings.worker_lease_seconds)
+        if claim is None:
+            return  # finished, cancelled, or owned by another run: nothing to do
         try:
-            await _run(conn, pool, settings, job)
+            await _run(ctx, conn, claim)
+            return
         except ImportLost:
             log.info("import %s attempt %s was cancelled or superseded", import_id, attempt)
+            return
         except Exception:
             log.exception("import %s attempt %s failed unexpectedly", import_id, attempt)
-            await _retry_or_fail(pool, settings, import_id, attempt, enqueue)
-        finally:
-            if not conn.is_closed():
-                await stage.drop_tables(conn)
+    async with ctx.pool.acquire() as conn:
+        requeued = await lifecycle.after_crash(conn, claim, settings.max_attempts)
+    if requeued is not None:
+        await ctx.queue.enqueue(requeued.import_id, requeued.attempt)
 
 
-async def _run(conn: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings, job: Job) -> None:
-    # Before any statement of the import is planned, outside its transaction (see planner.py).
-    await planner.refresh_if_stale(conn, job.import_type.stored_table, job.app_id)
-    # The file is read on a connection of its own: the job's connection is busy writing rows.
-    async with pool.acquire() as file_conn:
-        chunks = lambda: file_chunks(file_conn, job.file_id)  # noqa: E731
-        fast = None if job.skip_bad_rows else _fast_path(job, chunks)
-        if fast is not None and await _run_fast(conn, file_conn, pool, settings, job, fast):
-            return
-        await _run_checked(conn, chunks, pool, settings, job)
+async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> None:
+    import_type = get_type(claim.type_key)
+    statements = statements_for(claim.type_key)
+    file_id = claim.file_id
+    if import_type is None or statements is None or file_id is None:
+        await lifecycle.give_up(conn, claim, "The import has no file or no known type.")
+        return
+    # Every statement of the import is planned after this.
+    await refresh_if_stale(conn, statements.stored_table, claim.app_id)
+    # The file is read on a connection of its own: the job's is busy writing rows.
+    async with ctx.pool.acquire() as file_conn:
+        job = Job(
+            claim=claim,
+            import_type=import_type,
+            statements=statements,
+            chunks=lambda: file_chunks(file_conn, file_id),
+            today=date.today(),
+            keep_errors=ctx.settings.max_kept_errors,
+            clock=Laps(f"import {claim.import_id}"),
+        )
+        lease = ctx.settings.worker_lease_seconds
+        async with heartbeat(ctx.pool, claim, lease) as progress, conn.transaction():
+            outcome = await _outcome(conn, job, progress)
+            if progress.lost or not await _finish(conn, claim, outcome):
+                raise ImportLost  # rolls back: nothing of this attempt remains
+        job.clock.lap("commit")
+        job.clock.report()
 
 
-# Writes a clean file's rows in the job's transaction; answers (rows, rows changed), or raises
-# RowsRejected (or a constraint's error) when the file needs the checked path.
-FastWrite = Callable[[asyncpg.Connection, Progress], Awaitable[tuple[int, int]]]
+async def _outcome(conn: Connection, job: Job, progress: Progress) -> Outcome:
+    fast = _fast_path(job)
+    if fast is not None:
+        job.clock.path = "fast"
+        try:
+            async with conn.transaction():  # a savepoint: a refusal leaves nothing behind
+                return await fast(conn, job, progress)
+        except Refused:
+            job.clock.lap("fast path, until refused")
+    job.clock.path = "checked"
+    return await checked.run(conn, job, progress)
 
 
-def _fast_path(job: Job, chunks: Callable[[], AsyncIterator[bytes]]) -> FastWrite | None:
-    """How the type applies (or, for validate_only, checks) a file expected to be clean, if it
-    has a fast path for that."""
-    if job.validate_only:
-        dry = job.import_type.dry_copy()
-        return None if dry is None else _copy_into(dry, job, chunks)
-    direct = job.import_type.direct_copy(job.app_id, job.import_id)
-    if direct is not None:
-        return _copy_into(direct, job, chunks)
-    batched = job.import_type.batched_apply()
-    if batched is not None:
-
-        async def apply(conn: asyncpg.Connection, progress: Progress) -> tuple[int, int]:
-            # Swaps of descriptions between cases are checked once all batches are in.
-            await conn.execute("SET CONSTRAINTS ALL DEFERRED")
-            await stage.create_tables(conn, job.import_type)
-            await stage.create_batch_tables(conn, batched.kept_columns)
-            applied = await apply_in_batches(
-                conn, chunks, job.import_type, batched, job.app_id, job.import_id, progress
-            )
-            await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            return applied.rows, applied.changed
-
-        return apply
+def _fast_path(job: Job) -> FastPath | None:
+    """The quicker way to the same result for a file expected to be clean, if the type has one.
+    Skipping bad rows needs every row's verdict, which only the checked path gives."""
+    statements, claim = job.statements, job.claim
+    if claim.skip_bad_rows:
+        return None
+    if claim.validate_only:
+        return dry.run if statements.dry_copy is not None else None
+    if statements.direct_copy is not None:
+        return direct.run
+    if statements.batched is not None:
+        return batched.run
     return None
 
 
-def _copy_into(
-    target: DirectCopy, job: Job, chunks: Callable[[], AsyncIterator[bytes]]
-) -> FastWrite:
-    async def copy(conn: asyncpg.Connection, progress: Progress) -> tuple[int, int]:
-        if target.create_sql:
-            await conn.execute(target.create_sql)
-        read = await read_into_table(conn, chunks, job.import_type, target, progress, date.today())
-        if target.refused_sql and await conn.fetchval(target.refused_sql, job.app_id):
-            raise RowsRejected
-        return read.rows, read.rows
-
-    return copy
-
-
-async def _run_fast(
-    conn: asyncpg.Connection,
-    file_conn: asyncpg.Connection,
-    pool: asyncpg.Pool,
-    settings: Settings,
-    job: Job,
-    write: FastWrite,
-) -> bool:
-    """The fast path: write the rows in one transaction, and commit if every row was valid and
-    nothing objected. False when the file has a problem: nothing was written, and the checked
-    path then reports every problem of the file."""
-    clock = Laps(f"import {job.import_id} (fast)")
-    tx = conn.transaction()
-    await tx.start()
-    try:
-        async with heartbeat(
-            pool, job.import_id, job.attempt, settings.worker_lease_seconds
-        ) as progress:
-            try:
-                rows, changed = await write(conn, progress)
-            except (RowsRejected, asyncpg.IntegrityConstraintViolationError):
-                await tx.rollback()
-                clock.lap("write, until refused")
-                clock.report()
-                return False
-            clock.lap("write")
-            if progress.lost:
-                raise ImportLost
-        # Committed at once (another connection), so that pollers see the import applying.
-        if not await move(file_conn, job.import_id, job.attempt, to="applying", from_="validating"):
-            raise ImportLost
-        counts = _counts(rows, failed=0)
-        result = _with_outcome(counts, job.import_type.outcome(changed, rows))
-        await _complete(conn, job, rows, result=result)
-        await tx.commit()
-        clock.lap("commit")
-        clock.report()
-        return True
-    except BaseException:
-        if not conn.is_closed() and conn.is_in_transaction():
-            await tx.rollback()
-        raise
-
-
-async def _run_checked(
-    conn: asyncpg.Connection,
-    chunks: Callable[[], AsyncIterator[bytes]],
-    pool: asyncpg.Pool,
-    settings: Settings,
-    job: Job,
-) -> None:
-    """Stage every row, check them all in SQL, then fail with every error or apply."""
-    keep = settings.max_kept_errors
-    collector = ErrorCollector(keep)
-    clock = Laps(f"import {job.import_id} (checked)")
-    await stage.create_tables(conn, job.import_type)
-    async with heartbeat(
-        pool, job.import_id, job.attempt, settings.worker_lease_seconds
-    ) as progress:
-        read = await read_into_staging(
-            conn, chunks, job.import_type, progress, collector, date.today()
-        )
-        if read.file_errors:
-            errors = read.file_errors[:keep]
-            await finish(
-                conn,
-                job.import_id,
-                job.attempt,
-                expect="validating",
-                status="failed",
-                rows=None,
-                result=None,
-                errors=errors,
-                error_count=len(read.file_errors),
-                summary=summarize(len(read.file_errors), errors[0], file_level=True),
-            )
-            return
-        clock.lap("read")
-        await stage.run_checks(conn, job.import_type, job.app_id, skip_bad_rows=job.skip_bad_rows)
-        clock.lap("checks")
-        if progress.lost:
-            raise ImportLost
-
-    sql_bad, sql_errors = await stage.sql_errors(conn, keep)
-    clock.lap("errors")
-    error_rows = collector.bad_rows + sql_bad
-    errors = _in_file_order(job.import_type, collector.kept + sql_errors)[:keep]
-    summary = summarize(error_rows, errors[0], file_level=False) if errors else None
-    counts = _counts(read.rows, failed=error_rows)
-
-    if error_rows and not job.skip_bad_rows:
-        await finish(
+async def _finish(conn: Connection, claim: Claim, outcome: Outcome) -> bool:
+    """Complete or fail the import in the transaction of its rows; False when this attempt no
+    longer owns it."""
+    first = outcome.errors[0] if outcome.errors else None
+    if isinstance(outcome, Failed):
+        assert first is not None
+        return await lifecycle.fail(
             conn,
-            job.import_id,
-            job.attempt,
-            expect="validating",
-            status="failed",
-            rows=read.rows,
-            result=counts,
-            errors=errors,
-            error_count=error_rows,
-            summary=summary,
+            claim,
+            counts=outcome.counts,
+            errors=outcome.errors,
+            error_count=outcome.error_rows,
+            summary=summarize(outcome.error_rows, first, file_level=outcome.counts is None),
         )
-        clock.lap("fail")
-        clock.report()
-        return
-
-    good = await stage.good_rows(conn)
-
-    async def apply() -> dict[str, Any]:
-        changed = await stage.apply(
-            conn,
-            job.import_type,
-            job.app_id,
-            job.import_id,
-            dry_run=job.validate_only,
-            good=good,
-        )
-        return _with_outcome(counts, job.import_type.outcome(changed, good))
-
-    if not await move(conn, job.import_id, job.attempt, to="applying", from_="validating"):
-        raise ImportLost
-    await _complete(
+    return await lifecycle.complete(
         conn,
-        job,
-        read.rows,
-        errors=errors,
-        error_count=error_rows if errors else None,
-        summary=summary,
-        apply=apply,
+        claim,
+        outcome.counts,
+        errors=outcome.errors,
+        error_count=outcome.error_rows if first else None,
+        summary=summarize(outcome.error_rows, first, file_level=False) if first else None,
     )
-    clock.lap("apply")
-    clock.report()
-
-
-def _counts(rows: int, *, failed: int) -> dict[str, Any]:
-    return {"rows": rows, "created": 0, "updated": 0, "unchanged": 0, "failed": failed}
-
-
-def _with_outcome(counts: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
-    return {
-        **counts,
-        "created": outcome.created,
-        "updated": outcome.updated,
-        "unchanged": outcome.unchanged,
-    }
-
-
-async def _complete(
-    conn: asyncpg.Connection,
-    job: Job,
-    rows: int,
-    *,
-    result: dict[str, Any] | None = None,
-    errors: list[RowError] | None = None,
-    error_count: int | None = None,
-    summary: str | None = None,
-    apply: Apply | None = None,
-) -> None:
-    """Mark an applying import completed (applying its rows first, when ``apply`` is given)."""
-    done = await finish(
-        conn,
-        job.import_id,
-        job.attempt,
-        expect="applying",
-        status="completed",
-        rows=rows,
-        result=result,
-        errors=errors or [],
-        error_count=error_count,
-        summary=summary,
-        apply=apply,
-    )
-    if not done:
-        raise ImportLost
-
-
-async def _fail_internal(
-    conn: asyncpg.Connection, import_id: uuid.UUID, attempt: int, reason: str
-) -> None:
-    await conn.execute(
-        """UPDATE imports SET status = 'failed', error_summary = $3, error_count = 0,
-               finished_at = now(), lease_until = NULL
-           WHERE id = $1 AND attempt = $2 AND status IN ('queued', 'validating', 'applying')""",
-        import_id,
-        attempt,
-        reason,
-    )
-
-
-async def _retry_or_fail(
-    pool: asyncpg.Pool, settings: Settings, import_id: uuid.UUID, attempt: int, enqueue: Enqueue
-) -> None:
-    """After a crash nothing was applied (the apply is one transaction): run it again, a few
-    times, then give up with a message the admin can act on."""
-    async with pool.acquire() as conn:
-        if attempt < settings.max_attempts:
-            requeued = await conn.fetchval(
-                """UPDATE imports SET status = 'queued', attempt = attempt + 1,
-                       lease_until = NULL, rows_processed = 0, bytes_processed = 0
-                   WHERE id = $1 AND attempt = $2 AND status IN ('validating', 'applying')
-                   RETURNING attempt""",
-                import_id,
-                attempt,
-            )
-            if requeued is not None:
-                await enqueue(import_id, int(requeued))
-            return
-        await _fail_internal(
-            conn,
-            import_id,
-            attempt,
-            f"The import stopped on an internal error {attempt} times and was given up; "
-            "nothing was applied. Upload the file again, or contact support if it recurs.",
-        )

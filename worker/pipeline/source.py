@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
+from api.pg import Connection
 
 
-async def file_chunks(conn: asyncpg.Connection, file_id: uuid.UUID) -> AsyncIterator[bytes]:
-    # One short query per chunk rather than a cursor: a cursor needs an open transaction, and
-    # this connection also stages rows and reports progress between chunks.
+async def file_chunks(conn: Connection, file_id: uuid.UUID) -> AsyncIterator[bytes]:
+    # One short query per chunk rather than a cursor, which would hold a transaction open on
+    # this connection for the whole read.
     fetch = await conn.prepare("SELECT data FROM file_chunks WHERE file_id = $1 AND seq = $2")
     seq = 0
     while True:

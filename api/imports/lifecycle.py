@@ -1,0 +1,457 @@
+"""Every change of an import's state, and the only code that writes one.
+
+The life of an import::
+
+    create ─▶ draft ── attach ─▶ queued ── claim ─▶ validating ── beat ─▶ applying
+                                   ▲                    │                    │
+             attach (a failed one) │        complete / fail (one transaction with the apply)
+                                   │                    ▼
+              after_crash, expire_leases ◀── a crash or a silent worker: queued again with the
+                                              next attempt, or failed once attempts run out
+
+A draft, a queued or a validating import can be cancelled. The attempt number is a fencing token:
+each queueing increments it, and a worker's transitions name the attempt they act for, so a
+worker that was given up on changes nothing when it comes back.
+
+The API's transitions run in the request's session (SQLAlchemy); the worker's on its asyncpg
+connection, the final ones inside the transaction that applies the rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.errors import Conflict
+from api.import_types.row_error import RowError
+from api.imports.models import Import, ImportRowError
+from api.imports.status import (
+    ATTACHABLE,
+    CANCELLABLE,
+    RUNNING,
+    ImportStatus,
+    sql_list,
+)
+from api.pg import Connection, Pool, advisory_key
+
+log = logging.getLogger(__name__)
+
+QUEUED = ImportStatus.QUEUED
+_RUNNING = sql_list(RUNNING)
+
+
+# --- the API's transitions (the request's session; the request commits) ---------------------
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    app_id: uuid.UUID,
+    name: str,
+    type_key: str,
+    validate_only: bool,
+    on_error: str,
+    created_by: uuid.UUID,
+    file_id: uuid.UUID | None,
+) -> Import:
+    """A new import: queued when it has its file, else a draft. ``IntegrityError`` when the
+    name is taken in the app."""
+    has_file = file_id is not None
+    record = Import(
+        app_id=app_id,
+        name=name,
+        type=type_key,
+        validate_only=validate_only,
+        on_error=on_error,
+        created_by=created_by,
+        status=QUEUED if has_file else ImportStatus.DRAFT,
+        file_id=file_id,
+        attempt=1 if has_file else 0,
+        queued_at=datetime.now(UTC) if has_file else None,
+        rows_processed=0,
+        bytes_processed=0,
+    )
+    session.add(record)
+    await session.flush()
+    return record
+
+
+def _refuse_unless(record: Import, allowed: frozenset[ImportStatus], code: str, rule: str) -> None:
+    if record.status not in allowed:
+        raise Conflict(f"{rule}; this one is {record.status}.", code=code)
+
+
+def ensure_attachable(record: Import) -> None:
+    """Conflict unless a file may be attached: asked before the upload is read."""
+    _refuse_unless(
+        record,
+        ATTACHABLE,
+        "import_not_editable",
+        "A file can be attached to a draft or a failed import",
+    )
+
+
+async def attach(session: AsyncSession, record: Import, file_id: uuid.UUID) -> uuid.UUID | None:
+    """Give a draft its file, or a failed import a corrected one, and queue it (the next
+    attempt). ``record`` is locked by the caller. Answers the file it replaced, if any."""
+    ensure_attachable(record)
+    replaced = record.file_id
+    await session.execute(delete(ImportRowError).where(ImportRowError.import_id == record.id))
+    record.file_id = file_id
+    record.status = QUEUED
+    record.attempt += 1
+    record.queued_at = datetime.now(UTC)
+    record.started_at = record.finished_at = record.lease_until = None
+    record.rows_processed = record.bytes_processed = 0
+    record.rows_total = record.error_count = None
+    record.result = None
+    record.error_summary = None
+    await session.flush()
+    return replaced
+
+
+async def cancel(session: AsyncSession, record: Import) -> None:
+    """Stop an import before anything of it is applied. ``record`` is locked by the caller."""
+    _refuse_unless(
+        record,
+        CANCELLABLE,
+        "import_not_cancellable",
+        "Only a draft, queued or validating import can be cancelled",
+    )
+    # The worker's beats and its final transition both require a running status, so a job
+    # under way stops at its next beat and can never complete after this commits.
+    record.status = ImportStatus.CANCELLED
+    record.finished_at = datetime.now(UTC)
+    record.lease_until = None
+    await session.flush()
+
+
+# --- the worker's transitions (asyncpg) ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """An import a worker has claimed for one attempt: what its job needs to run it."""
+
+    import_id: uuid.UUID
+    attempt: int
+    app_id: uuid.UUID
+    type_key: str
+    file_id: uuid.UUID | None
+    validate_only: bool
+    skip_bad_rows: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The result of an import: rows read, and what became of them."""
+
+    rows: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    import_id: uuid.UUID
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class InQueue:
+    """A queued import's place in its app's queue."""
+
+    app_id: uuid.UUID
+    queued_at: datetime
+
+
+_CLAIM = f"""
+    UPDATE imports
+    SET status = '{ImportStatus.VALIDATING}', started_at = now(), finished_at = NULL,
+        lease_until = now() + make_interval(secs => $3),
+        rows_processed = 0, bytes_processed = 0, rows_total = NULL
+    WHERE id = $1 AND attempt = $2 AND status = '{QUEUED}'
+    RETURNING id, app_id, type, file_id, validate_only, on_error
+"""
+
+
+async def claim(
+    conn: Connection, import_id: uuid.UUID, attempt: int, lease_seconds: float
+) -> Claim | None:
+    """queued → validating, with a lease; None when this attempt is not queued (finished,
+    cancelled, claimed by another run of the job, or superseded)."""
+    row = await conn.fetchrow(_CLAIM, import_id, attempt, float(lease_seconds))
+    if row is None:
+        return None
+    return Claim(
+        # The ids as asyncpg returns them, in its own UUID type: an add copies the import's id
+        # into each case twice, and asyncpg encodes its own type about three times faster.
+        import_id=row["id"],
+        attempt=attempt,
+        app_id=row["app_id"],
+        type_key=row["type"],
+        file_id=row["file_id"],
+        validate_only=row["validate_only"],
+        skip_bad_rows=row["on_error"] == "skip",
+    )
+
+
+_BEAT = f"""
+    UPDATE imports
+    SET status = $3, rows_processed = $4, bytes_processed = $5,
+        lease_until = now() + make_interval(secs => $6)
+    WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
+    RETURNING 1
+"""
+
+
+async def beat(
+    conn: Connection,
+    claim: Claim,
+    *,
+    status: ImportStatus,
+    rows: int,
+    bytes_read: int,
+    lease_seconds: float,
+) -> bool:
+    """A running import's live state: its progress, its renewed lease, and validating →
+    applying once the job applies. False when the attempt no longer owns the import."""
+    assert status in RUNNING
+    alive = await conn.fetchval(
+        _BEAT,
+        claim.import_id,
+        claim.attempt,
+        status.value,
+        rows,
+        bytes_read,
+        float(lease_seconds),
+    )
+    return bool(alive)
+
+
+_FINISH = f"""
+    UPDATE imports SET status = $3, result = $4::jsonb, error_summary = $5, error_count = $6,
+        rows_total = $7::bigint, rows_processed = coalesce($7::bigint, 0),
+        finished_at = clock_timestamp(), lease_until = NULL
+    WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
+    RETURNING 1
+"""
+
+
+async def _finish(
+    conn: Connection,
+    claim: Claim,
+    status: ImportStatus,
+    *,
+    rows: int | None,
+    counts: Counts | None,
+    errors: Sequence[RowError],
+    error_count: int | None,
+    summary: str | None,
+) -> bool:
+    # In the transaction that applied the rows: both happen, or neither. The clock's time, not
+    # now(): the transaction may have begun when the file's first row was read.
+    assert conn.is_in_transaction()
+    owned = await conn.fetchval(
+        _FINISH,
+        claim.import_id,
+        claim.attempt,
+        status.value,
+        json.dumps(asdict(counts)) if counts is not None else None,
+        summary,
+        error_count,
+        rows,
+    )
+    if not owned:
+        return False
+    await _store_errors(conn, claim.import_id, errors)
+    return True
+
+
+async def complete(
+    conn: Connection,
+    claim: Claim,
+    counts: Counts,
+    *,
+    errors: Sequence[RowError] = (),
+    error_count: int | None = None,
+    summary: str | None = None,
+) -> bool:
+    """running → completed, in the apply's transaction; with ``errors`` when bad rows were
+    skipped. False when the attempt no longer owns the import: the caller rolls back."""
+    return await _finish(
+        conn,
+        claim,
+        ImportStatus.COMPLETED,
+        rows=counts.rows,
+        counts=counts,
+        errors=errors,
+        error_count=error_count,
+        summary=summary,
+    )
+
+
+async def fail(
+    conn: Connection,
+    claim: Claim,
+    *,
+    counts: Counts | None,
+    errors: Sequence[RowError],
+    error_count: int,
+    summary: str,
+) -> bool:
+    """running → failed, nothing applied: the file's errors (``counts`` is None when the file
+    could not be read as rows). False when the attempt no longer owns the import."""
+    return await _finish(
+        conn,
+        claim,
+        ImportStatus.FAILED,
+        rows=counts.rows if counts is not None else None,
+        counts=counts,
+        errors=errors,
+        error_count=error_count,
+        summary=summary,
+    )
+
+
+async def _store_errors(conn: Connection, import_id: uuid.UUID, errors: Sequence[RowError]) -> None:
+    await conn.execute("DELETE FROM import_errors WHERE import_id = $1", import_id)
+    if errors:
+        await conn.copy_records_to_table(
+            "import_errors",
+            records=[
+                (import_id, seq, e.line, e.column, e.value, e.code, e.message)
+                for seq, e in enumerate(errors)
+            ],
+            columns=["import_id", "seq", "line", "column", "value", "code", "message"],
+        )
+
+
+_GIVE_UP = f"""
+    UPDATE imports SET status = '{ImportStatus.FAILED}', error_summary = $3, error_count = 0,
+        finished_at = now(), lease_until = NULL
+    WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
+"""
+
+
+async def give_up(conn: Connection, claim: Claim, reason: str) -> None:
+    """running → failed for an import no attempt could run (no file, an unknown type)."""
+    await conn.execute(_GIVE_UP, claim.import_id, claim.attempt, reason)
+
+
+# The retry-or-fail policy, decided in one statement: an attempt that ended without a result is
+# queued again with the next attempt number until ``max_attempts`` have been used; then the
+# import fails. Nothing was applied either way (the apply and the final transition are one
+# transaction). The SET list reads the row as it was, so each CASE sees the old attempt.
+def _retry_or_fail(which: str) -> str:
+    spent = "attempt >= $2"
+    return f"""
+        UPDATE imports SET
+            status = CASE WHEN {spent} THEN '{ImportStatus.FAILED}' ELSE '{QUEUED}' END,
+            attempt = CASE WHEN {spent} THEN attempt ELSE attempt + 1 END,
+            finished_at = CASE WHEN {spent} THEN now() ELSE finished_at END,
+            error_count = CASE WHEN {spent} THEN 0 ELSE error_count END,
+            error_summary = CASE WHEN {spent} THEN format($1::text, attempt)
+                                 ELSE error_summary END,
+            rows_processed = CASE WHEN {spent} THEN rows_processed ELSE 0 END,
+            bytes_processed = CASE WHEN {spent} THEN bytes_processed ELSE 0 END,
+            lease_until = NULL
+        WHERE {which} AND status IN {_RUNNING}
+        RETURNING id, attempt, status
+    """
+
+
+_AFTER_CRASH = _retry_or_fail("id = $3 AND attempt = $4")
+_EXPIRED = _retry_or_fail("lease_until < now()")
+
+CRASHED = (
+    "The import stopped on an internal error %s times and was given up; nothing was applied. "
+    "Upload the file again, or contact support if it recurs."
+)
+WORKER_LOST = (
+    "The worker running this import stopped %s times; nothing was applied. Upload the file again."
+)
+
+
+async def _retry_or_fail_matching(
+    conn: Connection, statement: str, reason: str, max_attempts: int, *args: object
+) -> list[Queued]:
+    queued: list[Queued] = []
+    for row in await conn.fetch(statement, reason, max_attempts, *args):
+        if row["status"] == QUEUED:
+            queued.append(Queued(row["id"], row["attempt"]))
+        else:
+            log.warning("import %s failed after %s attempts", row["id"], row["attempt"])
+    return queued
+
+
+async def after_crash(conn: Connection, claim: Claim, max_attempts: int) -> Queued | None:
+    """running → queued (the next attempt) or failed, after this attempt broke off. Answers
+    the attempt to enqueue, if any."""
+    requeued = await _retry_or_fail_matching(
+        conn, _AFTER_CRASH, CRASHED, max_attempts, claim.import_id, claim.attempt
+    )
+    return requeued[0] if requeued else None
+
+
+async def expire_leases(conn: Connection, max_attempts: int) -> list[Queued]:
+    """running → queued or failed, for every import whose worker went silent past its lease.
+    Answers the attempts to enqueue."""
+    return await _retry_or_fail_matching(conn, _EXPIRED, WORKER_LOST, max_attempts)
+
+
+async def lost_in_queue(conn: Connection, older_than_seconds: float) -> list[Queued]:
+    """Imports queued for longer than that: their jobs may have been lost by the queue."""
+    rows = await conn.fetch(
+        f"""SELECT id, attempt FROM imports
+            WHERE status = '{QUEUED}' AND queued_at < now() - make_interval(secs => $1)""",
+        float(older_than_seconds),
+    )
+    return [Queued(row["id"], row["attempt"]) for row in rows]
+
+
+async def in_queue(conn: Connection | Pool, import_id: uuid.UUID, attempt: int) -> InQueue | None:
+    """Where this attempt of a queued import stands in its app's queue; None when it is not
+    queued (any more)."""
+    row = await conn.fetchrow(
+        f"SELECT app_id, queued_at FROM imports WHERE id = $1 AND attempt = $2 "
+        f"AND status = '{QUEUED}'",
+        import_id,
+        attempt,
+    )
+    return None if row is None else InQueue(row["app_id"], row["queued_at"])
+
+
+async def next_older(conn: Connection, import_id: uuid.UUID, place: InQueue) -> Queued | None:
+    """The oldest import of the app queued before this one, if any."""
+    row = await conn.fetchrow(
+        f"""SELECT id, attempt FROM imports
+            WHERE app_id = $1 AND status = '{QUEUED}' AND (queued_at, id) < ($2, $3)
+            ORDER BY queued_at, id LIMIT 1""",
+        place.app_id,
+        place.queued_at,
+        import_id,
+    )
+    return None if row is None else Queued(row["id"], row["attempt"])
+
+
+@contextlib.asynccontextmanager
+async def app_turn(pool: Pool, app_id: uuid.UUID) -> AsyncIterator[Connection]:
+    """The app's turn: imports of one app run one at a time, whichever worker holds them."""
+    key = advisory_key("app", app_id)
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", key)
+        try:
+            yield conn
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", key)

@@ -1,0 +1,67 @@
+"""Every statement the worker runs for an import type declares exactly the parameters
+PostgreSQL finds in it, and every registered import type has its statements."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from api.config import Settings
+from api.import_types.registry import all_types
+from worker.pipeline import stage
+from worker.pipeline.sql import statements_for
+from worker.pipeline.sql.spec import TypeStatements
+from worker.pipeline.sql.statement import Statement
+from worker.pipeline.tables import BATCH, KEPT
+
+
+def _statements(statements: TypeStatements) -> Iterator[tuple[str, Statement]]:
+    for n, check in enumerate(statements.checks):
+        yield f"checks[{n}]", check
+    yield "apply", statements.apply
+    if statements.recheck is not None:
+        yield "recheck", statements.recheck
+    if statements.would_change is not None:
+        yield "would_change", statements.would_change
+    if statements.dry_copy is not None and statements.dry_copy.refused is not None:
+        yield "dry_copy.refused", statements.dry_copy.refused
+    if statements.batched is not None:
+        yield "batched.apply", statements.batched.apply
+        yield "batched.account", statements.batched.account
+        yield "batched.refused", statements.batched.refused
+
+
+@pytest.fixture
+async def conn(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(settings.database_url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def test_every_import_type_has_its_statements() -> None:
+    assert all(statements_for(t.key) is not None for t in all_types())
+
+
+@pytest.mark.parametrize("type_key", [t.key for t in all_types()])
+async def test_statements_declare_the_parameters_they_take(
+    conn: asyncpg.Connection, type_key: str
+) -> None:
+    statements = statements_for(type_key)
+    assert statements is not None
+    async with conn.transaction():
+        await stage.create_tables(conn, statements.staging)
+        await conn.execute(statements.staging.ddl(BATCH))
+        if statements.batched is not None:
+            await conn.execute(
+                f"CREATE TEMPORARY TABLE {KEPT} ({statements.batched.kept_columns}) ON COMMIT DROP"
+            )
+        if statements.dry_copy is not None:
+            for ddl in statements.dry_copy.create:
+                await conn.execute(ddl)
+        for name, statement in _statements(statements):
+            prepared = await conn.prepare(statement.sql)
+            assert len(prepared.get_parameters()) == len(statement.params), name

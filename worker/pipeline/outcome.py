@@ -1,0 +1,36 @@
+"""How a path ends: the import completed, it failed with its errors, or the path refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.import_types.row_error import RowError
+from api.imports.lifecycle import Counts
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """Applied (or, for validate_only, checked) with these counts; ``errors`` are the kept
+    errors of the rows skipped with on_error=skip, of ``error_rows`` in all."""
+
+    counts: Counts
+    errors: list[RowError] = field(default_factory=list)
+    error_rows: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Nothing applied: the kept errors, of ``error_rows`` rows with errors in all. ``counts``
+    is None when the file itself failed (its encoding, its header) before rows could be read."""
+
+    counts: Counts | None
+    errors: list[RowError]
+    error_rows: int
+
+
+Outcome = Completed | Failed
+
+
+class Refused(Exception):
+    """A fast path cannot promise the checked path's result for this file. What it wrote is void:
+    the caller rolls it back, and the checked path reports the file in full."""
