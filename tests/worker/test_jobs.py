@@ -77,9 +77,7 @@ async def test_a_superseded_attempt_does_nothing(
 ) -> None:
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
-    await ctx.pool.execute(
-        "UPDATE imports SET attempt = 2 WHERE id = $1", uuid.UUID(created["id"])
-    )
+    await ctx.pool.execute("UPDATE imports SET attempt = 2 WHERE id = $1", uuid.UUID(created["id"]))
     await run_job(ctx, created["id"], 1)
     assert (await db_row(ctx, created["id"]))["status"] == "queued"
     assert await count_cases(sessionmaker) == 0
