@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format services migrate clean bench
+.PHONY: install run test lint format services migrate check-migrations clean bench
 
 $(BIN)/caseimport: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: install services
 ROWS ?= 1000000
 bench: install services
 	ROWS=$(ROWS) $(BIN)/python -m bench
+
+# The models and the migrations describe the same tables (alembic check on a scratch database).
+check-migrations: install services
+	scripts/check-migrations
 
 lint: install
 	$(BIN)/ruff check .

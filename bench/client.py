@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 
+from api.imports.status import FINISHED
 from bench.config import BenchError
 
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
+TERMINAL = FINISHED
 POLL_SECONDS = 0.1
 UPLOAD_TIMEOUT = 1800
 

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from api.imports.status import RUNNING, ImportStatus
 from bench.client import Sample
 from bench.config import PROJECT, BenchError, Config
 
 KIB_PER_MIB = 1024
-RUNNING = frozenset({"validating", "applying"})
 
 
 def _status_kib(pid: int, field: str) -> int:
@@ -107,7 +107,7 @@ def progress_gaps(samples: Sequence[Sample]) -> ProgressGaps:
     return ProgressGaps(max(reading, stall), reading, stall, len(changes), len(window))
 
 
-PHASES = ("queued", "validating", "applying")
+PHASES = (ImportStatus.QUEUED, ImportStatus.VALIDATING, ImportStatus.APPLYING)
 
 
 def phases(samples: Sequence[Sample], uploaded: float, finished: float) -> dict[str, float]:
@@ -116,12 +116,13 @@ def phases(samples: Sequence[Sample], uploaded: float, finished: float) -> dict[
     first: dict[str, float] = {}
     for sample in samples:
         first.setdefault(sample.status, sample.at)
-    marks = [(uploaded, "queued")] + [(first[p], p) for p in PHASES[1:] if p in first]
+    marks: list[tuple[float, str]] = [(uploaded, ImportStatus.QUEUED)]
+    marks += [(first[p], p) for p in PHASES[1:] if p in first]
     marks.append((finished, "end"))
     spent = dict.fromkeys(PHASES, 0.0)
     for (at, status), (until, _) in itertools.pairwise(marks):
-        spent[status] += max(0.0, until - at)
-    return {"upload": uploaded, **spent}
+        spent[ImportStatus(status)] += max(0.0, until - at)
+    return {"upload": uploaded, **{str(status): seconds for status, seconds in spent.items()}}
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

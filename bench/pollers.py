@@ -23,9 +23,10 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from api.imports.status import FINISHED
 from bench.measure import percentile
 
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
+TERMINAL = FINISHED
 MAX_SECONDS = 3 * 3600.0
 TIMEOUT_SECONDS = 30.0
 

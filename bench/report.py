@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.baseline import Baselines
-from bench.measure import PollStats
+from bench.measure import PHASES, PollStats
 from bench.scenarios import Files, Invalid, Timed, UploadMemory, Workers
 
 TARGET_ROWS = 1_000_000
@@ -182,7 +182,7 @@ PHASE_ROWS = (
 
 def _phase_lines(fig: dict[str, Any]) -> list[tuple[str, ...]]:
     """Where each import's time went, from the statuses the bench saw (to ~0.1 s)."""
-    phase_names = ("upload", "queued", "validating", "applying")
+    phase_names = ("upload", *PHASES)
     lines: list[tuple[str, ...]] = [
         ("where the time went (s)", *phase_names, "total", "worker CPU", "API CPU"),
     ]

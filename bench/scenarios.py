@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from api.imports.status import ImportStatus
 from bench import measure, prepare
 from bench.client import Api, Watched
 from bench.config import BenchError, Config
@@ -173,7 +174,7 @@ async def timed_import(
 async def add(bench: Bench, app: str, file: CsvFile, name: str) -> Timed:
     """A valid add file into an empty app: every row created."""
     timed, _ = await timed_import(bench, app, file, name, ADD)
-    expect(name, timed.body, "completed", rows=file.rows, created=file.rows, failed=0)
+    expect(name, timed.body, ImportStatus.COMPLETED, rows=file.rows, created=file.rows, failed=0)
     await check_cases(bench, name, app, file.rows, file.active)
     return timed
 
@@ -182,7 +183,9 @@ async def modify(bench: Bench, app: str) -> Timed:
     """Every case of the add changes its status and its about."""
     file = bench.files.modify
     timed, _ = await timed_import(bench, app, file, "modify", MODIFY)
-    expect("modify", timed.body, "completed", rows=file.rows, updated=file.rows, unchanged=0)
+    expect(
+        "modify", timed.body, ImportStatus.COMPLETED, rows=file.rows, updated=file.rows, unchanged=0
+    )
     await check_cases(bench, "modify", app, file.rows, file.active)
     return timed
 
@@ -191,7 +194,14 @@ async def validate_only(bench: Bench, app: str) -> Timed:
     """The add file checked into an empty app: it would create every row, and creates none."""
     file = bench.files.add
     timed, _ = await timed_import(bench, app, file, "validate only", ADD, validate_only=True)
-    expect("validate_only", timed.body, "completed", rows=file.rows, created=file.rows, failed=0)
+    expect(
+        "validate_only",
+        timed.body,
+        ImportStatus.COMPLETED,
+        rows=file.rows,
+        created=file.rows,
+        failed=0,
+    )
     check("validate_only", timed.body["validate_only"] is True, "the import is not validate_only")
     await check_cases(bench, "validate_only", app, 0, 0)
     return timed
@@ -209,7 +219,7 @@ async def invalid(bench: Bench, app: str) -> Invalid:
     file, keep = bench.files.invalid, bench.config.max_kept_errors
     timed, watched = await timed_import(bench, app, file, "all invalid", ADD)
     body = timed.body
-    expect("all-invalid", body, "failed", created=0, failed=file.rows)
+    expect("all-invalid", body, ImportStatus.FAILED, created=0, failed=file.rows)
     error = body.get("error") or {}
     check("all-invalid", error.get("error_count") == file.rows, f"error {error}")
     summary = str(error.get("summary"))
@@ -249,7 +259,7 @@ async def polled_add(bench: Bench, app: str) -> tuple[Timed, PollStats]:
         await pollers.wait()
         raise
     polls = await measure.finish_pollers(pollers, grace=60.0)
-    expect("polled add", timed.body, "completed", rows=file.rows, created=file.rows)
+    expect("polled add", timed.body, ImportStatus.COMPLETED, rows=file.rows, created=file.rows)
     check("polled add", polls.errors == 0, f"{polls.errors} polls failed (see stderr)")
     check("polled add", polls.requests > 0, "no poll was answered")
     await check_cases(bench, "polled add", app, file.rows, file.active)
@@ -278,10 +288,14 @@ async def upload_memory(bench: Bench, app: str) -> UploadMemory:
     watched = await bench.api.upload(app, file.path, "large upload", ADD)
     peak = measure.peak_rss_mib(api.pid)
     stored = watched.body.get("file") or {}
-    check("upload", watched.status == "queued", f"the import is {watched.status}")
+    check("upload", watched.status == ImportStatus.QUEUED, f"the import is {watched.status}")
     check("upload", stored.get("size_bytes") == file.size_bytes, f"stored as {stored}")
     cancelled = await bench.api.cancel(app, watched.id)
-    check("upload", cancelled["status"] == "cancelled", f"cancel left it {cancelled['status']}")
+    check(
+        "upload",
+        cancelled["status"] == ImportStatus.CANCELLED,
+        f"cancel left it {cancelled['status']}",
+    )
     log(f"upload: {watched.uploaded:.2f} s, API peak {peak:.1f} MiB (from {before:.1f} MiB)")
     return UploadMemory(file.mib, watched.uploaded, before, peak)
 
@@ -321,7 +335,9 @@ async def two_apps(bench: Bench, apps: tuple[str, str], workers: int) -> Workers
     services.check_alive()
     for app, watched, file in zip(apps, done, files, strict=True):
         what = f"{workers}-worker import"
-        expect(what, watched.body, "completed", rows=file.rows, created=file.rows, failed=0)
+        expect(
+            what, watched.body, ImportStatus.COMPLETED, rows=file.rows, created=file.rows, failed=0
+        )
         await check_cases(bench, what, app, file.rows, file.active)
     start = min(w.started for w in done)
     seconds = max(w.started + w.finished for w in done) - start

@@ -1,4 +1,4 @@
-"""The cell rules of FORMAT.md, one by one, through the row models the worker uses."""
+"""The cell rules of docs/format.md, one by one, through the row models the worker uses."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from typing import Any
 import pytest
 
 from api.cases.keys import about_key
-from api.import_types.registry import get_type
+from api.import_types.cases import AddCases, ModifyCases
 
 TODAY = date(2026, 11, 25)
-ADD = get_type("cases.add")
-MODIFY = get_type("cases.modify")
-assert ADD is not None
-assert MODIFY is not None
+ADD = AddCases()
+MODIFY = ModifyCases()
 
 
 def add_row(**cells: str) -> tuple[Any, list[tuple[str | None, str]]]:

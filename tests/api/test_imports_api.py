@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import uuid
+from collections.abc import AsyncIterator
 
 from httpx import AsyncClient
 from sqlalchemy import func, select
@@ -204,7 +205,7 @@ async def test_repeat_while_first_is_stored_answers_409(
     url = f"/api/apps/{admin.slug}/imports"
     release = asyncio.Event()
 
-    async def slow_body():  # type: ignore[no-untyped-def]
+    async def slow_body() -> AsyncIterator[bytes]:
         yield b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nslow\r\n'
         yield b'--b\r\nContent-Disposition: form-data; name="type"\r\n\r\ncases.add\r\n'
         await release.wait()
