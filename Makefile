@@ -34,7 +34,7 @@ test: install services
 	scripts/ensure-chromium
 	$(BIN)/pytest
 
-# The benchmark of issue 4 (not part of `make test`; a 10,000-row run of it is): ROWS rows
+# The benchmark of docs/performance.md (not part of `make test`; a 10,000-row run of it is): ROWS rows
 # (default 1,000,000) through the API and a real worker, against PostgreSQL's own COPY. It wipes
 # its own database caseimport_bench and Redis db 12 (DATABASE_URL and REDIS_URL choose others)
 # and prints a table and one line of JSON; see bench/__main__.py.

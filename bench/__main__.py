@@ -1,4 +1,4 @@
-"""``python -m bench`` (``make bench``): the benchmark of issue 4.
+"""``python -m bench`` (``make bench``): the benchmark of docs/performance.md.
 
 Environment: ``ROWS`` (default 1,000,000), ``DATABASE_URL`` and ``REDIS_URL`` (default the
 dedicated ``caseimport_bench`` database and Redis db 12: both are wiped), ``BENCH_UPLOAD_MIB``

@@ -22,9 +22,8 @@ from bench.generate import CsvFile
 
 TABLE = "bench_baseline"
 
-# The keys of FORMAT.md folded by PostgreSQL itself, as a loader in plain SQL would fold them
-# (and as ``cases`` did with generated columns until migration 0003; the worker now writes
-# the same keys, computed by api/cases/keys.py).
+# The comparison keys (docs/format.md) folded by PostgreSQL itself, as a loader in plain SQL
+# would fold them; the worker writes the same keys, computed by api/cases/keys.py.
 TAG_KEY_SQL = "lower(tag_id)"
 ABOUT_KEY_SQL = r"lower(regexp_replace(btrim(about), '\s+', ' ', 'g'))"
 

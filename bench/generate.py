@@ -1,8 +1,8 @@
 """Deterministic case files: a valid add file, a modify of the same cases, an all-invalid one.
 
 Rows look like an admin's export (``CASE-0000042,1,07/14/2019,Pothole on Oak Ave #42``, about
-54 bytes a row as in notes/measurements.md). The same seed and row count always give the same
-bytes, so a file is generated once into the data folder and reused by later runs.
+54 bytes a row). The same seed and row count always give the same bytes, so a file is
+generated once into the data folder and reused by later runs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ VERSION = 2
 ADD_HEADER = "tag_id,case_status,date_opened,about\n"
 MODIFY_HEADER = "tag_id,case_status,about\n"
 # Every row of the invalid file breaks two rules: a status that is not 0/1 and a date that does
-# not exist (FORMAT.md: invalid_status, invalid_date). Its tags and abouts are well formed.
+# not exist (invalid_status, invalid_date). Its tags and abouts are well formed.
 INVALID_STATUS = "9"
 INVALID_DATE = "02/30/2024"
 ERRORS_PER_INVALID_ROW = 2

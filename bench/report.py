@@ -1,5 +1,5 @@
 """The figures of a run: one dict (printed as the final JSON line) and a Markdown table read
-from it, so the two always agree. The targets are issue 4's."""
+from it, so the two always agree. The targets are those of docs/performance.md."""
 
 from __future__ import annotations
 

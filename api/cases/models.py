@@ -42,7 +42,7 @@ class Case(Base):
         CheckConstraint("case_status IN (0, 1)", name="case_status"),
         # Only the default sort is indexed: one import's cases share updated_at, so they land
         # at one end of this index, while an index on date_opened took random inserts that
-        # cost a third of a large import (migration 0002).
+        # slowed large imports down (docs/performance.md).
         Index("ix_cases_app_updated_at", "app_id", "updated_at", "id"),
     )
 

@@ -1,9 +1,9 @@
-"""The rules for each cell of a case file (FORMAT.md, "Columns"), as pydantic validators.
+"""The rules for each cell of a case file (docs/format.md, "Columns"), as pydantic validators.
 
-Each parser raises ``PydanticCustomError`` whose type is the FORMAT.md error code, so a row
-model's ``ValidationError`` maps one-to-one onto ``RowError``s. Cells arrive as read: each
-parser trims its own (FORMAT.md: surrounding white space is ignored). The parsers are hand-written:
-``datetime.strptime`` alone costs ~5 µs a call, a fifth of the whole per-row budget.
+Each parser raises ``PydanticCustomError`` whose type is the row error's code, so a row model's
+``ValidationError`` maps one-to-one onto ``RowError``s. Cells arrive as read: each parser trims
+its own (surrounding white space is ignored). The parsers are hand-written: ``strptime`` alone
+would cost a large part of a row's whole budget (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -132,8 +132,8 @@ def about(value: str) -> str:
             "invalid_about",
             f"about is {len(value)} characters long; at most {ABOUT_MAX} are allowed.",
         )
-    # Printable text has no control character, and str.isprintable() says so in C several
-    # times faster than the search, which then runs only to find where one is.
+    # str.isprintable() answers in C, far sooner than the search, which then runs only to find
+    # where a control character is.
     bad = None if value.isprintable() else CONTROL_RE.search(value)
     if bad:
         raise _error(

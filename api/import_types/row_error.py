@@ -1,4 +1,4 @@
-"""The one shape every problem found in an uploaded file takes (FORMAT.md, "Errors")."""
+"""The one shape every problem found in an uploaded file takes (docs/format.md, "Errors")."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ class RowError:
 
     ``line`` is the physical line on which the record starts (the header is line 1 when it is
     the first line); ``line``, ``column`` and ``value`` are ``None`` where they do not apply.
-    ``code`` is one of the stable codes of FORMAT.md.
+    ``code`` is one of the stable codes listed in docs/format.md.
     """
 
     line: int | None

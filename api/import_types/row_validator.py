@@ -1,10 +1,10 @@
 """Validating rows against an import type's row model, fast enough for a million rows.
 
-The row model (a pydantic ``BaseModel``) declares each column's rule. Validating a dict into a
-model instance costs ~2.8 µs a row; the same validators over a tuple of cells cost ~1.3 µs and
-skip building the dict and the instance, so the worker validates through the validator of a
-``TypeAdapter`` of the tuple of the model's field types (same validators, same error types,
-same order). The result is a tuple of values in column order.
+The row model (a pydantic ``BaseModel``) declares each column's rule. The worker validates
+through the validator of a ``TypeAdapter`` of the tuple of the model's field types: the same
+validators, error types and order as the model, without building a dict and an instance for
+every row, which costs about twice as much (docs/performance.md). The result is a tuple of
+values in column order.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def _tuple_validator(model: type[BaseModel], context: dict[str, Any], *, fail_fa
     row: Any = tuple[tuple(fields)]  # type: ignore[misc]
     if fail_fast:
         row = Annotated[row, FailFast()]
-    # pydantic-core's validator itself, called once per row: the TypeAdapter's Python wrapper
-    # around it adds ~0.1 µs a row (a tenth of a second on a million rows).
+    # pydantic-core's validator itself, called once per row, without the TypeAdapter's Python
+    # wrapper around it.
     return functools.partial(TypeAdapter(row).validator.validate_python, context=context)
 
 

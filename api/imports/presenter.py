@@ -1,4 +1,4 @@
-"""The import object of API.md, from an import and what it shows beside it."""
+"""The import object of docs/api.md, from an import and what it shows beside it."""
 
 from __future__ import annotations
 

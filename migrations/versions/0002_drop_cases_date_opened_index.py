@@ -1,9 +1,8 @@
 """Drop the cases index on (app_id, date_opened, id).
 
 Dates in a file come in no order, so every added case inserted at a random place in this
-index: measured on 1,000,000 added cases it cost about 4 s of the 12.7 s that PostgreSQL
-spent storing them, a third of a large import. The dashboard's date filter and date sort
-now scan the app's cases instead (see README, "Performance").
+index, which slowed large imports down (docs/performance.md). The dashboard's date filter and
+date sort scan the app's cases instead.
 
 Revision ID: 0002
 Revises: 0001

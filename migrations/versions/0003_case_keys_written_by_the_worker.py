@@ -1,8 +1,8 @@
 """Case comparison keys become plain columns, written with each row.
 
 ``tag_key`` and ``about_key`` were generated columns (PostgreSQL's ``lower`` and a regular
-expression). Computing and storing them cost PostgreSQL about 1.5 s of a million-row add, the
-part of the import that waits on the database. The worker now writes them, computed by
+expression), computed by PostgreSQL in the part of an add that waits on the database
+(docs/performance.md). The worker now writes them, computed by
 ``api/cases/keys.py``; the unique constraints on them are unchanged. Existing rows keep the
 keys PostgreSQL computed (the same folding, for the text the rules allow).
 

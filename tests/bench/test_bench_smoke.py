@@ -95,7 +95,7 @@ def test_every_import_ended_as_expected(run: tuple[str, dict[str, Any]]) -> None
     assert fig["validate_only"]["status"] == "completed"
     assert fig["invalid"]["status"] == "failed"
     assert fig["invalid"]["error_count"] == ROWS
-    assert fig["invalid"]["kept_errors"] == 1000  # FORMAT.md: the first 1,000 errors in full
+    assert fig["invalid"]["kept_errors"] == 1000  # docs/format.md: the first 1,000 errors in full
 
 
 @pytest.mark.timeout(300)

@@ -1,4 +1,4 @@
-"""Every error code of FORMAT.md, produced by a real file through the API and the real worker,
+"""Every error code of docs/format.md, produced by a real file through the API and the real worker,
 with its line and column."""
 
 from __future__ import annotations

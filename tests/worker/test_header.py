@@ -7,7 +7,7 @@ import pytest
 from api.import_types.row_error import ColumnSpec, RowError
 from worker.pipeline.header import HeaderMap, map_header, normalize_header
 
-# The columns of cases.add as FORMAT.md lists them.
+# The columns of cases.add as docs/format.md lists them.
 COLUMNS = (
     ColumnSpec("tag_id", ("case_id",), True, "1-64 letters, digits and hyphens"),
     ColumnSpec("case_status", ("status",), True, "0, 1, closed or active"),

@@ -1,4 +1,4 @@
-"""Modify semantics (FORMAT.md): blank cells keep values, unchanged rows are counted, and the
+"""Modify semantics (docs/format.md): blank cells keep values, unchanged rows are counted, and the
 uniqueness of descriptions holds for the state after the whole file."""
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class ErrorCollector:
 
 
 def summarize(error_rows: int, first: RowError, *, file_level: bool) -> str:
-    """The one-line summary of FORMAT.md: the count and the first error."""
+    """The one-line summary of docs/format.md: the count and the first error."""
     if file_level:
         lead = "The file cannot be imported."
     elif error_rows == 1:

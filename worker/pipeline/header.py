@@ -1,4 +1,4 @@
-"""Mapping the header row of a file to the columns of an import type (FORMAT.md, "Columns").
+"""Mapping the header row of a file to the columns of an import type (docs/format.md, "Columns").
 
 Header cells are compared after ``normalize_header``. Every problem is reported at once, in the
 order of the header cells, then the missing columns in the order of the import type.

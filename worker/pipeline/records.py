@@ -3,15 +3,15 @@
 The worker streams an upload in chunks that may split a UTF-8 character, a CRLF pair or a quoted
 cell anywhere, so ``RecordReader`` is push style: ``feed()`` each chunk, then ``finish()``. Each
 call returns the records it completed as ``(line, cells)``; ``line`` is the 1-based physical line
-on which the record starts, cells are raw (not trimmed). The rules are those of FORMAT.md, "The
-file": encodings, delimiter detection from the header line, RFC 4180 quoting, LF/CRLF/CR line
-endings, and skipping of rows that hold only delimiters and white space (they still count as
-lines).
+on which the record starts, cells are raw (not trimmed). The rules are those of docs/format.md,
+"The file": encodings, delimiter detection from the header line, RFC 4180 quoting, LF/CRLF/CR
+line endings, and skipping of rows that hold only delimiters and white space (they still count
+as lines).
 
 Sniffing (encoding, binary magic numbers, NUL bytes) waits for the first ``SNIFF_BYTES`` bytes or
 for ``finish()``, so ``feed()`` returns nothing until then.
 
-Speed matters (a million rows should take about a second), so no Python code runs per character
+Speed matters (a million rows in about a second), so no Python code runs per character
 and little per record: text without quotes is cut with ``str.split``, which is what CSV parsing
 amounts to there; text with quotes goes through the C ``csv`` module over physical lines, and
 only when a record spans several lines does a Python loop ask the reader for line numbers.
@@ -69,7 +69,7 @@ _RECORD_LIMIT_FACTOR = 10
 
 
 class NotTextError(Exception):
-    """The upload is not text (FORMAT.md ``not_text``); ``str(exc)`` is the message for a person."""
+    """The upload is not text (``not_text``); ``str(exc)`` is the message for a person."""
 
 
 class Utf8FallbackNeeded(Exception):
