@@ -1,8 +1,8 @@
 // The admin SPA: one hash route per page, the signed-in user from /api/auth/me, and a return
 // to sign-in whenever the API answers 401.
-import { api, whenSignedOut } from "./lib/api.js";
+import { api, urls, whenSignedOut } from "./lib/api.js";
 import { clear, h } from "./lib/dom.js";
-import { go, matchRoute } from "./lib/router.js";
+import { go, matchRoute, pages } from "./lib/router.js";
 import { appsPage } from "./pages/apps.js";
 import { casesPage } from "./pages/cases.js";
 import { importNewPage } from "./pages/import-new.js";
@@ -27,7 +27,7 @@ const inPanel = (tab, sub, page) => (params, app) => {
 
 const routes = [
   { path: "/signin", public: true, page: () => signInPage({ onSignedIn }) },
-  { path: "/", page: () => (go("/apps"), { node: h("div") }) },
+  { path: "/", page: () => (go(pages.apps()), { node: h("div") }) },
   { path: "/apps", page: appsPage, title: "Apps" },
   { path: "/apps/:slug/cases", app: true, page: inPanel("cases", null, casesPage), title: "Cases" },
   { path: "/apps/:slug/imports", app: true, page: inPanel("integration", "imports", importsPage), title: "Imports" },
@@ -38,7 +38,7 @@ const routes = [
 
 function notFound(message) {
   return { node: h("section", { class: "card narrow" }, h("h1", {}, "Not found"), h("p", {}, message),
-    h("a", { href: "#/apps" }, "Back to your apps")) };
+    h("a", { href: pages.apps() }, "Back to your apps")) };
 }
 
 function renderAccount() {
@@ -47,7 +47,7 @@ function renderAccount() {
   account.append(
     h("span", { class: "muted" }, me.email),
     h("button", { type: "button", async onClick() {
-      try { await api("/api/auth/logout", { method: "POST" }); } catch { /* already gone */ }
+      try { await api(urls.logout(), { method: "POST" }); } catch { /* already gone */ }
       signedOut();
     } }, "Sign out"));
 }
@@ -67,9 +67,9 @@ function render() {
   const { route, params } = found;
   if (!route.public && !me) {
     returnTo = location.hash;
-    return go("/signin");
+    return go(pages.signIn());
   }
-  if (route.public && me) return go("/apps");
+  if (route.public && me) return go(pages.apps());
   let app = null;
   if (route.app) {
     app = me.apps.find((a) => a.slug === params.slug);
@@ -86,10 +86,10 @@ function onSignedIn(user) {
   renderAccount();
   const target = returnTo;
   returnTo = null;
-  if (target && matchRoute(routes, target) && !target.startsWith("#/signin")) {
+  if (target && matchRoute(routes, target) && !target.startsWith(pages.signIn())) {
     location.hash = target;
   } else {
-    go("/apps");
+    go(pages.apps());
   }
 }
 
@@ -99,7 +99,7 @@ function signedOut({ remember = false } = {}) {
   renderAccount();
   if (current && current.dispose) current.dispose();
   current = null;
-  go("/signin");
+  go(pages.signIn());
   render();
 }
 
@@ -108,7 +108,7 @@ whenSignedOut(() => {
 });
 window.addEventListener("hashchange", render);
 
-api("/api/auth/me")
+api(urls.me())
   .then((user) => { me = user; })
   .catch(() => { me = null; })
   .finally(() => { renderAccount(); render(); });

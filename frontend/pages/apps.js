@@ -1,10 +1,11 @@
-import { api } from "../lib/api.js";
+import { api, urls } from "../lib/api.js";
 import { formatNumber, h } from "../lib/dom.js";
+import { pages } from "../lib/router.js";
 
 export function appsPage() {
   const list = h("div", { class: "app-list", "aria-busy": "true" });
   const node = h("section", {}, h("h1", {}, "Apps"), list);
-  api("/api/apps").then((page) => {
+  api(urls.apps()).then((page) => {
     list.removeAttribute("aria-busy");
     if (!page.items.length) {
       list.append(h("p", {}, "You have no apps yet. An owner can create one with `caseimport create-app`."));
@@ -26,7 +27,7 @@ export function appsPage() {
           ),
           h(
             "a",
-            { class: "button primary", href: `#/apps/${encodeURIComponent(app.slug)}/cases`,
+            { class: "button primary", href: pages.cases(app.slug),
               "aria-label": `ADMIN ${app.name}` },
             "ADMIN",
           ),

@@ -1,5 +1,6 @@
-import { api, query } from "../lib/api.js";
+import { api, urls } from "../lib/api.js";
 import { clear, field, formatDateTime, formatNumber, h } from "../lib/dom.js";
+import { pages } from "../lib/router.js";
 
 const SORTS = [
   ["-updated_at", "Last changed, newest first"],
@@ -10,7 +11,6 @@ const SORTS = [
 ];
 
 export function casesPage({ app }) {
-  const slug = encodeURIComponent(app.slug);
   const counts = h("dl", { class: "counts big", "aria-live": "polite" });
   const search = h("input", { type: "search", placeholder: "Tag ID or words of About" });
   const status = h("select", {},
@@ -27,7 +27,7 @@ export function casesPage({ app }) {
   let page = 0;
 
   async function loadStats() {
-    const stats = await api(`/api/apps/${slug}/cases/stats`);
+    const stats = await api(urls.caseStats(app.slug));
     clear(counts).append(
       h("div", {}, h("dt", {}, "Active"), h("dd", {}, formatNumber(stats.active))),
       h("div", {}, h("dt", {}, "Closed"), h("dd", {}, formatNumber(stats.closed))),
@@ -36,7 +36,7 @@ export function casesPage({ app }) {
   }
 
   const importLink = (id) =>
-    id ? h("a", { href: `#/apps/${slug}/imports/${id}` }, "View import") : "—";
+    id ? h("a", { href: pages.import(app.slug, id) }, "View import") : "—";
 
   // Filters change faster than answers come back: only the newest request's answer is shown.
   let newest = 0;
@@ -46,7 +46,7 @@ export function casesPage({ app }) {
       q: search.value.trim(), status: status.value, opened_from: from.value,
       opened_to: to.value, sort: sort.value, limit: 25, cursor: cursors[page],
     };
-    const result = await api(`/api/apps/${slug}/cases${query(params)}`);
+    const result = await api(urls.cases(app.slug, params));
     if (ticket !== newest) return;
     clear(body);
     for (const c of result.items) {

@@ -1,6 +1,6 @@
-import { api } from "../lib/api.js";
+import { api, urls } from "../lib/api.js";
 import { field, h, setFieldError, uid } from "../lib/dom.js";
-import { go } from "../lib/router.js";
+import { go, pages } from "../lib/router.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
 
 // A file input behind the plus (+) button of the help article; the real input stays reachable
@@ -17,7 +17,6 @@ export function filePicker(label) {
 }
 
 export function importNewPage({ app }) {
-  const slug = encodeURIComponent(app.slug);
   const name = h("input", { type: "text", maxLength: 200, required: true, autocomplete: "off" });
   const file = filePicker("File");
   const type = h("select", { required: true }, h("option", { value: "" }, "Choose a type"));
@@ -27,7 +26,7 @@ export function importNewPage({ app }) {
   const message = h("p", { class: "form-message", role: "alert" });
   const save = h("button", { type: "submit", class: "primary" }, "SAVE");
 
-  api("/api/import-types").then((types) => {
+  api(urls.importTypes()).then((types) => {
     for (const t of types) type.append(h("option", { value: t.key, dataset: { sample: t.sample_url } }, t.label));
   });
   type.addEventListener("change", () => {
@@ -52,9 +51,9 @@ export function importNewPage({ app }) {
     if (file.input.files.length) form.append("file", file.input.files[0]);
     save.disabled = true;
     try {
-      const created = await api(`/api/apps/${slug}/imports`, { method: "POST", form });
+      const created = await api(urls.imports(app.slug), { method: "POST", form });
       announceImportsChanged(app.slug);
-      go(`/apps/${app.slug}/imports/${created.id}`);
+      go(pages.import(app.slug, created.id));
     } catch (error) {
       const located = [["name", name], ["type", type], ["file", file.input]]
         .filter(([key, control]) => {

@@ -1,13 +1,12 @@
-import { api, query } from "../lib/api.js";
+import { api, urls } from "../lib/api.js";
 import { append, clear, formatDateTime, formatNumber, h, setFieldError } from "../lib/dom.js";
 import { poll } from "../lib/poll.js";
+import { pages } from "../lib/router.js";
 import { ACTIVE, statusBadge } from "../components/status.js";
 import { filePicker } from "./import-new.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
 
 export function importViewPage({ app, id }) {
-  const slug = encodeURIComponent(app.slug);
-  const url = `/api/apps/${slug}/imports/${encodeURIComponent(id)}`;
   const title = h("h2", {}, "Import");
   const meta = h("p", { class: "muted" });
   const status = h("div", { class: "import-status", "aria-live": "polite" });
@@ -45,7 +44,7 @@ export function importViewPage({ app, id }) {
         form.append("file", picker.input.files[0]);
         send.disabled = true;
         try {
-          await api(`${url}/file`, { method: "PUT", form });
+          await api(urls.importFile(app.slug, id), { method: "PUT", form });
           announceImportsChanged(app.slug);
           shownState = "";
           restart();
@@ -59,7 +58,7 @@ export function importViewPage({ app, id }) {
   }
 
   async function loadErrors(item, cursor = null) {
-    const page = await api(`${url}/errors${query({ limit: 50, cursor })}`);
+    const page = await api(urls.importErrors(app.slug, id, { limit: 50, cursor }));
     const body = h("tbody", {}, page.items.map((e) => h("tr", {},
       h("td", { class: "num" }, e.line ?? "—"), h("td", {}, e.column ?? "—"),
       h("td", { class: "wrap" }, e.value ?? ""), h("td", { class: "wrap" }, e.message))));
@@ -77,7 +76,7 @@ export function importViewPage({ app, id }) {
         h("thead", {}, h("tr", {}, ["Line", "Column", "Value", "Message"].map((n) => h("th", { scope: "col" }, n)))),
         body)),
       h("div", { class: "pager" }, first, more),
-      h("p", {}, h("a", { href: `${url}/errors.csv`, download: "" }, "Download errors (CSV)"))]);
+      h("p", {}, h("a", { href: urls.importErrorsCsv(app.slug, id), download: "" }, "Download errors (CSV)"))]);
   }
 
   function render(item) {
@@ -101,7 +100,7 @@ export function importViewPage({ app, id }) {
     if (item.error && item.error.error_count) loadErrors(item);
     if (["draft", "queued", "validating"].includes(item.status) && app.role === "admin") {
       details.append(h("button", { type: "button", async onClick() {
-        await api(`${url}/cancel`, { method: "POST" });
+        await api(urls.importCancel(app.slug, id), { method: "POST" });
         announceImportsChanged(app.slug);
         restart();
       } }, "Cancel import"));
@@ -109,7 +108,7 @@ export function importViewPage({ app, id }) {
   }
 
   async function load() {
-    const item = await api(url);
+    const item = await api(urls.import(app.slug, id));
     render(item);
     return ACTIVE.has(item.status);
   }
@@ -119,7 +118,7 @@ export function importViewPage({ app, id }) {
     stop = poll(load);
   }
   const node = h("div", {},
-    h("p", {}, h("a", { href: `#/apps/${slug}/imports` }, "← All imports")),
+    h("p", {}, h("a", { href: pages.imports(app.slug) }, "← All imports")),
     title, meta, status, details, errors);
   return { node, dispose: () => stop() };
 }

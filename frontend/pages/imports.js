@@ -1,18 +1,18 @@
-import { api, query } from "../lib/api.js";
+import { api, urls } from "../lib/api.js";
 import { clear, formatDateTime, formatNumber, h } from "../lib/dom.js";
 import { poll } from "../lib/poll.js";
+import { pages } from "../lib/router.js";
 import { ACTIVE, statusBadge } from "../components/status.js";
 import { onImportsChanged } from "../lib/imports-channel.js";
 
 export function importsPage({ app }) {
-  const slug = encodeURIComponent(app.slug);
   const body = h("tbody");
   const previous = h("button", { type: "button", disabled: true }, "Previous page");
   const next = h("button", { type: "button", disabled: true }, "Next page");
   const cursors = [null];
   let page = 0;
   const types = new Map();
-  api("/api/import-types").then((list) => list.forEach((t) => types.set(t.key, t.label)));
+  api(urls.importTypes()).then((list) => list.forEach((t) => types.set(t.key, t.label)));
 
   function row(item) {
     const rows = item.result ? item.result.rows : item.progress.rows_processed || null;
@@ -23,7 +23,7 @@ export function importsPage({ app }) {
       h("td", { class: "num" }, rows === null ? "—" : formatNumber(rows)),
       h("td", {}, formatDateTime(item.created_at)),
       h("td", {}, item.created_by),
-      h("td", {}, h("a", { href: `#/apps/${slug}/imports/${item.id}`,
+      h("td", {}, h("a", { href: pages.import(app.slug, item.id),
                             "aria-label": `View ${item.name}` }, "View")));
   }
 
@@ -32,7 +32,7 @@ export function importsPage({ app }) {
   let newest = 0;
   async function load() {
     const ticket = ++newest;
-    const result = await api(`/api/apps/${slug}/imports${query({ limit: 20, cursor: cursors[page] })}`);
+    const result = await api(urls.imports(app.slug, { limit: 20, cursor: cursors[page] }));
     if (ticket !== newest) return true; // the newer request decides; keep the pace meanwhile
     // Keep keyboard focus on the same tooltip trigger across a refresh.
     const focused = document.activeElement && body.contains(document.activeElement)
@@ -59,7 +59,7 @@ export function importsPage({ app }) {
     ? h("button", {
         type: "button", class: "primary",
         // The Add Imports dialog opens in a new browser tab, as the help article describes.
-        onClick: () => window.open(`#/apps/${slug}/imports/new`, "_blank"),
+        onClick: () => window.open(pages.newImport(app.slug), "_blank"),
       }, "NEW")
     : null;
   const node = h("div", {},

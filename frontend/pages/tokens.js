@@ -1,15 +1,14 @@
-import { api } from "../lib/api.js";
+import { api, urls } from "../lib/api.js";
 import { clear, field, formatDateTime, h, setFieldError } from "../lib/dom.js";
 
 export function tokensPage({ app }) {
-  const slug = encodeURIComponent(app.slug);
   const name = h("input", { type: "text", maxLength: 100, required: true, autocomplete: "off" });
   const expires = h("input", { type: "number", min: 1, max: 3650, placeholder: "never" });
   const created = h("div", { "aria-live": "polite" });
   const body = h("tbody");
 
   async function load() {
-    const page = await api(`/api/apps/${slug}/tokens`);
+    const page = await api(urls.tokens(app.slug));
     clear(body);
     for (const token of page.items) {
       body.append(h("tr", {},
@@ -18,7 +17,7 @@ export function tokensPage({ app }) {
         h("td", {}, token.expires_at ? formatDateTime(token.expires_at) : "never"),
         h("td", {}, token.last_used_at ? formatDateTime(token.last_used_at) : "—"),
         h("td", {}, h("button", { type: "button", "aria-label": `Revoke ${token.name}`, async onClick() {
-          await api(`/api/apps/${slug}/tokens/${token.id}`, { method: "DELETE" });
+          await api(urls.token(app.slug, token.id), { method: "DELETE" });
           load();
         } }, "Revoke"))));
     }
@@ -52,7 +51,7 @@ export function tokensPage({ app }) {
       try {
         const json = { name: name.value.trim() };
         if (expires.value) json.expires_days = Number(expires.value);
-        showSecret(await api(`/api/apps/${slug}/tokens`, { method: "POST", json }));
+        showSecret(await api(urls.tokens(app.slug), { method: "POST", json }));
         name.value = "";
         load();
       } catch (error) {
