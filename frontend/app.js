@@ -3,12 +3,12 @@
 import { api, urls, whenSignedOut } from "./lib/api.js";
 import { clear, h } from "./lib/dom.js";
 import { go, matchRoute, pages } from "./lib/router.js";
+import { panel } from "./components/panel.js";
 import { appsPage } from "./pages/apps.js";
 import { casesPage } from "./pages/cases.js";
 import { importNewPage } from "./pages/import-new.js";
 import { importViewPage } from "./pages/import-view.js";
 import { importsPage } from "./pages/imports.js";
-import { panel } from "./pages/panel.js";
 import { signInPage } from "./pages/signin.js";
 import { tokensPage } from "./pages/tokens.js";
 

@@ -76,3 +76,12 @@ export const urls = {
   tokens: (slug) => `${app(slug)}/tokens`,
   token: (slug, id) => `${app(slug)}/tokens/${enc(id)}`,
 };
+
+// One request shared by every caller; a failed one is asked again by the next caller.
+export function once(request) {
+  let promise = null;
+  return () => {
+    if (!promise) promise = request().catch((error) => { promise = null; throw error; });
+    return promise;
+  };
+}

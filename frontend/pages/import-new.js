@@ -1,20 +1,9 @@
 import { api, urls } from "../lib/api.js";
+import { loadImportTypes } from "../lib/catalog.js";
 import { field, h, setFieldError, uid } from "../lib/dom.js";
-import { go, pages } from "../lib/router.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
-
-// A file input behind the plus (+) button of the help article; the real input stays reachable
-// by keyboard and labelled "File".
-export function filePicker(label) {
-  const input = h("input", { type: "file", accept: ".csv,text/csv", class: "file-input" });
-  const chosen = h("span", { class: "muted", "aria-live": "polite" }, "No file chosen");
-  input.addEventListener("change", () => {
-    chosen.textContent = input.files.length ? input.files[0].name : "No file chosen";
-  });
-  const plus = h("button", { type: "button", class: "plus", "aria-label": "Choose file",
-                             onClick: () => input.click() }, "+");
-  return { input, node: field(label, input, h("div", { class: "file-row" }, plus, chosen)) };
-}
+import { go, pages } from "../lib/router.js";
+import { filePicker } from "../components/file-picker.js";
 
 export function importNewPage({ app }) {
   const name = h("input", { type: "text", maxLength: 200, required: true, autocomplete: "off" });
@@ -26,7 +15,7 @@ export function importNewPage({ app }) {
   const message = h("p", { class: "form-message", role: "alert" });
   const save = h("button", { type: "submit", class: "primary" }, "SAVE");
 
-  api(urls.importTypes()).then((types) => {
+  loadImportTypes().then((types) => {
     for (const t of types) type.append(h("option", { value: t.key, dataset: { sample: t.sample_url } }, t.label));
   });
   type.addEventListener("change", () => {

@@ -132,14 +132,16 @@ async def expect_import_page(page: Page, name: str, status: str) -> None:
 
 
 async def queue_import(
-    base_url: str, admin: AdminSetup, content: str, name: str, type_key: str = "cases.add"
+    base_url: str, admin: AdminSetup, content: str | None, name: str, type_key: str = "cases.add"
 ) -> str:
-    """Upload a file through the API and answer the new import's id, without waiting for it."""
+    """Upload a file through the API and answer the new import's id, without waiting for it;
+    without content, the import is a draft."""
+    files = {"file": ("cases.csv", content.encode(), "text/csv")} if content is not None else None
     async with httpx.AsyncClient(base_url=base_url, headers=admin.headers) as client:
         response = await client.post(
             f"/api/apps/{admin.slug}/imports",
             data={"name": name, "type": type_key},
-            files={"file": ("cases.csv", content.encode(), "text/csv")},
+            files=files,
         )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
