@@ -1,6 +1,7 @@
 // The admin SPA: one hash route per page, the signed-in user from /api/auth/me, and a return
 // to sign-in whenever the API answers 401.
 import { api, urls, whenSignedOut } from "./lib/api.js";
+import { loadStatuses, statusesLoaded } from "./lib/catalog.js";
 import { clear, h } from "./lib/dom.js";
 import { go, matchRoute, pages } from "./lib/router.js";
 import { panel } from "./components/panel.js";
@@ -41,6 +42,12 @@ function notFound(message) {
     h("a", { href: pages.apps() }, "Back to your apps")) };
 }
 
+function unavailable(error) {
+  return { node: h("section", { class: "card narrow" }, h("h1", {}, "Not available"),
+    h("p", { role: "alert" }, error.message),
+    h("button", { type: "button", onClick: render }, "Try again")) };
+}
+
 function renderAccount() {
   clear(account);
   if (!me) return;
@@ -61,7 +68,11 @@ function show(view, title) {
   if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
 
+// Each render supersedes the ones before it, including one still waiting for the statuses.
+let renders = 0;
+
 function render() {
+  const turn = ++renders;
   const found = matchRoute(routes, location.hash);
   if (!found) return show(notFound("There is no page at this address."));
   const { route, params } = found;
@@ -70,6 +81,12 @@ function render() {
     return go(pages.signIn());
   }
   if (route.public && me) return go(pages.apps());
+  if (!route.public && !statusesLoaded()) {
+    // Signed-in pages show statuses as the API words them; a 401 here has already signed out.
+    loadStatuses().then(() => turn === renders && render(),
+      (error) => turn === renders && me && show(unavailable(error)));
+    return;
+  }
   let app = null;
   if (route.app) {
     app = me.apps.find((a) => a.slug === params.slug);

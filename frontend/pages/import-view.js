@@ -1,4 +1,5 @@
 import { api, urls } from "../lib/api.js";
+import { statusOf } from "../lib/catalog.js";
 import { clear, formatDateTime, formatNumber, h, setFieldError } from "../lib/dom.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
 import { tickets } from "../lib/newest.js";
@@ -7,7 +8,7 @@ import { pages } from "../lib/router.js";
 import { counts } from "../components/counts.js";
 import { filePicker } from "../components/file-picker.js";
 import { pager } from "../components/pager.js";
-import { ACTIVE, statusBadge } from "../components/status.js";
+import { statusBadge } from "../components/status.js";
 import { dataTable } from "../components/table.js";
 
 function progress(item) {
@@ -84,11 +85,12 @@ export function importViewPage({ app, id }) {
   }
 
   function render(item) {
+    const look = statusOf(item.status);
     title.textContent = item.name;
     meta.textContent = `${item.type} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
       + (item.file ? ` · ${item.file.filename}` : "") + (item.validate_only ? " · validate only" : "");
     clear(status).append(statusBadge(item));
-    if (ACTIVE.has(item.status)) status.append(progress(item));
+    if (look.active) status.append(progress(item));
     // Rebuild the rest only when the state changes, so forms and focus survive polling.
     const state = `${item.status}:${item.finished_at}`;
     if (state === shownState) return;
@@ -97,10 +99,10 @@ export function importViewPage({ app, id }) {
     clear(errors);
     if (item.result) details.append(result(item.result));
     if (item.error) details.append(h("p", { class: "summary", role: "status" }, item.error.summary));
-    if (item.status === "draft") details.append(uploader("File"));
-    if (item.status === "failed") details.append(uploader("Upload corrected file"));
+    // A draft takes its first file; a failed import, which has one, a corrected one.
+    if (look.attachable) details.append(uploader(item.file ? "Upload corrected file" : "File"));
     if (item.error && item.error.error_count) errors.append(errorList(app.slug, id, item));
-    if (["draft", "queued", "validating"].includes(item.status) && app.role === "admin") {
+    if (look.cancellable && app.role === "admin") {
       details.append(h("button", { type: "button", async onClick() {
         await api(urls.importCancel(app.slug, id), { method: "POST" });
         announceImportsChanged(app.slug);
@@ -112,7 +114,7 @@ export function importViewPage({ app, id }) {
   async function load() {
     const item = await api(urls.import(app.slug, id));
     render(item);
-    return ACTIVE.has(item.status);
+    return statusOf(item.status).active;
   }
   let stop = poll(load);
   function restart() {

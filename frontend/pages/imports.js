@@ -1,12 +1,12 @@
 import { api, urls } from "../lib/api.js";
 import { formatDateTime, formatNumber, h } from "../lib/dom.js";
-import { loadImportTypes } from "../lib/catalog.js";
+import { loadImportTypes, statusOf } from "../lib/catalog.js";
 import { onImportsChanged } from "../lib/imports-channel.js";
 import { tickets } from "../lib/newest.js";
 import { poll } from "../lib/poll.js";
 import { pages } from "../lib/router.js";
 import { pager } from "../components/pager.js";
-import { ACTIVE, statusBadge } from "../components/status.js";
+import { statusBadge } from "../components/status.js";
 import { dataTable } from "../components/table.js";
 
 export function importsPage({ app }) {
@@ -41,7 +41,7 @@ export function importsPage({ app }) {
     table.show(result.items.map((item) => row(item, types)), "No imports yet.");
     if (focused >= 0) focusable()[focused]?.focus();
     paging.shown(result.next_cursor);
-    return result.items.some((item) => ACTIVE.has(item.status));
+    return result.items.some((item) => statusOf(item.status).active);
   }
 
   const stopPolling = poll(load);
