@@ -23,8 +23,8 @@ function progress(item) {
 const result = (r) => counts([["Rows", r.rows], ["Created", r.created], ["Updated", r.updated],
                               ["Unchanged", r.unchanged], ["Failed", r.failed]]);
 
-// The kept row errors a page at a time; when fewer are kept than there are, it says so.
-function errorList(slug, id, item) {
+// The kept row errors a page at a time; when the API kept fewer than there are, it says so.
+function errorList(slug, id) {
   const kept = h("div");
   const table = dataTable("Errors", ["Line", "Column", "Value", "Message"]);
   const paging = pager(load);
@@ -35,9 +35,9 @@ function errorList(slug, id, item) {
     const page = await api(urls.importErrors(slug, id, { limit: 50, cursor: paging.cursor() }));
     if (!isNewest()) return;
     clear(kept);
-    if (item.error.error_count > 1000) {
-      kept.append(h("p", { class: "muted" },
-        `The first 1,000 errors are listed; ${formatNumber(item.error.error_count)} rows have errors in all.`));
+    if (page.error_count > page.kept_limit) {
+      kept.append(h("p", { class: "muted" }, `The first ${formatNumber(page.kept_limit)} errors are listed; `
+        + `${formatNumber(page.error_count)} rows have errors in all.`));
     }
     table.show(page.items.map((e) => h("tr", {},
       h("td", { class: "num" }, e.line ?? "—"), h("td", {}, e.column ?? "—"),
@@ -101,7 +101,7 @@ export function importViewPage({ app, id }) {
     if (item.error) details.append(h("p", { class: "summary", role: "status" }, item.error.summary));
     // A draft takes its first file; a failed import, which has one, a corrected one.
     if (look.attachable) details.append(uploader(item.file ? "Upload corrected file" : "File"));
-    if (item.error && item.error.error_count) errors.append(errorList(app.slug, id, item));
+    if (item.error && item.error.error_count) errors.append(errorList(app.slug, id));
     if (look.cancellable && app.role === "admin") {
       details.append(h("button", { type: "button", async onClick() {
         await api(urls.importCancel(app.slug, id), { method: "POST" });

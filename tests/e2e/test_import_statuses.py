@@ -1,6 +1,6 @@
 """What the SPA shows of an import's status comes from the API: the words and signs of
 ``GET /api/import-statuses``, its groups (what can be cancelled, what takes a file, what has
-failed)."""
+failed), and the errors page's count of kept errors."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from playwright.async_api import Locator, Page, Route, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.imports.status import ImportStatus
-from tests.e2e.conftest import LiveWorker
+from tests.e2e.conftest import KEPT_ERRORS, LiveWorker
 from tests.e2e.ui import (
     ADD_HEADER,
     expect_import_page,
@@ -134,6 +134,44 @@ async def test_skipped_rows_are_listed_without_the_failed_tooltip_or_an_upload(
     await expect(page.get_by_text("Upload corrected file")).to_have_count(0)
     await expect(page.get_by_role("button", name="Upload", exact=True)).to_have_count(0)
     await expect(page.get_by_text(re.compile(r"errors are listed"))).to_have_count(0)
+
+
+async def test_the_errors_page_tells_the_apis_kept_limit_and_pages_the_kept_errors(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    count = KEPT_ERRORS + 10
+    bad = ADD_HEADER + "".join(
+        f"B-{n:03},1,13/01/2024,Row {n} has its day and month swapped\r\n"
+        for n in range(1, count + 1)
+    )
+    failed = await seed_import(live_server, admin, bad, "Many errors")
+    assert (failed["status"], failed["error"]["error_count"]) == ("failed", count), failed
+
+    await sign_in(page, admin.email)
+    await page.goto(f"/#/apps/field-ops/imports/{failed['id']}")
+    await expect_import_page(page, "Many errors", "Failed")
+    await expect(
+        page.get_by_text(
+            f"The first {KEPT_ERRORS} errors are listed; {count} rows have errors in all.",
+            exact=True,
+        )
+    ).to_be_visible()
+
+    rows = page.get_by_role("table", name="Errors").locator("tbody tr")
+    previous = page.get_by_role("button", name="Previous page")
+    following = page.get_by_role("button", name="Next page")
+    await expect(rows).to_have_count(50)
+    await expect(rows.first.get_by_role("cell").first).to_have_text("2")  # line 1: the header
+    await expect(previous).to_be_disabled()
+    await following.click()
+    await expect(rows).to_have_count(KEPT_ERRORS - 50)
+    await expect(rows.first.get_by_role("cell").first).to_have_text("52")
+    await expect(following).to_be_disabled()
+    await previous.click()
+    await expect(rows).to_have_count(50)
+    await expect(rows.first.get_by_role("cell").first).to_have_text("2")
+    await expect(previous).to_be_disabled()
 
 
 async def test_the_spa_spells_no_status_word() -> None:
