@@ -1,14 +1,15 @@
 // The admin SPA: one hash route per page, the signed-in user from /api/auth/me, and a return
 // to sign-in whenever the API answers 401.
-import { api, whenSignedOut } from "./lib/api.js";
+import { api, urls, whenSignedOut } from "./lib/api.js";
+import { loadStatuses, statusesLoaded } from "./lib/catalog.js";
 import { clear, h } from "./lib/dom.js";
-import { go, matchRoute } from "./lib/router.js";
+import { go, matchRoute, pages } from "./lib/router.js";
+import { panel } from "./components/panel.js";
 import { appsPage } from "./pages/apps.js";
 import { casesPage } from "./pages/cases.js";
 import { importNewPage } from "./pages/import-new.js";
 import { importViewPage } from "./pages/import-view.js";
 import { importsPage } from "./pages/imports.js";
-import { panel } from "./pages/panel.js";
 import { signInPage } from "./pages/signin.js";
 import { tokensPage } from "./pages/tokens.js";
 
@@ -27,7 +28,7 @@ const inPanel = (tab, sub, page) => (params, app) => {
 
 const routes = [
   { path: "/signin", public: true, page: () => signInPage({ onSignedIn }) },
-  { path: "/", page: () => (go("/apps"), { node: h("div") }) },
+  { path: "/", page: () => (go(pages.apps()), { node: h("div") }) },
   { path: "/apps", page: appsPage, title: "Apps" },
   { path: "/apps/:slug/cases", app: true, page: inPanel("cases", null, casesPage), title: "Cases" },
   { path: "/apps/:slug/imports", app: true, page: inPanel("integration", "imports", importsPage), title: "Imports" },
@@ -38,7 +39,13 @@ const routes = [
 
 function notFound(message) {
   return { node: h("section", { class: "card narrow" }, h("h1", {}, "Not found"), h("p", {}, message),
-    h("a", { href: "#/apps" }, "Back to your apps")) };
+    h("a", { href: pages.apps() }, "Back to your apps")) };
+}
+
+function unavailable(error) {
+  return { node: h("section", { class: "card narrow" }, h("h1", {}, "Not available"),
+    h("p", { role: "alert" }, error.message),
+    h("button", { type: "button", onClick: render }, "Try again")) };
 }
 
 function renderAccount() {
@@ -47,7 +54,7 @@ function renderAccount() {
   account.append(
     h("span", { class: "muted" }, me.email),
     h("button", { type: "button", async onClick() {
-      try { await api("/api/auth/logout", { method: "POST" }); } catch { /* already gone */ }
+      try { await api(urls.logout(), { method: "POST" }); } catch { /* already gone */ }
       signedOut();
     } }, "Sign out"));
 }
@@ -61,15 +68,25 @@ function show(view, title) {
   if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
 
+// Each render supersedes the ones before it, including one still waiting for the statuses.
+let renders = 0;
+
 function render() {
+  const turn = ++renders;
   const found = matchRoute(routes, location.hash);
   if (!found) return show(notFound("There is no page at this address."));
   const { route, params } = found;
   if (!route.public && !me) {
     returnTo = location.hash;
-    return go("/signin");
+    return go(pages.signIn());
   }
-  if (route.public && me) return go("/apps");
+  if (route.public && me) return go(pages.apps());
+  if (!route.public && !statusesLoaded()) {
+    // Signed-in pages show statuses as the API words them; a 401 here has already signed out.
+    loadStatuses().then(() => turn === renders && render(),
+      (error) => turn === renders && me && show(unavailable(error)));
+    return;
+  }
   let app = null;
   if (route.app) {
     app = me.apps.find((a) => a.slug === params.slug);
@@ -86,10 +103,10 @@ function onSignedIn(user) {
   renderAccount();
   const target = returnTo;
   returnTo = null;
-  if (target && matchRoute(routes, target) && !target.startsWith("#/signin")) {
+  if (target && matchRoute(routes, target) && !target.startsWith(pages.signIn())) {
     location.hash = target;
   } else {
-    go("/apps");
+    go(pages.apps());
   }
 }
 
@@ -99,7 +116,7 @@ function signedOut({ remember = false } = {}) {
   renderAccount();
   if (current && current.dispose) current.dispose();
   current = null;
-  go("/signin");
+  go(pages.signIn());
   render();
 }
 
@@ -108,7 +125,7 @@ whenSignedOut(() => {
 });
 window.addEventListener("hashchange", render);
 
-api("/api/auth/me")
+api(urls.me())
   .then((user) => { me = user; })
   .catch(() => { me = null; })
   .finally(() => { renderAccount(); render(); });

@@ -38,17 +38,50 @@ export async function api(path, { method = "GET", json, form } = {}) {
   if (response.status === 204) return null;
   const body = await response.json().catch(() => null);
   if (!response.ok) {
-    if (response.status === 401 && !path.endsWith("/auth/login")) onUnauthenticated();
+    if (response.status === 401 && path !== urls.login()) onUnauthenticated();
     throw new ApiError(response.status, body);
   }
   return body;
 }
 
-export function query(params) {
+function query(params = {}) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined && value !== null && value !== "") search.set(key, value);
   }
   const text = search.toString();
   return text ? `?${text}` : "";
+}
+
+const enc = encodeURIComponent;
+const app = (slug) => `/api/apps/${enc(slug)}`;
+const oneImport = (slug, id) => `${app(slug)}/imports/${enc(id)}`;
+
+// Every API address the SPA asks for; each value from a page is encoded here.
+export const urls = {
+  me: () => "/api/auth/me",
+  login: () => "/api/auth/login",
+  logout: () => "/api/auth/logout",
+  apps: () => "/api/apps",
+  importTypes: () => "/api/import-types",
+  importStatuses: () => "/api/import-statuses",
+  imports: (slug, params) => `${app(slug)}/imports${query(params)}`,
+  import: oneImport,
+  importFile: (slug, id) => `${oneImport(slug, id)}/file`,
+  importCancel: (slug, id) => `${oneImport(slug, id)}/cancel`,
+  importErrors: (slug, id, params) => `${oneImport(slug, id)}/errors${query(params)}`,
+  importErrorsCsv: (slug, id) => `${oneImport(slug, id)}/errors.csv`,
+  cases: (slug, params) => `${app(slug)}/cases${query(params)}`,
+  caseStats: (slug) => `${app(slug)}/cases/stats`,
+  tokens: (slug) => `${app(slug)}/tokens`,
+  token: (slug, id) => `${app(slug)}/tokens/${enc(id)}`,
+};
+
+// One request shared by every caller; a failed one is asked again by the next caller.
+export function once(request) {
+  let promise = null;
+  return () => {
+    if (!promise) promise = request().catch((error) => { promise = null; throw error; });
+    return promise;
+  };
 }

@@ -20,6 +20,20 @@ export function matchRoute(routes, hash) {
   return null;
 }
 
-export function go(path) {
-  if (location.hash !== `#${path}`) location.hash = path;
+const enc = encodeURIComponent;
+const app = (slug) => `#/apps/${enc(slug)}`;
+
+// The address of every page, as links and go() take it; matchRoute decodes what is encoded here.
+export const pages = {
+  signIn: () => "#/signin",
+  apps: () => "#/apps",
+  cases: (slug) => `${app(slug)}/cases`,
+  imports: (slug) => `${app(slug)}/imports`,
+  newImport: (slug) => `${app(slug)}/imports/new`,
+  import: (slug, id) => `${app(slug)}/imports/${enc(id)}`,
+  tokens: (slug) => `${app(slug)}/tokens`,
+};
+
+export function go(hash) {
+  if (location.hash !== hash) location.hash = hash;
 }

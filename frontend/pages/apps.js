@@ -1,10 +1,12 @@
-import { api } from "../lib/api.js";
-import { formatNumber, h } from "../lib/dom.js";
+import { api, urls } from "../lib/api.js";
+import { h } from "../lib/dom.js";
+import { pages } from "../lib/router.js";
+import { caseCounts, counts } from "../components/counts.js";
 
 export function appsPage() {
   const list = h("div", { class: "app-list", "aria-busy": "true" });
   const node = h("section", {}, h("h1", {}, "Apps"), list);
-  api("/api/apps").then((page) => {
+  api(urls.apps()).then((page) => {
     list.removeAttribute("aria-busy");
     if (!page.items.length) {
       list.append(h("p", {}, "You have no apps yet. An owner can create one with `caseimport create-app`."));
@@ -17,17 +19,10 @@ export function appsPage() {
           { class: "card app-card" },
           h("h2", {}, app.name),
           h("p", { class: "muted" }, app.slug, " · ", app.role),
-          h(
-            "dl",
-            { class: "counts" },
-            h("div", {}, h("dt", {}, "Active"), h("dd", {}, formatNumber(app.cases.active))),
-            h("div", {}, h("dt", {}, "Closed"), h("dd", {}, formatNumber(app.cases.closed))),
-            h("div", {}, h("dt", {}, "Total"), h("dd", {}, formatNumber(app.cases.total))),
-          ),
+          counts(caseCounts(app.cases)),
           h(
             "a",
-            { class: "button primary", href: `#/apps/${encodeURIComponent(app.slug)}/cases`,
-              "aria-label": `ADMIN ${app.name}` },
+            { class: "button primary", href: pages.cases(app.slug), "aria-label": `ADMIN ${app.name}` },
             "ADMIN",
           ),
         ),

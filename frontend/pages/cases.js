@@ -1,5 +1,10 @@
-import { api, query } from "../lib/api.js";
-import { clear, field, formatDateTime, formatNumber, h } from "../lib/dom.js";
+import { api, urls } from "../lib/api.js";
+import { field, formatDateTime, h } from "../lib/dom.js";
+import { tickets } from "../lib/newest.js";
+import { pages } from "../lib/router.js";
+import { caseCounts, counts, showCounts } from "../components/counts.js";
+import { pager } from "../components/pager.js";
+import { dataTable } from "../components/table.js";
 
 const SORTS = [
   ["-updated_at", "Last changed, newest first"],
@@ -10,8 +15,7 @@ const SORTS = [
 ];
 
 export function casesPage({ app }) {
-  const slug = encodeURIComponent(app.slug);
-  const counts = h("dl", { class: "counts big", "aria-live": "polite" });
+  const stats = counts([], { big: true, live: true });
   const search = h("input", { type: "search", placeholder: "Tag ID or words of About" });
   const status = h("select", {},
     h("option", { value: "" }, "All"), h("option", { value: "active" }, "Active"),
@@ -19,58 +23,37 @@ export function casesPage({ app }) {
   const from = h("input", { type: "date" });
   const to = h("input", { type: "date" });
   const sort = h("select", {}, SORTS.map(([value, label]) => h("option", { value }, label)));
-  const body = h("tbody");
-  const summary = h("p", { class: "muted", "aria-live": "polite" });
-  const previous = h("button", { type: "button", disabled: true }, "Previous page");
-  const next = h("button", { type: "button", disabled: true }, "Next page");
-  const cursors = [null]; // the cursor of each page seen, to go back
-  let page = 0;
+  const table = dataTable("Cases",
+    ["Tag ID", "Status", "Date opened", "About", "Created by import", "Last changed by import"]);
+  const paging = pager(load, { numbered: true });
+  const ticket = tickets();
 
   async function loadStats() {
-    const stats = await api(`/api/apps/${slug}/cases/stats`);
-    clear(counts).append(
-      h("div", {}, h("dt", {}, "Active"), h("dd", {}, formatNumber(stats.active))),
-      h("div", {}, h("dt", {}, "Closed"), h("dd", {}, formatNumber(stats.closed))),
-      h("div", {}, h("dt", {}, "Total"), h("dd", {}, formatNumber(stats.total))),
-    );
+    showCounts(stats, caseCounts(await api(urls.caseStats(app.slug))));
   }
 
-  const importLink = (id) =>
-    id ? h("a", { href: `#/apps/${slug}/imports/${id}` }, "View import") : "—";
+  const importLink = (id) => (id ? h("a", { href: pages.import(app.slug, id) }, "View import") : "—");
 
-  // Filters change faster than answers come back: only the newest request's answer is shown.
-  let newest = 0;
   async function load() {
-    const ticket = ++newest;
-    const params = {
+    const isNewest = ticket();
+    const result = await api(urls.cases(app.slug, {
       q: search.value.trim(), status: status.value, opened_from: from.value,
-      opened_to: to.value, sort: sort.value, limit: 25, cursor: cursors[page],
-    };
-    const result = await api(`/api/apps/${slug}/cases${query(params)}`);
-    if (ticket !== newest) return;
-    clear(body);
-    for (const c of result.items) {
-      body.append(h("tr", {},
-        h("td", {}, c.tag_id),
-        h("td", {}, c.status === "active" ? "Active" : "Closed"),
-        h("td", {}, c.date_opened),
-        h("td", { class: "wrap" }, c.about),
-        h("td", {}, importLink(c.created_by_import)),
-        h("td", {}, importLink(c.updated_by_import), h("br"),
-          h("span", { class: "muted small" }, formatDateTime(c.updated_at)))));
-    }
-    if (!result.items.length) {
-      body.append(h("tr", {}, h("td", { colspan: 6 }, "No cases match.")));
-    }
-    cursors[page + 1] = result.next_cursor;
-    previous.disabled = page === 0;
-    next.disabled = !result.next_cursor;
-    summary.textContent = `Page ${page + 1}`;
+      opened_to: to.value, sort: sort.value, limit: 25, cursor: paging.cursor(),
+    }));
+    if (!isNewest()) return;
+    table.show(result.items.map((c) => h("tr", {},
+      h("td", {}, c.tag_id),
+      h("td", {}, c.status === "active" ? "Active" : "Closed"),
+      h("td", {}, c.date_opened),
+      h("td", { class: "wrap" }, c.about),
+      h("td", {}, importLink(c.created_by_import)),
+      h("td", {}, importLink(c.updated_by_import), h("br"),
+        h("span", { class: "muted small" }, formatDateTime(c.updated_at))))), "No cases match.");
+    paging.shown(result.next_cursor);
   }
 
   function restart() {
-    page = 0;
-    cursors.length = 1;
+    paging.reset();
     load();
   }
   let typing;
@@ -79,23 +62,15 @@ export function casesPage({ app }) {
     typing = setTimeout(restart, 300);
   });
   for (const control of [status, from, to, sort]) control.addEventListener("change", restart);
-  previous.addEventListener("click", () => { page -= 1; load(); });
-  next.addEventListener("click", () => { page += 1; load(); });
 
   loadStats();
   load();
   const node = h("div", {},
-    counts,
+    stats,
     h("form", { class: "filters", role: "search", onSubmit: (e) => { e.preventDefault(); restart(); } },
       field("Search", search), field("Status", status), field("Opened from", from),
       field("Opened to", to), field("Sort", sort)),
-    h("div", { class: "table-wrap" },
-      h("table", {},
-        h("caption", { class: "visually-hidden" }, "Cases"),
-        h("thead", {}, h("tr", {},
-          ["Tag ID", "Status", "Date opened", "About", "Created by import", "Last changed by import"]
-            .map((name) => h("th", { scope: "col" }, name)))),
-        body)),
-    h("div", { class: "pager" }, previous, summary, next));
+    table.node,
+    paging.node);
   return { node };
 }

@@ -1,23 +1,11 @@
-import { api } from "../lib/api.js";
+import { api, urls } from "../lib/api.js";
+import { loadImportTypes } from "../lib/catalog.js";
 import { field, h, setFieldError, uid } from "../lib/dom.js";
-import { go } from "../lib/router.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
-
-// A file input behind the plus (+) button of the help article; the real input stays reachable
-// by keyboard and labelled "File".
-export function filePicker(label) {
-  const input = h("input", { type: "file", accept: ".csv,text/csv", class: "file-input" });
-  const chosen = h("span", { class: "muted", "aria-live": "polite" }, "No file chosen");
-  input.addEventListener("change", () => {
-    chosen.textContent = input.files.length ? input.files[0].name : "No file chosen";
-  });
-  const plus = h("button", { type: "button", class: "plus", "aria-label": "Choose file",
-                             onClick: () => input.click() }, "+");
-  return { input, node: field(label, input, h("div", { class: "file-row" }, plus, chosen)) };
-}
+import { go, pages } from "../lib/router.js";
+import { filePicker } from "../components/file-picker.js";
 
 export function importNewPage({ app }) {
-  const slug = encodeURIComponent(app.slug);
   const name = h("input", { type: "text", maxLength: 200, required: true, autocomplete: "off" });
   const file = filePicker("File");
   const type = h("select", { required: true }, h("option", { value: "" }, "Choose a type"));
@@ -27,7 +15,7 @@ export function importNewPage({ app }) {
   const message = h("p", { class: "form-message", role: "alert" });
   const save = h("button", { type: "submit", class: "primary" }, "SAVE");
 
-  api("/api/import-types").then((types) => {
+  loadImportTypes().then((types) => {
     for (const t of types) type.append(h("option", { value: t.key, dataset: { sample: t.sample_url } }, t.label));
   });
   type.addEventListener("change", () => {
@@ -52,9 +40,9 @@ export function importNewPage({ app }) {
     if (file.input.files.length) form.append("file", file.input.files[0]);
     save.disabled = true;
     try {
-      const created = await api(`/api/apps/${slug}/imports`, { method: "POST", form });
+      const created = await api(urls.imports(app.slug), { method: "POST", form });
       announceImportsChanged(app.slug);
-      go(`/apps/${app.slug}/imports/${created.id}`);
+      go(pages.import(app.slug, created.id));
     } catch (error) {
       const located = [["name", name], ["type", type], ["file", file.input]]
         .filter(([key, control]) => {

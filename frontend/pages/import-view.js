@@ -1,13 +1,56 @@
-import { api, query } from "../lib/api.js";
-import { append, clear, formatDateTime, formatNumber, h, setFieldError } from "../lib/dom.js";
-import { poll } from "../lib/poll.js";
-import { ACTIVE, statusBadge } from "../components/status.js";
-import { filePicker } from "./import-new.js";
+import { api, urls } from "../lib/api.js";
+import { statusOf } from "../lib/catalog.js";
+import { clear, formatDateTime, formatNumber, h, setFieldError } from "../lib/dom.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
+import { tickets } from "../lib/newest.js";
+import { poll } from "../lib/poll.js";
+import { pages } from "../lib/router.js";
+import { counts } from "../components/counts.js";
+import { filePicker } from "../components/file-picker.js";
+import { pager } from "../components/pager.js";
+import { statusBadge } from "../components/status.js";
+import { dataTable } from "../components/table.js";
+
+function progress(item) {
+  const p = item.progress;
+  const bar = h("progress", { max: 100, value: p.percent, "aria-label": "Progress" });
+  const words = p.rows_total
+    ? `${formatNumber(p.rows_processed)} of ${formatNumber(p.rows_total)} rows`
+    : `${formatNumber(p.rows_processed)} rows read (${p.percent}% of the file)`;
+  return h("div", { class: "progress" }, bar, h("span", {}, words));
+}
+
+const result = (r) => counts([["Rows", r.rows], ["Created", r.created], ["Updated", r.updated],
+                              ["Unchanged", r.unchanged], ["Failed", r.failed]]);
+
+// The kept row errors a page at a time; when the API kept fewer than there are, it says so.
+function errorList(slug, id) {
+  const kept = h("div");
+  const table = dataTable("Errors", ["Line", "Column", "Value", "Message"]);
+  const paging = pager(load);
+  const ticket = tickets();
+
+  async function load() {
+    const isNewest = ticket();
+    const page = await api(urls.importErrors(slug, id, { limit: 50, cursor: paging.cursor() }));
+    if (!isNewest()) return;
+    clear(kept);
+    if (page.error_count > page.kept_limit) {
+      kept.append(h("p", { class: "muted" }, `The first ${formatNumber(page.kept_limit)} errors are listed; `
+        + `${formatNumber(page.error_count)} rows have errors in all.`));
+    }
+    table.show(page.items.map((e) => h("tr", {},
+      h("td", { class: "num" }, e.line ?? "—"), h("td", {}, e.column ?? "—"),
+      h("td", { class: "wrap" }, e.value ?? ""), h("td", { class: "wrap" }, e.message))));
+    paging.shown(page.next_cursor);
+  }
+
+  load();
+  return h("div", {}, h("h3", {}, "Errors"), kept, table.node, paging.node,
+    h("p", {}, h("a", { href: urls.importErrorsCsv(slug, id), download: "" }, "Download errors (CSV)")));
+}
 
 export function importViewPage({ app, id }) {
-  const slug = encodeURIComponent(app.slug);
-  const url = `/api/apps/${slug}/imports/${encodeURIComponent(id)}`;
   const title = h("h2", {}, "Import");
   const meta = h("p", { class: "muted" });
   const status = h("div", { class: "import-status", "aria-live": "polite" });
@@ -15,26 +58,9 @@ export function importViewPage({ app, id }) {
   const errors = h("div");
   let shownState = "";
 
-  function progress(item) {
-    const p = item.progress;
-    const bar = h("progress", { max: 100, value: p.percent, "aria-label": "Progress" });
-    const words = p.rows_total
-      ? `${formatNumber(p.rows_processed)} of ${formatNumber(p.rows_total)} rows`
-      : `${formatNumber(p.rows_processed)} rows read (${p.percent}% of the file)`;
-    return h("div", { class: "progress" }, bar, h("span", {}, words));
-  }
-
-  function result(item) {
-    const r = item.result;
-    const entries = [["Rows", r.rows], ["Created", r.created], ["Updated", r.updated],
-                     ["Unchanged", r.unchanged], ["Failed", r.failed]];
-    return h("dl", { class: "counts" },
-      entries.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, formatNumber(v)))));
-  }
-
-  function uploader(label, button) {
+  function uploader(label) {
     const picker = filePicker(label);
-    const send = h("button", { type: "submit", class: "primary" }, button);
+    const send = h("button", { type: "submit", class: "primary" }, "Upload");
     return h("form", {
       class: "upload",
       async onSubmit(event) {
@@ -45,7 +71,7 @@ export function importViewPage({ app, id }) {
         form.append("file", picker.input.files[0]);
         send.disabled = true;
         try {
-          await api(`${url}/file`, { method: "PUT", form });
+          await api(urls.importFile(app.slug, id), { method: "PUT", form });
           announceImportsChanged(app.slug);
           shownState = "";
           restart();
@@ -58,50 +84,27 @@ export function importViewPage({ app, id }) {
     }, picker.node, send);
   }
 
-  async function loadErrors(item, cursor = null) {
-    const page = await api(`${url}/errors${query({ limit: 50, cursor })}`);
-    const body = h("tbody", {}, page.items.map((e) => h("tr", {},
-      h("td", { class: "num" }, e.line ?? "—"), h("td", {}, e.column ?? "—"),
-      h("td", { class: "wrap" }, e.value ?? ""), h("td", { class: "wrap" }, e.message))));
-    const more = page.next_cursor
-      ? h("button", { type: "button", onClick: () => loadErrors(item, page.next_cursor) }, "Next page")
-      : null;
-    const first = cursor
-      ? h("button", { type: "button", onClick: () => loadErrors(item) }, "First page") : null;
-    const kept = item.error && item.error.error_count > 1000
-      ? h("p", { class: "muted" }, `The first 1,000 errors are listed; ${formatNumber(item.error.error_count)} rows have errors in all.`)
-      : null;
-    append(clear(errors), [
-      h("h3", {}, "Errors"), kept,
-      h("div", { class: "table-wrap" }, h("table", { "aria-label": "Errors" },
-        h("thead", {}, h("tr", {}, ["Line", "Column", "Value", "Message"].map((n) => h("th", { scope: "col" }, n)))),
-        body)),
-      h("div", { class: "pager" }, first, more),
-      h("p", {}, h("a", { href: `${url}/errors.csv`, download: "" }, "Download errors (CSV)"))]);
-  }
-
   function render(item) {
+    const look = statusOf(item.status);
     title.textContent = item.name;
     meta.textContent = `${item.type} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
       + (item.file ? ` · ${item.file.filename}` : "") + (item.validate_only ? " · validate only" : "");
     clear(status).append(statusBadge(item));
-    if (ACTIVE.has(item.status)) status.append(progress(item));
+    if (look.active) status.append(progress(item));
     // Rebuild the rest only when the state changes, so forms and focus survive polling.
     const state = `${item.status}:${item.finished_at}`;
     if (state === shownState) return;
     shownState = state;
     clear(details);
     clear(errors);
-    if (item.result) details.append(result(item));
+    if (item.result) details.append(result(item.result));
     if (item.error) details.append(h("p", { class: "summary", role: "status" }, item.error.summary));
-    if (item.status === "draft") details.append(uploader("File", "Upload"));
-    if (item.status === "failed") {
-      details.append(uploader("Upload corrected file", "Upload"));
-    }
-    if (item.error && item.error.error_count) loadErrors(item);
-    if (["draft", "queued", "validating"].includes(item.status) && app.role === "admin") {
+    // A draft takes its first file; a failed import, which has one, a corrected one.
+    if (look.attachable) details.append(uploader(item.file ? "Upload corrected file" : "File"));
+    if (item.error && item.error.error_count) errors.append(errorList(app.slug, id));
+    if (look.cancellable && app.role === "admin") {
       details.append(h("button", { type: "button", async onClick() {
-        await api(`${url}/cancel`, { method: "POST" });
+        await api(urls.importCancel(app.slug, id), { method: "POST" });
         announceImportsChanged(app.slug);
         restart();
       } }, "Cancel import"));
@@ -109,9 +112,9 @@ export function importViewPage({ app, id }) {
   }
 
   async function load() {
-    const item = await api(url);
+    const item = await api(urls.import(app.slug, id));
     render(item);
-    return ACTIVE.has(item.status);
+    return statusOf(item.status).active;
   }
   let stop = poll(load);
   function restart() {
@@ -119,7 +122,7 @@ export function importViewPage({ app, id }) {
     stop = poll(load);
   }
   const node = h("div", {},
-    h("p", {}, h("a", { href: `#/apps/${slug}/imports` }, "← All imports")),
+    h("p", {}, h("a", { href: pages.imports(app.slug) }, "← All imports")),
     title, meta, status, details, errors);
   return { node, dispose: () => stop() };
 }

@@ -1,4 +1,4 @@
-import { api } from "../lib/api.js";
+import { api, urls } from "../lib/api.js";
 import { field, h } from "../lib/dom.js";
 
 export function signInPage({ onSignedIn }) {
@@ -17,7 +17,7 @@ export function signInPage({ onSignedIn }) {
         message.textContent = "";
         button.disabled = true;
         try {
-          const me = await api("/api/auth/login", {
+          const me = await api(urls.login(), {
             method: "POST", json: { email: email.value, password: password.value },
           });
           onSignedIn(me);

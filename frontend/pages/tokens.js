@@ -1,28 +1,24 @@
-import { api } from "../lib/api.js";
+import { api, urls } from "../lib/api.js";
 import { clear, field, formatDateTime, h, setFieldError } from "../lib/dom.js";
+import { dataTable } from "../components/table.js";
 
 export function tokensPage({ app }) {
-  const slug = encodeURIComponent(app.slug);
   const name = h("input", { type: "text", maxLength: 100, required: true, autocomplete: "off" });
   const expires = h("input", { type: "number", min: 1, max: 3650, placeholder: "never" });
   const created = h("div", { "aria-live": "polite" });
-  const body = h("tbody");
+  const table = dataTable("API tokens", ["Name", "Prefix", "Created", "Expires", "Last used", ""]);
 
   async function load() {
-    const page = await api(`/api/apps/${slug}/tokens`);
-    clear(body);
-    for (const token of page.items) {
-      body.append(h("tr", {},
-        h("td", {}, token.name), h("td", {}, h("code", {}, token.prefix)),
-        h("td", {}, formatDateTime(token.created_at)),
-        h("td", {}, token.expires_at ? formatDateTime(token.expires_at) : "never"),
-        h("td", {}, token.last_used_at ? formatDateTime(token.last_used_at) : "—"),
-        h("td", {}, h("button", { type: "button", "aria-label": `Revoke ${token.name}`, async onClick() {
-          await api(`/api/apps/${slug}/tokens/${token.id}`, { method: "DELETE" });
-          load();
-        } }, "Revoke"))));
-    }
-    if (!page.items.length) body.append(h("tr", {}, h("td", { colspan: 6 }, "No tokens yet.")));
+    const page = await api(urls.tokens(app.slug));
+    table.show(page.items.map((token) => h("tr", {},
+      h("td", {}, token.name), h("td", {}, h("code", {}, token.prefix)),
+      h("td", {}, formatDateTime(token.created_at)),
+      h("td", {}, token.expires_at ? formatDateTime(token.expires_at) : "never"),
+      h("td", {}, token.last_used_at ? formatDateTime(token.last_used_at) : "—"),
+      h("td", {}, h("button", { type: "button", "aria-label": `Revoke ${token.name}`, async onClick() {
+        await api(urls.token(app.slug, token.id), { method: "DELETE" });
+        load();
+      } }, "Revoke")))), "No tokens yet.");
   }
 
   function showSecret(token) {
@@ -52,7 +48,7 @@ export function tokensPage({ app }) {
       try {
         const json = { name: name.value.trim() };
         if (expires.value) json.expires_days = Number(expires.value);
-        showSecret(await api(`/api/apps/${slug}/tokens`, { method: "POST", json }));
+        showSecret(await api(urls.tokens(app.slug), { method: "POST", json }));
         name.value = "";
         load();
       } catch (error) {
@@ -66,10 +62,6 @@ export function tokensPage({ app }) {
   const node = h("div", {},
     h("h2", {}, "API tokens"),
     h("p", { class: "muted" }, "Scripts send a token as Authorization: Bearer <token>. It acts as you, in this app only."),
-    form, created,
-    h("div", { class: "table-wrap" }, h("table", {},
-      h("caption", { class: "visually-hidden" }, "API tokens"),
-      h("thead", {}, h("tr", {}, ["Name", "Prefix", "Created", "Expires", "Last used", ""].map((n) => h("th", { scope: "col" }, n)))),
-      body)));
+    form, created, table.node);
   return { node };
 }

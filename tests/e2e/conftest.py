@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -42,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.config import Settings
 from api.main import create_app
 from tests.worker_harness import make_worker
+from worker.main import startup as worker_startup
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -55,6 +57,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", "/tmp/e2e-artifacts"))
+# The server and the worker keep this many errors of an import (1,000 by default), so that a
+# test can fail an import with more errors than are kept, and still page through the kept ones.
+KEPT_ERRORS = 60
 
 # Every `expect` waits this long unless told otherwise (imports: see ui.IMPORT_TIMEOUT).
 expect.set_options(timeout=10_000)
@@ -90,13 +95,19 @@ class _Server(uvicorn.Server):
 
 
 @pytest.fixture(scope="session")
-async def live_server(engine: AsyncEngine, settings: Settings) -> AsyncIterator[str]:
+def e2e_settings(settings: Settings) -> Settings:
+    """The settings of the live server and the live worker."""
+    return settings.model_copy(update={"max_kept_errors": KEPT_ERRORS})
+
+
+@pytest.fixture(scope="session")
+async def live_server(engine: AsyncEngine, e2e_settings: Settings) -> AsyncIterator[str]:
     """The base URL of a real HTTP server running a new app (it runs its own lifespan)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with other runs
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(e2e_settings),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -136,13 +147,18 @@ class LiveWorker:
     wait in the queue, and starts a new one on leaving the block.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
         self._worker: Worker | None = None
         self._task: asyncio.Task[None] | None = None
 
+    async def _startup(self, ctx: dict[str, Any]) -> None:
+        await worker_startup(ctx)
+        ctx["settings"] = self._settings  # the worker's own start-up reads the environment's
+
     async def start(self) -> None:
         if self._task is None:
-            self._worker = make_worker(burst=False)
+            self._worker = make_worker(burst=False, on_startup=self._startup)
             self._task = asyncio.create_task(self._worker.async_run())
 
     async def stop(self) -> None:
@@ -170,8 +186,8 @@ class LiveWorker:
 
 
 @pytest.fixture(scope="session")
-async def _session_worker(engine: AsyncEngine) -> AsyncIterator[LiveWorker]:
-    worker = LiveWorker()
+async def _session_worker(engine: AsyncEngine, e2e_settings: Settings) -> AsyncIterator[LiveWorker]:
+    worker = LiveWorker(e2e_settings)
     await worker.start()
     try:
         yield worker

@@ -229,3 +229,26 @@ async def test_validate_only_checks_the_file_and_changes_nothing(
 
     await page.get_by_role("tab", name="Cases").click()
     await expect(count_of(page, "Total")).to_have_text("0")
+
+
+async def test_the_list_pages_forward_and_back(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    for n in range(1, 22):  # a page holds 20
+        await queue_import(live_server, admin, None, f"Draft {n:02}")
+    await sign_in(page, admin.email)
+    await open_admin(page, "Field Ops")
+    await open_imports(page)
+
+    rows = page.get_by_role("table", name="Imports").locator("tbody tr")
+    previous = page.get_by_role("button", name="Previous page")
+    following = page.get_by_role("button", name="Next page")
+    await expect(rows).to_have_count(20)
+    await expect(previous).to_be_disabled()
+    await following.click()
+    await expect(rows).to_have_count(1)
+    await expect(following).to_be_disabled()
+    await previous.click()
+    await expect(rows).to_have_count(20)
+    await expect(previous).to_be_disabled()

@@ -91,10 +91,11 @@ async def seed_import(
     content: str,
     name: str,
     type_key: str = "cases.add",
+    on_error: str = "fail",
 ) -> dict[str, Any]:
     """Upload a file through the API (with the admin's token) and answer the import once the
     live worker has brought it to its end."""
-    import_id = await queue_import(base_url, admin, content, name, type_key)
+    import_id = await queue_import(base_url, admin, content, name, type_key, on_error)
     url = f"/api/apps/{admin.slug}/imports/{import_id}"
     deadline = time.monotonic() + IMPORT_TIMEOUT / 1000
     async with httpx.AsyncClient(base_url=base_url, headers=admin.headers) as client:
@@ -132,14 +133,29 @@ async def expect_import_page(page: Page, name: str, status: str) -> None:
 
 
 async def queue_import(
-    base_url: str, admin: AdminSetup, content: str, name: str, type_key: str = "cases.add"
+    base_url: str,
+    admin: AdminSetup,
+    content: str | None,
+    name: str,
+    type_key: str = "cases.add",
+    on_error: str = "fail",
 ) -> str:
-    """Upload a file through the API and answer the new import's id, without waiting for it."""
+    """Upload a file through the API and answer the new import's id, without waiting for it;
+    without content, the import is a draft."""
+    files = {"file": ("cases.csv", content.encode(), "text/csv")} if content is not None else None
     async with httpx.AsyncClient(base_url=base_url, headers=admin.headers) as client:
         response = await client.post(
             f"/api/apps/{admin.slug}/imports",
-            data={"name": name, "type": type_key},
-            files={"file": ("cases.csv", content.encode(), "text/csv")},
+            data={"name": name, "type": type_key, "on_error": on_error},
+            files=files,
         )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+async def served_statuses(base_url: str, admin: AdminSetup) -> dict[str, dict[str, Any]]:
+    """What ``GET /api/import-statuses`` answers, by key."""
+    async with httpx.AsyncClient(base_url=base_url, headers=admin.headers) as client:
+        response = await client.get("/api/import-statuses")
+    response.raise_for_status()
+    return {status["key"]: status for status in response.json()}

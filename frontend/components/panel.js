@@ -1,33 +1,33 @@
 import { h } from "../lib/dom.js";
+import { pages } from "../lib/router.js";
 
 // The admin panel of one app: tabs Cases and Integration; Integration has the submenu
 // IMPORTS, and API TOKENS for admins.
 export function panel({ app, tab, sub }, content) {
-  const base = `#/apps/${encodeURIComponent(app.slug)}`;
   const tabLink = (name, href, selected) =>
     h("a", { role: "tab", href, "aria-selected": selected ? "true" : "false",
              class: selected ? "tab selected" : "tab" }, name);
   const tabs = h(
     "nav",
     { role: "tablist", "aria-label": "Admin panel" },
-    tabLink("Cases", `${base}/cases`, tab === "cases"),
-    tabLink("Integration", `${base}/imports`, tab === "integration"),
+    tabLink("Cases", pages.cases(app.slug), tab === "cases"),
+    tabLink("Integration", pages.imports(app.slug), tab === "integration"),
   );
   const submenu =
     tab === "integration"
       ? h(
           "nav",
           { class: "submenu", "aria-label": "Integration" },
-          h("a", { href: `${base}/imports`, "aria-current": sub === "imports" ? "page" : null }, "IMPORTS"),
+          h("a", { href: pages.imports(app.slug), "aria-current": sub === "imports" ? "page" : null }, "IMPORTS"),
           app.role === "admin"
-            ? h("a", { href: `${base}/tokens`, "aria-current": sub === "tokens" ? "page" : null }, "API TOKENS")
+            ? h("a", { href: pages.tokens(app.slug), "aria-current": sub === "tokens" ? "page" : null }, "API TOKENS")
             : null,
         )
       : null;
   return h(
     "section",
     { class: "panel" },
-    h("p", { class: "crumbs" }, h("a", { href: "#/apps" }, "Apps"), " / ", app.name),
+    h("p", { class: "crumbs" }, h("a", { href: pages.apps() }, "Apps"), " / ", app.name),
     tabs,
     submenu,
     h("div", { role: "tabpanel", class: "panel-body" }, content),

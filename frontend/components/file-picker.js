@@ -1,0 +1,14 @@
+import { field, h } from "../lib/dom.js";
+
+// A file input behind the plus (+) button of the help article; the real input stays reachable
+// by keyboard and carries the label.
+export function filePicker(label) {
+  const input = h("input", { type: "file", accept: ".csv,text/csv", class: "file-input" });
+  const chosen = h("span", { class: "muted", "aria-live": "polite" }, "No file chosen");
+  input.addEventListener("change", () => {
+    chosen.textContent = input.files.length ? input.files[0].name : "No file chosen";
+  });
+  const plus = h("button", { type: "button", class: "plus", "aria-label": "Choose file",
+                             onClick: () => input.click() }, "+");
+  return { input, node: field(label, input, h("div", { class: "file-row" }, plus, chosen)) };
+}
