@@ -7,13 +7,14 @@ from typing import Any
 from arq.worker import Worker
 from httpx import AsyncClient
 
-from api.config import get_settings
+from api.config import Settings, get_settings
 from worker.main import NO_RECONCILER
 from worker.main import make_worker as make_deployed_worker
 
 
-def make_worker(**overrides: Any) -> Worker:
-    """The deployed worker, in arq's burst mode unless told otherwise."""
+def make_worker(settings: Settings | None = None, **overrides: Any) -> Worker:
+    """The deployed worker (with the environment's settings unless given others), in arq's
+    burst mode unless told otherwise."""
     options: dict[str, Any] = {
         "burst": True,
         "handle_signals": False,
@@ -22,7 +23,7 @@ def make_worker(**overrides: Any) -> Worker:
         "ctx": {NO_RECONCILER: True},
     }
     options.update(overrides)
-    return make_deployed_worker(get_settings(), **options)
+    return make_deployed_worker(settings or get_settings(), **options)
 
 
 async def run_worker(**overrides: Any) -> None:

@@ -22,7 +22,6 @@ import socket
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -43,7 +42,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.config import Settings
 from api.main import create_app
 from tests.worker_harness import make_worker
-from worker.main import startup as worker_startup
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -152,13 +150,9 @@ class LiveWorker:
         self._worker: Worker | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def _startup(self, ctx: dict[str, Any]) -> None:
-        await worker_startup(ctx)
-        ctx["settings"] = self._settings  # the worker's own start-up reads the environment's
-
     async def start(self) -> None:
         if self._task is None:
-            self._worker = make_worker(burst=False, on_startup=self._startup)
+            self._worker = make_worker(self._settings, burst=False)
             self._task = asyncio.create_task(self._worker.async_run())
 
     async def stop(self) -> None:
