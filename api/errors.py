@@ -13,6 +13,9 @@ from typing import Any
 class AppError(Exception):
     status = 500
     code = "internal_error"
+    # The unit of work commits before passing on an error that keeps its changes: a refusal may
+    # have to record why (a counted failed sign-in) for the next request to see.
+    keeps_changes = False
 
     def __init__(
         self,
@@ -22,6 +25,7 @@ class AppError(Exception):
         errors: list[dict[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
         extra: Mapping[str, Any] | None = None,
+        keeps_changes: bool | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -30,6 +34,8 @@ class AppError(Exception):
         self.errors = errors
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
+        if keeps_changes is not None:
+            self.keeps_changes = keeps_changes
 
 
 class BadRequest(AppError):

@@ -10,7 +10,6 @@ from api.auth.principal import Principal
 from api.auth.schemas import LoginIn, UserApp, UserOut
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
-from api.errors import Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -40,13 +39,7 @@ async def login(
     settings: SettingsDep,
 ) -> UserOut:
     client_ip = request.client.host if request.client else "unknown"
-    try:
-        user = await service.authenticate(session, body.email, body.password, client_ip, settings)
-    except Unauthorized:
-        # The failed attempt, counted for throttling, must outlive this refusal; the request's
-        # unit of work would roll it back with the error.
-        await session.commit()
-        raise
+    user = await service.authenticate(session, body.email, body.password, client_ip, settings)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:
         await service.end_session(session, previous)
