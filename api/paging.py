@@ -1,12 +1,17 @@
-"""Opaque cursors for keyset paging: the client hands back what the last page ended on."""
+"""Keyset paging: opaque cursors (the client hands back what the last page ended on), and the
+page a list query answers."""
 
 from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from api.errors import Unprocessable
+
+T = TypeVar("T")
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -25,3 +30,17 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
             "The cursor is not valid; start again from the first page.", code="invalid_cursor"
         )
     return values
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None  # None on the last page
+
+
+def page_of(rows: Sequence[T], limit: int, cursor_of: Callable[[T], list[Any]]) -> Page[T]:
+    """The page of ``rows`` fetched with ``limit + 1``: the extra row only tells that more follow,
+    and the next page starts after the key ``cursor_of`` gives for this page's last item."""
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    return Page(items, encode_cursor(cursor_of(items[-1])) if more else None)
