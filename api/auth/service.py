@@ -185,6 +185,24 @@ async def _record_failure(session: AsyncSession, keys: list[str], settings: Sett
 # --- sessions -------------------------------------------------------------------------------
 
 
+async def sign_in(
+    session: AsyncSession,
+    email: str,
+    password: str,
+    client_ip: str,
+    settings: Settings,
+    *,
+    previous: str | None = None,
+) -> tuple[Principal, str]:
+    """Authenticate, end the browser's ``previous`` sign-in, and start a new one: the caller and
+    the new cookie value."""
+    user = await authenticate(session, email, password, client_ip, settings)
+    if previous:
+        await end_session(session, previous)
+    value = await start_session(session, user, settings)
+    return principal_for_user(user), value
+
+
 async def start_session(session: AsyncSession, user: User, settings: Settings) -> str:
     """A new sign-in for ``user``; the answer is the cookie value (only its hash is stored)."""
     value = tokens.new_secret()
