@@ -13,8 +13,7 @@ from typing import Any
 class AppError(Exception):
     status = 500
     code = "internal_error"
-    # The unit of work commits before passing on an error that keeps its changes: a refusal may
-    # have to record why (a counted failed sign-in) for the next request to see.
+    # The unit of work commits before re-raising it: a refused sign-in must stay counted.
     keeps_changes = False
 
     def __init__(

@@ -50,8 +50,7 @@ def _app_not_found(slug: str) -> NotFound:
 
 
 def _require_session(principal: Principal, action: str) -> None:
-    # A token is for one app's scripts. Letting it mint tokens or make apps would turn one leaked
-    # token into a lasting foothold (new tokens survive revoking the leaked one).
+    # A leaked token must not become a lasting foothold: tokens it made would outlive its revoking.
     if principal.via != "session":
         raise Forbidden(f"Sign in to {action}: API tokens cannot do it.", code="session_required")
 

@@ -16,7 +16,6 @@ from api.errors import NotFound
 from api.paging import Page, decode_cursor, page_of
 
 CaseStatus = Literal["active", "closed"]
-# The stored case_status of each status name.
 _STATUS_CODES: dict[CaseStatus, int] = {"active": 1, "closed": 0}
 
 

@@ -17,8 +17,7 @@ from cli.common import run, say
 def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     given: str | None = None
     if args.password_stdin:
-        # One line, so `echo secret | caseimport create-user ...` works; its newline is not part
-        # of the password.
+        # One line, so `echo secret | caseimport create-user ...` works; its newline is not kept.
         given = sys.stdin.readline().rstrip("\r\n")
 
     async def work(session: AsyncSession) -> tuple[str, str]:
