@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY api ./api
+COPY cli ./cli
 COPY worker ./worker
 COPY migrations ./migrations
 COPY frontend ./frontend

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from api.config import Settings
+from api.errors import AppError
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +88,25 @@ def after_commit(session: AsyncSession, action: AfterCommit) -> None:
 
 @asynccontextmanager
 async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session committed at the end, or rolled back if the block raises."""
+    """A session committed at the end, or rolled back if the block raises, unless what it raises
+    is an ``AppError`` that keeps its changes: those are committed, and the error passed on."""
     async with factory() as session:
         try:
-            yield session
+            try:
+                yield session
+            except AppError as exc:
+                if exc.keeps_changes:
+                    await session.commit()
+                    await _run_after_commit(session)
+                raise
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
-        actions: list[AfterCommit] = session.info.pop("after_commit", [])
-        for action in actions:
-            await action()
+        await _run_after_commit(session)
+
+
+async def _run_after_commit(session: AsyncSession) -> None:
+    actions: list[AfterCommit] = session.info.pop("after_commit", [])
+    for action in actions:
+        await action()

@@ -1,29 +1,20 @@
-"""Errors carry their status: one base class, a subclass per status, one problem+json handler.
+"""Errors carry their status: one base class, a subclass per status.
 
-Services raise these (they never import FastAPI); ``install_handlers`` turns them, request
-validation errors and anything unexpected into RFC 9457 problem documents. No stack trace or
-SQL ever reaches a client.
+Services raise these and know nothing of HTTP frameworks; ``api.problems`` turns them into
+problem+json responses.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger(__name__)
-PROBLEM_JSON = "application/problem+json"
 
 
 class AppError(Exception):
     status = 500
     code = "internal_error"
+    # The unit of work commits before re-raising it: a refused sign-in must stay counted.
+    keeps_changes = False
 
     def __init__(
         self,
@@ -33,6 +24,7 @@ class AppError(Exception):
         errors: list[dict[str, Any]] | None = None,
         headers: Mapping[str, str] | None = None,
         extra: Mapping[str, Any] | None = None,
+        keeps_changes: bool | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
@@ -41,6 +33,8 @@ class AppError(Exception):
         self.errors = errors
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
+        if keeps_changes is not None:
+            self.keeps_changes = keeps_changes
 
 
 class BadRequest(AppError):
@@ -86,80 +80,3 @@ class TooManyRequests(AppError):
 class ServiceUnavailable(AppError):
     status = 503
     code = "unavailable"
-
-
-def problem(
-    status: int,
-    code: str,
-    detail: str,
-    *,
-    errors: list[dict[str, Any]] | None = None,
-    headers: Mapping[str, str] | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"/problems/{code}",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    body.update(extra or {})
-    return JSONResponse(
-        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
-    )
-
-
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {
-            "loc": [str(part) for part in err.get("loc", ())],
-            "message": str(err.get("msg", "")),
-            "type": str(err.get("type", "")),
-        }
-        for err in exc.errors()
-    ]
-
-
-_STATUS_CODES = {
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-}
-
-
-def install_handlers(app: FastAPI) -> None:
-    async def on_app_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, AppError)
-        return problem(
-            exc.status,
-            exc.code,
-            exc.detail,
-            errors=exc.errors,
-            headers=exc.headers,
-            extra=exc.extra,
-        )
-
-    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        return problem(
-            422, "invalid_request", "The request is not valid.", errors=_field_errors(exc)
-        )
-
-    async def on_http(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        code = _STATUS_CODES.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail), headers=exc.headers)
-
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem(500, "internal_error", "Something went wrong on our side; try again.")
-
-    app.add_exception_handler(AppError, on_app_error)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_unexpected)

@@ -16,13 +16,13 @@ from api.auth.router import router as auth_router
 from api.cases.router import router as cases_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_pool
-from api.errors import install_handlers
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
 from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
 from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
+from api.problems import install_handlers
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.apps.models import Membership
-from api.cli import main
+from cli.main import main
 from tests.factories import bearer, make_app, make_user, sign_in
 
 

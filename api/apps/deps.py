@@ -10,7 +10,6 @@ from api.apps import service
 from api.auth.deps import PrincipalDep
 from api.auth.principal import AppAccess
 from api.deps import SessionDep
-from api.errors import Forbidden
 
 
 async def app_access(app: str, principal: PrincipalDep, session: SessionDep) -> AppAccess:
@@ -19,9 +18,8 @@ async def app_access(app: str, principal: PrincipalDep, session: SessionDep) -> 
 
 
 async def admin_access(access: Annotated[AppAccess, Depends(app_access)]) -> AppAccess:
-    """The admin role in the app. A viewer knows the app exists, so 403 tells them nothing new."""
-    if not access.is_admin:
-        raise Forbidden("This needs the admin role in this app.", code="admin_required")
+    """The admin role in the app, or 403."""
+    service.require_admin(access)
     return access
 
 

@@ -17,11 +17,8 @@ from api.apps.schemas import (
     TokenOut,
 )
 from api.apps.service import AppSummary
-from api.auth import service as auth_service
 from api.auth.deps import PrincipalDep
-from api.auth.principal import Principal
 from api.deps import SessionDep
-from api.errors import Forbidden
 
 router = APIRouter(tags=["apps"])
 
@@ -35,13 +32,6 @@ def _app_out(app: AppSummary) -> AppOut:
     )
 
 
-def _require_session(principal: Principal, action: str) -> None:
-    # A token is for one app's scripts. Letting it mint tokens or make apps would turn one leaked
-    # token into a lasting foothold (new tokens survive revoking the leaked one).
-    if principal.via != "session":
-        raise Forbidden(f"Sign in to {action}: API tokens cannot do it.", code="session_required")
-
-
 @router.get("/apps", responses={401: {}})
 async def list_apps(principal: PrincipalDep, session: SessionDep) -> AppList:
     apps = await service.visible_apps(session, principal)
@@ -50,23 +40,17 @@ async def list_apps(principal: PrincipalDep, session: SessionDep) -> AppList:
 
 @router.post("/apps", status_code=201, responses={401: {}, 403: {}, 409: {}, 422: {}})
 async def create_app(body: AppCreate, principal: PrincipalDep, session: SessionDep) -> AppOut:
-    _require_session(principal, "create an app")
-    if not principal.is_owner:
-        raise Forbidden("Only an owner may create apps.", code="owner_required")
-    app = await service.create_app(session, body.slug, body.name)
-    return _app_out(AppSummary(app.slug, app.name, "admin", total=0, active=0, closed=0))
+    return _app_out(await service.create_app_as(session, principal, body.slug, body.name))
 
 
 @router.get("/apps/{app}", responses={401: {}, 404: {}})
 async def get_app(access: AppAccessDep, session: SessionDep) -> AppOut:
-    # app_access has checked that the caller may see it, so the narrowed list holds it.
-    (app,) = await service.visible_apps(session, access.principal, slug=access.slug)
-    return _app_out(app)
+    return _app_out(await service.app_summary(session, access))
 
 
 @router.get("/apps/{app}/tokens", responses={401: {}, 403: {}, 404: {}})
 async def list_tokens(access: AdminAccessDep, session: SessionDep) -> TokenList:
-    tokens = await auth_service.list_tokens(session, access.app_id)
+    tokens = await service.app_tokens(session, access)
     return TokenList(items=[TokenOut.model_validate(t, from_attributes=True) for t in tokens])
 
 
@@ -74,10 +58,7 @@ async def list_tokens(access: AdminAccessDep, session: SessionDep) -> TokenList:
 async def create_token(
     body: TokenCreate, access: AdminAccessDep, session: SessionDep
 ) -> TokenCreated:
-    _require_session(access.principal, "create API tokens")
-    token, secret = await auth_service.create_token(
-        session, access.principal.user_id, access.app_id, body.name, body.expires_days
-    )
+    token, secret = await service.create_app_token(session, access, body.name, body.expires_days)
     return TokenCreated(
         id=token.id,
         name=token.name,
@@ -94,5 +75,5 @@ async def create_token(
 async def revoke_token(
     token_id: uuid.UUID, access: AdminAccessDep, session: SessionDep
 ) -> Response:
-    await auth_service.revoke_token(session, access.app_id, token_id)
+    await service.revoke_app_token(session, access, token_id)
     return Response(status_code=204)

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.apps.models import App, Membership
 from api.auth import service as auth_service
-from api.auth.models import User
+from api.auth.models import ApiToken, User
 from api.auth.principal import AppAccess, Principal, Role
 from api.cases.models import Case
-from api.errors import Conflict, NotFound, Unprocessable
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 # The same rule as the apps table's check constraint.
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -47,6 +47,29 @@ class AppSummary:
 
 def _app_not_found(slug: str) -> NotFound:
     return NotFound(f"There is no app {slug!r}, or you have no access to it.", code="app_not_found")
+
+
+def _require_session(principal: Principal, action: str) -> None:
+    # A leaked token must not become a lasting foothold: tokens it made would outlive its revoking.
+    if principal.via != "session":
+        raise Forbidden(f"Sign in to {action}: API tokens cannot do it.", code="session_required")
+
+
+def require_admin(access: AppAccess) -> None:
+    """The admin role in the app. A viewer knows the app exists, so 403 tells them nothing new."""
+    if not access.is_admin:
+        raise Forbidden("This needs the admin role in this app.", code="admin_required")
+
+
+async def create_app_as(
+    session: AsyncSession, principal: Principal, slug: str, name: str
+) -> AppSummary:
+    """A new app made by a signed-in owner, as its creator sees it (an owner is admin of it)."""
+    _require_session(principal, "create an app")
+    if not principal.is_owner:
+        raise Forbidden("Only an owner may create apps.", code="owner_required")
+    app = await create_app(session, slug, name)
+    return AppSummary(app.slug, app.name, "admin", total=0, active=0, closed=0)
 
 
 async def create_app(session: AsyncSession, slug: str, name: str) -> App:
@@ -199,3 +222,30 @@ async def visible_apps(
         )
         for slug, name, role, total, n_active, n_closed in result
     ]
+
+
+async def app_summary(session: AsyncSession, access: AppAccess) -> AppSummary:
+    # resolve_access has checked that the caller may see it, so the narrowed list holds it.
+    (app,) = await visible_apps(session, access.principal, slug=access.slug)
+    return app
+
+
+# --- the app's API tokens ----------------------------------------------------------------------
+
+
+async def app_tokens(session: AsyncSession, access: AppAccess) -> list[ApiToken]:
+    return await auth_service.list_tokens(session, access.app_id)
+
+
+async def create_app_token(
+    session: AsyncSession, access: AppAccess, name: str, expires_days: int | None
+) -> tuple[ApiToken, str]:
+    """A token of the caller for the app, and its secret (shown once)."""
+    _require_session(access.principal, "create API tokens")
+    return await auth_service.create_token(
+        session, access.principal.user_id, access.app_id, name, expires_days
+    )
+
+
+async def revoke_app_token(session: AsyncSession, access: AppAccess, token_id: uuid.UUID) -> None:
+    await auth_service.revoke_token(session, access.app_id, token_id)

@@ -1,16 +1,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.apps.service import accessible_apps
 from api.auth import service
+from api.auth.account import Account, account_of
 from api.auth.deps import SESSION_COOKIE, PrincipalDep, SameOriginDep
-from api.auth.principal import Principal
 from api.auth.schemas import LoginIn, UserApp, UserOut
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
-from api.errors import Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -20,12 +17,11 @@ def _secure(request: Request, settings: Settings) -> bool:
     return request.url.scheme == "https" or public.startswith("https://")
 
 
-async def _user_out(session: AsyncSession, principal: Principal) -> UserOut:
-    apps = await accessible_apps(session, principal)
+def _user_out(found: Account) -> UserOut:
     return UserOut(
-        email=principal.email,
-        is_owner=principal.is_owner,
-        apps=[UserApp(slug=a.slug, name=a.name, role=a.role) for a in apps],
+        email=found.email,
+        is_owner=found.is_owner,
+        apps=[UserApp(slug=a.slug, name=a.name, role=a.role) for a in found.apps],
     )
 
 
@@ -40,17 +36,14 @@ async def login(
     settings: SettingsDep,
 ) -> UserOut:
     client_ip = request.client.host if request.client else "unknown"
-    try:
-        user = await service.authenticate(session, body.email, body.password, client_ip, settings)
-    except Unauthorized:
-        # The failed attempt, counted for throttling, must outlive this refusal; the request's
-        # unit of work would roll it back with the error.
-        await session.commit()
-        raise
-    previous = request.cookies.get(SESSION_COOKIE)
-    if previous:
-        await service.end_session(session, previous)
-    value = await service.start_session(session, user, settings)
+    principal, value = await service.sign_in(
+        session,
+        body.email,
+        body.password,
+        client_ip,
+        settings,
+        previous=request.cookies.get(SESSION_COOKIE),
+    )
     response.set_cookie(
         SESSION_COOKIE,
         value,
@@ -60,7 +53,7 @@ async def login(
         httponly=True,
         samesite="strict",
     )
-    return await _user_out(session, service.principal_for_user(user))
+    return _user_out(await account_of(session, principal))
 
 
 @router.post("/logout", status_code=204, responses={401: {}, 403: {}})
@@ -83,4 +76,4 @@ async def logout(
 
 @router.get("/me", responses={401: {}})
 async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
-    return await _user_out(session, principal)
+    return _user_out(await account_of(session, principal))

@@ -1,7 +1,6 @@
 """People, sign-ins, sessions and API tokens.
 
 Services only ``flush()``: the caller's unit of work commits (or rolls back) everything at once.
-``authenticate`` asks one thing more of its caller: see there.
 """
 
 from __future__ import annotations
@@ -106,9 +105,8 @@ async def authenticate(
 ) -> User:
     """The user with these credentials; TooManyRequests while throttled; else Unauthorized.
 
-    On Unauthorized the failure has been flushed into ``session`` but not committed. The caller
-    must commit it despite the error (the login route does), or it rolls back with the refused
-    request and the throttle never trips.
+    The Unauthorized keeps its changes: the unit of work commits the counted failure despite
+    the refusal, or the throttle would never trip.
     """
     email = normalize_email(email)
     keys = _throttle_keys(email, client_ip)
@@ -129,7 +127,9 @@ async def authenticate(
         ok = await asyncio.to_thread(passwords.verify_password, user.password_hash, password)
     if user is None or not ok:
         await _record_failure(session, keys, settings)
-        raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+        raise Unauthorized(
+            "Wrong email or password.", code="invalid_credentials", keeps_changes=True
+        )
 
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(passwords.hash_password, password)
@@ -183,6 +183,24 @@ async def _record_failure(session: AsyncSession, keys: list[str], settings: Sett
 
 
 # --- sessions -------------------------------------------------------------------------------
+
+
+async def sign_in(
+    session: AsyncSession,
+    email: str,
+    password: str,
+    client_ip: str,
+    settings: Settings,
+    *,
+    previous: str | None = None,
+) -> tuple[Principal, str]:
+    """Authenticate, end the browser's ``previous`` sign-in, and start a new one: the caller and
+    the new cookie value."""
+    user = await authenticate(session, email, password, client_ip, settings)
+    if previous:
+        await end_session(session, previous)
+    value = await start_session(session, user, settings)
+    return principal_for_user(user), value
 
 
 async def start_session(session: AsyncSession, user: User, settings: Settings) -> str:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+
+from api.health.service import readiness
 
 router = APIRouter(tags=["health"])
 
@@ -16,20 +17,8 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz", responses={503: {"description": "a dependency is down"}})
 async def readyz(request: Request) -> JSONResponse:
     """Readiness: PostgreSQL and Redis both answer."""
-    checks: dict[str, str] = {}
-    try:
-        async with request.app.state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception:  # any failure means "not ready", whatever its kind
-        checks["database"] = "unavailable"
-    try:
-        await request.app.state.redis.ping()
-        checks["redis"] = "ok"
-    except Exception:
-        checks["redis"] = "unavailable"
-    ready = all(v == "ok" for v in checks.values())
+    found = await readiness(request.app.state.engine, request.app.state.redis)
     return JSONResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
-        status_code=200 if ready else 503,
+        {"status": "ok" if found.ready else "unavailable", "checks": found.checks},
+        status_code=200 if found.ready else 503,
     )

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from api.imports.repository import ImportView
-from api.imports.schemas import ErrorSummaryOut, FileOut, ImportOut, ProgressOut, ResultOut
+from api.imports.schemas import (
+    ErrorSummaryOut,
+    FileOut,
+    ImportOut,
+    ImportStatusOut,
+    ProgressOut,
+    ResultOut,
+)
+from api.imports.status import ACTIVE, ATTACHABLE, CANCELLABLE, FINISHED, ImportStatus
 
 
 def _percent(view: ImportView) -> float:
     row = view.row
-    if row.status == "completed":
+    if row.status == ImportStatus.COMPLETED:
         return 100.0
     if row.rows_total:
         return round(min(100.0, 100.0 * row.rows_processed / row.rows_total), 1)
@@ -52,4 +60,16 @@ def import_out(view: ImportView) -> ImportOut:
         created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
+    )
+
+
+def status_out(status: ImportStatus) -> ImportStatusOut:
+    return ImportStatusOut(
+        key=status,
+        label=status.label,
+        symbol=status.symbol,
+        active=status in ACTIVE,
+        cancellable=status in CANCELLABLE,
+        attachable=status in ATTACHABLE,
+        finished=status in FINISHED,
     )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -11,9 +10,8 @@ from api.apps.deps import AppAccessDep
 from api.auth.deps import PrincipalDep
 from api.deps import RedisDep, SessionDep, SettingsDep
 from api.errors import PayloadTooLarge
-from api.imports import repository, service
-from api.imports.errors_csv import errors_csv_lines
-from api.imports.presenter import import_out
+from api.imports import service
+from api.imports.presenter import import_out, status_out
 from api.imports.schemas import (
     ImportOut,
     ImportPage,
@@ -21,8 +19,7 @@ from api.imports.schemas import (
     RowErrorOut,
     RowErrorPage,
 )
-from api.imports.status import ACTIVE, ATTACHABLE, CANCELLABLE, FINISHED, ImportStatus
-from api.paging import decode_cursor, encode_cursor
+from api.imports.status import ImportStatus
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
 statuses_router = APIRouter(tags=["imports"])
@@ -125,18 +122,10 @@ async def list_imports(
     cursor: str | None = None,
 ) -> ImportPage:
     """The app's imports, newest first."""
-    after = None
-    if cursor:
-        created_at, last_id = decode_cursor(cursor, 2)
-        after = (datetime.fromisoformat(created_at), uuid.UUID(last_id))
-    views = await repository.list_views(
-        session, access.app_id, status=status, type_key=type, limit=limit + 1, after=after
+    page = await service.list_imports(
+        session, access, status=status, type_key=type, limit=limit, cursor=cursor
     )
-    page, more = views[:limit], len(views) > limit
-    next_cursor = (
-        encode_cursor([page[-1].row.created_at.isoformat(), str(page[-1].row.id)]) if more else None
-    )
-    return ImportPage(items=[import_out(v) for v in page], next_cursor=next_cursor)
+    return ImportPage(items=[import_out(v) for v in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{import_id}", response_model=ImportOut)
@@ -183,17 +172,14 @@ async def list_errors(
     cursor: str | None = None,
 ) -> RowErrorPage:
     """The kept row errors, in line order."""
-    view = await service.get_import(session, access, import_id)
-    after = int(decode_cursor(cursor, 1)[0]) if cursor else None
-    rows = await repository.errors_page(session, import_id, limit=limit + 1, after_seq=after)
-    page, more = rows[:limit], len(rows) > limit
+    errors = await service.error_page(session, access, import_id, limit=limit, cursor=cursor)
     return RowErrorPage(
         items=[
             RowErrorOut(line=r.line, column=r.column, value=r.value, code=r.code, message=r.message)
-            for r in page
+            for r in errors.page.items
         ],
-        next_cursor=encode_cursor([page[-1].seq]) if more else None,
-        error_count=view.row.error_count or 0,
+        next_cursor=errors.page.next_cursor,
+        error_count=errors.error_count,
         kept_limit=settings.max_kept_errors,
     )
 
@@ -207,13 +193,11 @@ async def download_errors(
     import_id: uuid.UUID, access: AppAccessDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The kept row errors as CSV; cells a spreadsheet would run as formulas are escaped."""
-    view = await service.get_import(session, access, import_id)
-    rows = await repository.errors_page(
-        session, import_id, limit=settings.max_kept_errors, after_seq=None
+    filename, text = await service.errors_csv(
+        session, access, import_id, keep=settings.max_kept_errors
     )
-    filename = f"import-{view.row.id}-errors.csv"
     return Response(
-        errors_csv_lines(rows, header=True),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -222,15 +206,4 @@ async def download_errors(
 @statuses_router.get("/import-statuses", response_model=list[ImportStatusOut])
 async def list_statuses(_: PrincipalDep) -> list[ImportStatusOut]:
     """Every status an import can have, in lifecycle order, with the groups it belongs to."""
-    return [
-        ImportStatusOut(
-            key=status,
-            label=status.label,
-            symbol=status.symbol,
-            active=status in ACTIVE,
-            cancellable=status in CANCELLABLE,
-            attachable=status in ATTACHABLE,
-            finished=status in FINISHED,
-        )
-        for status in ImportStatus
-    ]
+    return [status_out(status) for status in ImportStatus]

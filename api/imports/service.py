@@ -26,11 +26,14 @@ from api.config import Settings
 from api.db import after_commit
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.imports import lifecycle, repository
+from api.imports.errors_csv import errors_csv_lines
 from api.imports.file_store import ChunkedFileWriter, HashingSink, delete_file
 from api.imports.form import CreateImportForm, parse_create_form
-from api.imports.models import IdempotencyKey, Import
+from api.imports.models import IdempotencyKey, Import, ImportRowError
 from api.imports.multipart import read_form
 from api.imports.repository import ImportView
+from api.imports.status import ImportStatus
+from api.paging import Page, decode_cursor, page_of
 from api.pg import advisory_key
 
 log = logging.getLogger(__name__)
@@ -234,3 +237,55 @@ async def cancel_import(
 
 async def get_import(session: AsyncSession, access: AppAccess, import_id: uuid.UUID) -> ImportView:
     return await _view(session, access, import_id)
+
+
+async def list_imports(
+    session: AsyncSession,
+    access: AppAccess,
+    *,
+    status: ImportStatus | None,
+    type_key: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ImportView]:
+    """The app's imports, newest first."""
+    after = None
+    if cursor:
+        after = decode_cursor(
+            cursor, lambda at, last: (datetime.fromisoformat(at), uuid.UUID(last))
+        )
+    views = await repository.list_views(
+        session, access.app_id, status=status, type_key=type_key, limit=limit + 1, after=after
+    )
+    return page_of(views, limit, lambda last: [last.row.created_at.isoformat(), str(last.row.id)])
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorPage:
+    page: Page[ImportRowError]
+    # Rows with errors in all (the kept errors are the first of them).
+    error_count: int
+
+
+async def error_page(
+    session: AsyncSession,
+    access: AppAccess,
+    import_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> ErrorPage:
+    """The import's kept row errors, in line order."""
+    view = await _view(session, access, import_id)
+    after = decode_cursor(cursor, int) if cursor else None
+    rows = await repository.errors_page(session, import_id, limit=limit + 1, after_seq=after)
+    return ErrorPage(page_of(rows, limit, lambda last: [last.seq]), view.row.error_count or 0)
+
+
+async def errors_csv(
+    session: AsyncSession, access: AppAccess, import_id: uuid.UUID, *, keep: int
+) -> tuple[str, str]:
+    """The kept row errors as a CSV a spreadsheet opens safely: its file name and its text."""
+    view = await _view(session, access, import_id)
+    rows = await repository.errors_page(session, import_id, limit=keep, after_seq=None)
+    return f"import-{view.row.id}-errors.csv", errors_csv_lines(rows, header=True)

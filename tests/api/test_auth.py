@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth.deps import SESSION_COOKIE
-from api.auth.models import UserSession
+from api.auth.models import LoginFailure, UserSession
 from api.config import Settings
 from api.db import unit_of_work
 from tests.factories import (
@@ -132,6 +132,18 @@ async def test_login_body_is_validated(client: AsyncClient) -> None:
 
 
 # --- throttling -----------------------------------------------------------------------------
+
+
+async def test_a_refused_login_is_counted_although_the_request_fails(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user(sessionmaker, "ada@example.org")
+
+    assert_problem(await login(client, "ada@example.org", "guess"), 401, "invalid_credentials")
+
+    async with sessionmaker() as session:
+        keys = (await session.scalars(select(LoginFailure.key).order_by(LoginFailure.key))).all()
+    assert keys == ["account:ada@example.org", "address:127.0.0.1"]
 
 
 async def test_failures_on_one_account_are_throttled_from_any_address(

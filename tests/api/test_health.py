@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.config import Settings
+from api.health.service import readiness
 from api.main import create_app
 from tests.factories import admin_setup
 from tests.importing import upload
@@ -61,3 +63,14 @@ async def test_the_api_starts_without_its_database_and_says_it_is_not_ready(
             ready = await client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"database": "unavailable", "redis": "ok"}
+
+
+async def test_readiness_names_the_dependency_that_does_not_answer(engine: AsyncEngine) -> None:
+    # Nothing listens on port 1.
+    redis = Redis.from_url("redis://127.0.0.1:1/0")
+    try:
+        found = await readiness(engine, redis)
+    finally:
+        await redis.aclose()
+    assert not found.ready
+    assert found.checks == {"database": "ok", "redis": "unavailable"}

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.imports.models import FileChunk, IdempotencyKey, Import, StoredFile
+from api.paging import encode_cursor
 from tests.factories import admin_setup, assert_problem, bearer, make_member, make_token, make_user
 from tests.importing import ADD_HEADER, count_cases, errors_of, get_import, upload, where
 from tests.worker_harness import run_worker
@@ -396,3 +397,21 @@ async def test_status_vocabulary_with_its_groups(
     assert [k for k, s in by_key.items() if s["cancellable"]] == ["draft", "queued", "validating"]
     assert [k for k, s in by_key.items() if s["attachable"]] == ["draft", "failed"]
     assert [k for k, s in by_key.items() if s["finished"]] == ["completed", "failed", "cancelled"]
+
+
+async def test_a_cursor_that_does_not_parse_is_refused_on_every_list(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, GOOD)
+    garbled = encode_cursor(["x", "y"])
+    for path in (
+        "imports",
+        f"imports/{created['id']}/errors",
+        "cases",
+        "cases?sort=date_opened",
+    ):
+        response = await client.get(
+            f"/api/apps/{admin.slug}/{path}", params={"cursor": garbled}, headers=admin.headers
+        )
+        assert_problem(response, 422, "invalid_cursor")

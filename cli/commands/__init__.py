@@ -1,0 +1,1 @@
+"""One function per command: ``(args, settings) -> exit code``."""

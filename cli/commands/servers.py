@@ -1,0 +1,54 @@
+"""The long-running processes, and migrations.
+
+Each imports its machinery when run: the other commands start faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+
+from api.config import Settings
+from cli.common import CommandError, say
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        access_log=settings.access_log,
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from worker.main import make_worker
+
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)
+    # One line per job and per import's timings (worker.timing) on stderr, as uvicorn does.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    make_worker(settings).run()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from api.migrate import create_database, upgrade
+
+    try:
+        created = asyncio.run(create_database(settings.database_url))
+    except OSError as exc:
+        raise CommandError(f"cannot reach the database: {exc}") from exc
+    if created:
+        say("Created the database.")
+    asyncio.run(upgrade(settings))
+    say("The database schema is up to date.")
+    return 0
