@@ -22,6 +22,7 @@ from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
 from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
+from api.nul_guard import RefuseNul
 from api.problems import install_handlers
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_handlers(app)
 
+    app.add_middleware(RefuseNul)
     app.add_middleware(RequestCounter)
 
     app.include_router(health_router)

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
+from api.import_types.dates import DateOrder
 from api.import_types.row_error import ColumnSpec, RowError
 from api.import_types.row_validator import RowValidator, Values
 
@@ -29,12 +30,20 @@ class ImportType:
         """Rules on the set of columns beyond "required ones are present"."""
         return []
 
-    def row_validator(self, today: date) -> RowValidator:
+    # Columns holding dates: the file's slash dates in them are tallied to decide its date order.
+    date_columns: ClassVar[tuple[str, ...]] = ()
+
+    def row_validator(self, today: date, date_order: DateOrder = DateOrder.MDY) -> RowValidator:
         """Validates rows given as cells in ``columns`` order; ``today`` bounds the dates."""
-        return RowValidator(self.row_model, today)
+        return RowValidator(self.row_model, today, date_order)
 
     def validate(
-        self, line: int, cells: Mapping[str, str], today: date
+        self,
+        line: int,
+        cells: Mapping[str, str],
+        today: date,
+        date_order: DateOrder = DateOrder.MDY,
     ) -> tuple[Values, None] | tuple[None, list[RowError]]:
         """One row from a mapping of column to cell (a missing column is a blank cell)."""
-        return self.row_validator(today)(line, [cells.get(c.name, "") for c in self.columns])
+        validator = self.row_validator(today, date_order)
+        return validator(line, [cells.get(c.name, "") for c in self.columns])

@@ -17,12 +17,8 @@ from api.import_types.base import ImportType
 from api.import_types.row_error import ColumnSpec, RowError
 
 
-def _date(value: str, info: ValidationInfo) -> date:
-    return cells.date_opened(value, cells.latest_date(info))
-
-
 def _optional_date(value: str, info: ValidationInfo) -> date | None:
-    return _date(value, info) if value.strip() else None
+    return cells.date_opened(value, info) if value.strip() else None
 
 
 def _optional_status(value: str) -> int | None:
@@ -41,7 +37,7 @@ class AddCaseRow(BaseModel):
 
     tag_id: TagId
     case_status: Annotated[int, PlainValidator(cells.case_status)]
-    date_opened: Annotated[date, PlainValidator(_date)]
+    date_opened: Annotated[date, PlainValidator(cells.date_opened)]
     about: Annotated[str, PlainValidator(cells.about)]
 
 
@@ -58,7 +54,10 @@ class ModifyCaseRow(BaseModel):
 
 TAG_RULE = "1-64 letters, digits and hyphens; unique in the app, ignoring case"
 STATUS_RULE = "0 or closed, 1 or active"
-DATE_RULE = "mm/dd/yyyy (or yyyy-mm-dd), from 01/01/1900 to tomorrow"
+DATE_RULE = (
+    "mm/dd/yyyy (dd/mm/yyyy in day-first order), yyyy-mm-dd, dd.mm.yyyy or 7-Mar-2024;"
+    " from 01/01/1900 to tomorrow"
+)
 ABOUT_RULE = "1-500 printable characters; unique in the app, ignoring case and spacing"
 
 TAG_ALIASES = ("case_id", "tagid", "caseid", "tag", "case")
@@ -82,6 +81,7 @@ class AddCases(ImportType):
     description: ClassVar[str] = "Creates new cases. Every column is required."
     columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=True)
     row_model: ClassVar[type[BaseModel]] = AddCaseRow
+    date_columns: ClassVar[tuple[str, ...]] = ("date_opened",)
     sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
         ("CASE-0001", "1", "03/07/2024", "Water supply complaint on Elm Street"),
         ("CASE-0002", "0", "11/15/2023", "Street light out near the library"),
@@ -96,6 +96,7 @@ class ModifyCases(ImportType):
     )
     columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=False)
     row_model: ClassVar[type[BaseModel]] = ModifyCaseRow
+    date_columns: ClassVar[tuple[str, ...]] = ("date_opened",)
     # The sample changes the two cases the add sample creates.
     sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
         ("CASE-0001", "0", "", "Water supply complaint on Elm Street, resolved"),

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 from pydantic import ValidationInfo
 from pydantic_core import PydanticCustomError
 
+from api.import_types.dates import DateOrder, parse_date
+
 TAG_ID_RE = re.compile(r"[A-Za-z0-9-]{1,64}")
-# Any C0/C1 control character or DEL; tabs and line breaks inside `about` are not printable text.
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# What a spreadsheet makes of a long number typed in a general cell: 1.23456789012346E+19.
+SCIENTIFIC_RE = re.compile(r"[0-9](?:[.,][0-9]+)?E\+?[0-9]+", re.IGNORECASE)
+# Any C0/C1 control character or DEL but the line break (Alt+Enter in a spreadsheet cell).
+CONTROL_RE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 ABOUT_MAX = 500
-EARLIEST = date(1900, 1, 1)
 STATUS_WORDS = {"0": 0, "1": 1, "closed": 0, "active": 1}
 
 
@@ -36,6 +40,12 @@ def tag_id(value: str) -> str:
     if not value:
         raise _required("tag_id")
     if not TAG_ID_RE.fullmatch(value):
+        if SCIENTIFIC_RE.fullmatch(value):
+            raise _error(
+                "invalid_tag_id",
+                f'tag_id "{value}" is a number as a spreadsheet shows a long one: the tag was '
+                "lost. Format the tag_id column as text, type the tags again and save the file.",
+            )
         raise _error(
             "invalid_tag_id",
             f'tag_id "{value}" is not valid: use 1 to 64 letters (A-Z), digits and hyphens.',
@@ -56,75 +66,10 @@ def case_status(value: str) -> int:
     return status
 
 
-def _bad_date(value: str, why: str) -> PydanticCustomError:
-    return _error("invalid_date", f'date_opened "{value}" {why}')
-
-
-def _date_parts(value: str) -> tuple[int, int, int] | None:
-    """(year, month, day) from mm/dd/yyyy (one-digit month or day allowed) or yyyy-mm-dd."""
-    if "/" in value:
-        parts = value.split("/")
-        if len(parts) != 3:
-            return None
-        month, day, year = parts
-    elif "-" in value:
-        parts = value.split("-")
-        if len(parts) != 3:
-            return None
-        year, month, day = parts
-    else:
-        return None
-    if not (len(year) == 4 and 1 <= len(month) <= 2 and 1 <= len(day) <= 2):
-        return None
-    if not (year.isascii() and month.isascii() and day.isascii()):
-        return None
-    if not (year.isdigit() and month.isdigit() and day.isdigit()):
-        return None
-    return int(year), int(month), int(day)
-
-
-def _parse_date(value: str) -> date:
-    value = value.strip()
-    if not value:
-        raise _required("date_opened")
-    parts = _date_parts(value)
-    if parts is None:
-        raise _bad_date(value, "is not a date: write it as mm/dd/yyyy, for example 03/07/2024.")
-    year, month, day = parts
-    if "/" in value and month > 12 and day <= 12:
-        raise _bad_date(
-            value,
-            f"looks like dd/mm/yyyy: write dates as mm/dd/yyyy ({day:02d}/{month:02d}/{year}).",
-        )
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise _bad_date(value, "is not a real date: check the month and the day.") from None
-
-
-# A file has far fewer distinct dates than rows (a century is 36,525 days): each cell text is
-# parsed once, and a million rows cost a dictionary lookup each. Only good dates are kept, up to
-# a bound (a few MiB at most), and never evicted: a file with more keeps the first ones.
-_KNOWN_DATES: dict[str, date] = {}
-_KNOWN_DATES_MAX = 40_000
-
-
-def date_opened(value: str, latest: date) -> date:
-    opened = _KNOWN_DATES.get(value)
-    if opened is None:
-        opened = _parse_date(value)
-        if len(_KNOWN_DATES) < _KNOWN_DATES_MAX:
-            _KNOWN_DATES[value] = opened
-    if not EARLIEST <= opened <= latest:
-        raise _bad_date(
-            value.strip(),
-            f"is out of range: dates go from 01/01/1900 to {latest:%m/%d/%Y}.",
-        )
-    return opened
-
-
 def about(value: str) -> str:
     value = value.strip()
+    if "\r" in value:  # a line break is stored as \n, however the file wrote it
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
     if not value:
         raise _required("about")
     if len(value) > ABOUT_MAX:
@@ -139,15 +84,15 @@ def about(value: str) -> str:
         raise _error(
             "invalid_about",
             f"about contains a control character (U+{ord(bad.group()):04X}) at position "
-            f"{bad.start() + 1}; use printable text only.",
+            f"{bad.start() + 1}; use printable text (and line breaks) only.",
         )
     return value
 
 
-def latest_date(info: ValidationInfo) -> date:
-    """The latest date allowed: ``latest`` from the validation context (``RowValidator``
-    always passes one, fixed once per import), else today + 1 day (time zones)."""
-    context: dict[str, date] | None = info.context
+def date_opened(value: str, info: ValidationInfo) -> date:
+    """In the import's date order, up to its latest date (``RowValidator`` passes both in the
+    validation context, fixed once per import); else month first, up to tomorrow."""
+    context: dict[str, Any] | None = info.context
     if context:
-        return context["latest"]
-    return date.today() + timedelta(days=1)
+        return parse_date(value, context["order"], context["latest"])
+    return parse_date(value, DateOrder.MDY, date.today() + timedelta(days=1))

@@ -33,3 +33,15 @@ class ColumnSpec:
     aliases: tuple[str, ...]
     required: bool
     rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportWarning:
+    """Something an import did that the user should confirm; it does not stop the import.
+
+    ``count`` is how many rows (or cells) it concerns.
+    """
+
+    code: str
+    message: str
+    count: int

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, FailFast, TypeAdapter, ValidationError
 
+from api.import_types.dates import DateOrder
 from api.import_types.row_error import RowError
 
 Values = tuple[Any, ...]
@@ -41,10 +42,12 @@ def _tuple_validator(model: type[BaseModel], context: dict[str, Any], *, fail_fa
 class RowValidator:
     """Validates a row given as its cells in the model's field order ("" for a missing cell)."""
 
-    def __init__(self, model: type[BaseModel], today: date) -> None:
+    def __init__(
+        self, model: type[BaseModel], today: date, date_order: DateOrder = DateOrder.MDY
+    ) -> None:
         self.names = tuple(model.model_fields)
         # Dates may lie up to today + 1 day (time zones); "today" is fixed once per import.
-        context = {"latest": today + timedelta(days=1)}
+        context = {"latest": today + timedelta(days=1), "order": date_order}
         self._validate = _tuple_validator(model, context, fail_fast=False)
         # Stops at a row's first bad cell: enough to know the row is bad, and for rows whose
         # errors are only counted (past the errors kept), making ``RowError``s would double

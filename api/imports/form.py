@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
 
 from api.errors import Unprocessable
+from api.import_types.dates import DateOrder
 from api.import_types.registry import all_types, get_type
+from api.imports.encodings import ENCODINGS, canonical
 
 
 class CreateImportForm(BaseModel):
@@ -17,6 +19,22 @@ class CreateImportForm(BaseModel):
     type: str
     validate_only: bool = False
     on_error: Literal["fail", "skip"] = "fail"
+    date_order: DateOrder = DateOrder.MDY
+    # Names the file's encoding instead of letting the worker decide ("" is the same as none).
+    encoding: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        found = canonical(value)
+        if found is None:
+            known = ", ".join(ENCODINGS)
+            raise ValueError(
+                f'"{value}" is not an encoding this service reads; use one of: {known}'
+            )
+        return found
 
     @field_validator("type")
     @classmethod

@@ -24,14 +24,16 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from typing import overload
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Conflict
-from api.import_types.row_error import RowError
+from api.import_types.dates import DateOrder
+from api.import_types.row_error import ImportWarning, RowError
 from api.imports.models import Import, ImportRowError
 from api.imports.status import (
     ATTACHABLE,
@@ -40,6 +42,7 @@ from api.imports.status import (
     ImportStatus,
     sql_list,
 )
+from api.nul import NUL, SHOWN
 from api.pg import Connection, Pool, advisory_key
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,8 @@ async def create(
     type_key: str,
     validate_only: bool,
     on_error: str,
+    date_order: DateOrder,
+    encoding: str | None,
     created_by: uuid.UUID,
     file_id: uuid.UUID | None,
 ) -> Import:
@@ -71,6 +76,8 @@ async def create(
         type=type_key,
         validate_only=validate_only,
         on_error=on_error,
+        date_order=date_order,
+        encoding=encoding,
         created_by=created_by,
         status=QUEUED if has_file else ImportStatus.DRAFT,
         file_id=file_id,
@@ -112,7 +119,7 @@ async def attach(session: AsyncSession, record: Import, file_id: uuid.UUID) -> u
     record.started_at = record.finished_at = record.lease_until = None
     record.rows_processed = record.bytes_processed = 0
     record.rows_total = record.error_count = None
-    record.result = None
+    record.result = record.warnings = record.file_encoding = record.file_delimiter = None
     record.error_summary = None
     await session.flush()
     return replaced
@@ -148,6 +155,17 @@ class Claim:
     file_id: uuid.UUID | None
     validate_only: bool
     skip_bad_rows: bool
+    date_order: DateOrder
+    # The file's encoding as the user named it, or None for the worker to decide.
+    encoding: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAs:
+    """How the worker read the file: its encoding and its delimiter."""
+
+    encoding: str
+    delimiter: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +199,7 @@ _CLAIM = f"""
         lease_until = now() + make_interval(secs => $3),
         rows_processed = 0, bytes_processed = 0, rows_total = NULL
     WHERE id = $1 AND attempt = $2 AND status = '{QUEUED}'
-    RETURNING id, app_id, type, file_id, validate_only, on_error
+    RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding
 """
 
 
@@ -203,6 +221,8 @@ async def claim(
         file_id=row["file_id"],
         validate_only=row["validate_only"],
         skip_bad_rows=row["on_error"] == "skip",
+        date_order=DateOrder(row["date_order"]),
+        encoding=row["encoding"],
     )
 
 
@@ -241,7 +261,8 @@ async def beat(
 
 _FINISH = f"""
     UPDATE imports SET status = $3, result = $4::jsonb, error_summary = $5, error_count = $6,
-        rows_total = $7::bigint, rows_processed = coalesce($7::bigint, 0),
+        rows_total = $7::bigint, rows_processed = coalesce($7::bigint, 0), warnings = $8::jsonb,
+        file_encoding = $9, file_delimiter = $10,
         finished_at = clock_timestamp(), lease_until = NULL
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
     RETURNING 1
@@ -258,6 +279,8 @@ async def _finish(
     errors: Sequence[RowError],
     error_count: int | None,
     summary: str | None,
+    warnings: Sequence[ImportWarning],
+    read_as: ReadAs | None,
 ) -> bool:
     # In the transaction that applied the rows: both happen, or neither. The clock's time, not
     # now(): the transaction may have begun when the file's first row was read.
@@ -268,9 +291,14 @@ async def _finish(
         claim.attempt,
         status.value,
         json.dumps(asdict(counts)) if counts is not None else None,
-        summary,
+        storable(summary),
         error_count,
         rows,
+        json.dumps([asdict(replace(w, message=storable(w.message))) for w in warnings])
+        if warnings
+        else None,
+        read_as.encoding if read_as else None,
+        read_as.delimiter if read_as else None,
     )
     if not owned:
         return False
@@ -286,6 +314,8 @@ async def complete(
     errors: Sequence[RowError] = (),
     error_count: int | None = None,
     summary: str | None = None,
+    warnings: Sequence[ImportWarning] = (),
+    read_as: ReadAs | None = None,
 ) -> bool:
     """running → completed, in the apply's transaction; with ``errors`` when bad rows were
     skipped. False when the attempt no longer owns the import: the caller rolls back."""
@@ -298,6 +328,8 @@ async def complete(
         errors=errors,
         error_count=error_count,
         summary=summary,
+        warnings=warnings,
+        read_as=read_as,
     )
 
 
@@ -309,6 +341,8 @@ async def fail(
     errors: Sequence[RowError],
     error_count: int,
     summary: str,
+    warnings: Sequence[ImportWarning] = (),
+    read_as: ReadAs | None = None,
 ) -> bool:
     """running → failed, nothing applied: the file's errors (``counts`` is None when the file
     could not be read as rows). False when the attempt no longer owns the import."""
@@ -321,7 +355,18 @@ async def fail(
         errors=errors,
         error_count=error_count,
         summary=summary,
+        warnings=warnings,
+        read_as=read_as,
     )
+
+
+@overload
+def storable(text: str) -> str: ...
+@overload
+def storable(text: None) -> None: ...
+def storable(text: str | None) -> str | None:
+    """Text PostgreSQL can store: it refuses NUL, which is shown as ␀ instead."""
+    return None if text is None else text.replace(NUL, SHOWN)
 
 
 async def _store_errors(conn: Connection, import_id: uuid.UUID, errors: Sequence[RowError]) -> None:
@@ -330,7 +375,15 @@ async def _store_errors(conn: Connection, import_id: uuid.UUID, errors: Sequence
         await conn.copy_records_to_table(
             "import_errors",
             records=[
-                (import_id, seq, e.line, e.column, e.value, e.code, e.message)
+                (
+                    import_id,
+                    seq,
+                    e.line,
+                    storable(e.column),
+                    storable(e.value),
+                    e.code,
+                    storable(e.message),
+                )
                 for seq, e in enumerate(errors)
             ],
             columns=["import_id", "seq", "line", "column", "value", "code", "message"],

@@ -22,7 +22,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
+from api.import_types.dates import DateOrder
 from api.imports.status import ACTIVE, ImportStatus, sql_list
+
+DATE_ORDERS = "(" + ", ".join(f"'{order.value}'" for order in DateOrder) + ")"
 
 
 class StoredFile(Base):
@@ -53,6 +56,7 @@ class Import(Base):
         UniqueConstraint("app_id", "name", name="uq_imports_app_id_name"),
         CheckConstraint(f"status IN {sql_list(ImportStatus)}", name="status"),
         CheckConstraint("on_error IN ('fail', 'skip')", name="on_error"),
+        CheckConstraint(f"date_order IN {DATE_ORDERS}", name="date_order"),
         Index("ix_imports_app_created", "app_id", "created_at"),
         # The reconciler's scan: only imports that are not finished.
         Index(
@@ -69,6 +73,13 @@ class Import(Base):
     status: Mapped[str] = mapped_column(String(16))
     validate_only: Mapped[bool] = mapped_column(Boolean, default=False)
     on_error: Mapped[str] = mapped_column(String(8), default="fail")
+    # How slash dates read: month first (the default) or day first.
+    date_order: Mapped[str] = mapped_column(String(3), server_default=DateOrder.MDY.value)
+    # The file's encoding as the user named it; None lets the worker decide.
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    # What the worker read the file with (None until it has read it).
+    file_encoding: Mapped[str | None] = mapped_column(String(32))
+    file_delimiter: Mapped[str | None] = mapped_column(String(4))
     file_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("files.id", ondelete="SET NULL"))
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -84,6 +95,8 @@ class Import(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error_summary: Mapped[str | None] = mapped_column(Text)
     error_count: Mapped[int | None] = mapped_column(BigInteger)
+    # What the user should confirm: [{"code", "message", "count"}], or None.
+    warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
 
 
 class ImportRowError(Base):

@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.errors import PayloadTooLarge, Unprocessable
+from api.nul import NUL, nul_error
 
 MAX_FIELD_BYTES = 64 * 1024
 
@@ -38,7 +39,8 @@ def _disposition(raw: bytes) -> tuple[str, str | None]:
     message["content-disposition"] = raw.decode("utf-8", "replace")
     name = message.get_param("name", header="content-disposition")
     filename = message.get_filename()
-    return (name if isinstance(name, str) else ""), filename
+    # The file's name is only shown back; a NUL in it is dropped rather than refused.
+    return (name if isinstance(name, str) else ""), filename and filename.replace(NUL, "")
 
 
 class _Reader:
@@ -145,7 +147,7 @@ async def read_form(
     media_type, params = parse_options_header(content_type)
     if media_type == b"application/x-www-form-urlencoded":
         # A form without a file (a draft), as `curl -d` and plain HTML forms send it.
-        return await _read_urlencoded(body), False
+        return _without_nul(await _read_urlencoded(body)), False
     boundary = params.get(b"boundary")
     if media_type != b"multipart/form-data" or not boundary:
         raise Unprocessable("Send the import as multipart/form-data.", code="multipart_required")
@@ -171,4 +173,17 @@ async def read_form(
             await reader.drain()
     parser.finalize()
     await reader.drain()
-    return reader.fields, reader.file_seen
+    return _without_nul(reader.fields), reader.file_seen
+
+
+def _without_nul(fields: dict[str, str]) -> dict[str, str]:
+    """The fields, unless one holds a NUL character: PostgreSQL stores none (the file's own
+    NUL bytes are the worker's to report, on their lines)."""
+    bad = [name for name, value in fields.items() if NUL in name or NUL in value]
+    if bad:
+        raise Unprocessable(
+            "A form field holds a NUL character; remove it.",
+            code="invalid_character",
+            errors=[nul_error(["body", name], "A NUL character cannot be stored.") for name in bad],
+        )
+    return fields

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.import_types.dates import DateOrder
 from api.imports.repository import ImportView
 from api.imports.schemas import (
     ErrorSummaryOut,
@@ -10,6 +11,7 @@ from api.imports.schemas import (
     ImportStatusOut,
     ProgressOut,
     ResultOut,
+    WarningOut,
 )
 from api.imports.status import ACTIVE, ATTACHABLE, CANCELLABLE, FINISHED, ImportStatus
 
@@ -36,11 +38,15 @@ def import_out(view: ImportView) -> ImportOut:
         status=row.status,
         validate_only=row.validate_only,
         on_error=row.on_error,
+        date_order=DateOrder(row.date_order),
+        encoding=row.encoding,
         file=(
             FileOut(
                 filename=view.file.filename,
                 size_bytes=view.file.size_bytes,
                 sha256=view.file.sha256,
+                encoding=row.file_encoding,
+                delimiter=row.file_delimiter,
             )
             if view.file is not None
             else None
@@ -56,6 +62,7 @@ def import_out(view: ImportView) -> ImportOut:
             if row.error_summary is not None
             else None
         ),
+        warnings=[WarningOut.model_validate(w) for w in row.warnings or ()],
         created_by=view.created_by,
         created_at=row.created_at,
         started_at=row.started_at,

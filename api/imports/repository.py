@@ -26,12 +26,17 @@ class ImportRecord:
     status: str
     validate_only: bool
     on_error: str
+    date_order: str
+    encoding: str | None
+    file_encoding: str | None
+    file_delimiter: str | None
     rows_processed: int
     rows_total: int | None
     bytes_processed: int
     result: dict[str, Any] | None
     error_summary: str | None
     error_count: int | None
+    warnings: list[dict[str, Any]] | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

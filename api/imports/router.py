@@ -10,9 +10,12 @@ from api.apps.deps import AppAccessDep
 from api.auth.deps import PrincipalDep
 from api.deps import RedisDep, SessionDep, SettingsDep
 from api.errors import PayloadTooLarge
+from api.import_types.dates import DateOrder
 from api.imports import service
+from api.imports.encodings import ENCODINGS
 from api.imports.presenter import import_out, status_out
 from api.imports.schemas import (
+    EncodingOut,
     ImportOut,
     ImportPage,
     ImportStatusOut,
@@ -41,6 +44,17 @@ _MULTIPART = {
                         "file": {"type": "string", "format": "binary"},
                         "validate_only": {"type": "boolean", "default": False},
                         "on_error": {"type": "string", "enum": ["fail", "skip"]},
+                        "encoding": {
+                            "type": "string",
+                            "description": "the CSV file's encoding (GET /api/encodings); "
+                            "without it the service decides",
+                        },
+                        "date_order": {
+                            "type": "string",
+                            "enum": [order.value for order in DateOrder],
+                            "default": DateOrder.MDY.value,
+                            "description": "how slash dates read: month first or day first",
+                        },
                     },
                 }
             }
@@ -207,3 +221,9 @@ async def download_errors(
 async def list_statuses(_: PrincipalDep) -> list[ImportStatusOut]:
     """Every status an import can have, in lifecycle order, with the groups it belongs to."""
     return [status_out(status) for status in ImportStatus]
+
+
+@statuses_router.get("/encodings", response_model=list[EncodingOut])
+async def list_encodings(_: PrincipalDep) -> list[EncodingOut]:
+    """The encodings an upload's ``encoding`` field may name (by these names)."""
+    return [EncodingOut(name=name, label=label) for name, label in ENCODINGS.items()]

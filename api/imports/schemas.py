@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from api.import_types.dates import DateOrder
 from api.imports.status import ImportStatus
 
 
@@ -13,6 +14,9 @@ class FileOut(BaseModel):
     filename: str
     size_bytes: int
     sha256: str
+    # How the worker read it (null until it has): the encoding's codec name and the delimiter.
+    encoding: str | None
+    delimiter: str | None
 
 
 class ProgressOut(BaseModel):
@@ -29,6 +33,14 @@ class ResultOut(BaseModel):
     failed: int
 
 
+class WarningOut(BaseModel):
+    """Something the user should confirm; it did not stop the import."""
+
+    code: str
+    message: str
+    count: int
+
+
 class ErrorSummaryOut(BaseModel):
     summary: str
     error_count: int
@@ -42,10 +54,14 @@ class ImportOut(BaseModel):
     status: ImportStatus
     validate_only: bool
     on_error: Literal["fail", "skip"]
+    date_order: DateOrder
+    # The encoding named in the upload, or null when the worker decides.
+    encoding: str | None
     file: FileOut | None
     progress: ProgressOut
     result: ResultOut | None
     error: ErrorSummaryOut | None
+    warnings: list[WarningOut]
     created_by: str
     created_at: datetime
     started_at: datetime | None
@@ -71,6 +87,11 @@ class RowErrorPage(BaseModel):
     error_count: int
     # At most this many errors of an import are kept in full; error_count is always exact.
     kept_limit: int
+
+
+class EncodingOut(BaseModel):
+    name: str
+    label: str
 
 
 class ImportStatusOut(BaseModel):

@@ -25,6 +25,7 @@ from api.auth.principal import AppAccess
 from api.config import Settings
 from api.db import after_commit
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.import_types.dates import DateOrder
 from api.imports import lifecycle, repository
 from api.imports.errors_csv import errors_csv_lines
 from api.imports.file_store import ChunkedFileWriter, HashingSink, delete_file
@@ -104,6 +105,11 @@ async def _locked_for_change(
 
 def _fingerprint(form: CreateImportForm, file_sha256: str | None) -> str:
     material = [form.name, form.type, form.validate_only, form.on_error, file_sha256]
+    # Options added later join only when set, so that keys kept from before still match.
+    if form.date_order is not DateOrder.MDY:
+        material.append(form.date_order)
+    if form.encoding is not None:
+        material.append(f"encoding={form.encoding}")
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
@@ -176,6 +182,8 @@ async def create_import(
             type_key=form.type,
             validate_only=form.validate_only,
             on_error=form.on_error,
+            date_order=form.date_order,
+            encoding=form.encoding,
             created_by=access.principal.user_id,
             file_id=sink.file_id if isinstance(sink, ChunkedFileWriter) and has_file else None,
         )

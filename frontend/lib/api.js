@@ -64,6 +64,7 @@ export const urls = {
   logout: () => "/api/auth/logout",
   apps: () => "/api/apps",
   importTypes: () => "/api/import-types",
+  encodings: () => "/api/encodings",
   importStatuses: () => "/api/import-statuses",
   imports: (slug, params) => `${app(slug)}/imports${query(params)}`,
   import: oneImport,

@@ -25,3 +25,5 @@ export function hasFailed(item) {
 }
 
 export const loadImportTypes = once(() => api(urls.importTypes()));
+
+export const loadEncodings = once(() => api(urls.encodings()));

@@ -1,5 +1,5 @@
 import { api, urls } from "../lib/api.js";
-import { loadImportTypes } from "../lib/catalog.js";
+import { loadEncodings, loadImportTypes } from "../lib/catalog.js";
 import { field, h, setFieldError, uid } from "../lib/dom.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
 import { go, pages } from "../lib/router.js";
@@ -12,6 +12,13 @@ export function importNewPage({ app }) {
   const sample = h("p", { class: "sample", "aria-live": "polite" });
   const validateOnly = h("input", { type: "checkbox", id: uid("check") });
   const skip = h("input", { type: "checkbox", id: uid("check") });
+  const dateOrder = h("select", {},
+    h("option", { value: "mdy" }, "Month first (mm/dd/yyyy)"),
+    h("option", { value: "dmy" }, "Day first (dd/mm/yyyy)"));
+  const encoding = h("select", {}, h("option", { value: "" }, "Decide from the file"));
+  loadEncodings().then((list) => {
+    for (const e of list) encoding.append(h("option", { value: e.name }, e.label));
+  });
   const message = h("p", { class: "form-message", role: "alert" });
   const save = h("button", { type: "submit", class: "primary" }, "SAVE");
 
@@ -37,6 +44,8 @@ export function importNewPage({ app }) {
     form.append("type", type.value);
     form.append("validate_only", validateOnly.checked ? "true" : "false");
     form.append("on_error", skip.checked ? "skip" : "fail");
+    form.append("date_order", dateOrder.value);
+    if (encoding.value) form.append("encoding", encoding.value);
     if (file.input.files.length) form.append("file", file.input.files[0]);
     save.disabled = true;
     try {
@@ -44,7 +53,7 @@ export function importNewPage({ app }) {
       announceImportsChanged(app.slug);
       go(pages.import(app.slug, created.id));
     } catch (error) {
-      const located = [["name", name], ["type", type], ["file", file.input]]
+      const located = [["name", name], ["type", type], ["file", file.input], ["date_order", dateOrder], ["encoding", encoding]]
         .filter(([key, control]) => {
           const text = error.fieldMessage(key);
           if (text) setFieldError(control, key === "name" && error.code === "name_taken" ? error.message : text);
@@ -67,6 +76,16 @@ export function importNewPage({ app }) {
       h("span", { class: "muted small" }, " — check every row, change nothing")),
     h("div", { class: "check" }, skip,
       h("label", { for: skip.id }, "Apply the good rows and skip the bad ones")),
+    h("details", { class: "more-options" },
+      h("summary", {}, "More options"),
+      field("Date order", dateOrder,
+        h("p", { class: "muted small" },
+          "How dates like 02/01/2024 are read. Files from the UK and most of Europe write the day first. ",
+          "ISO dates (2024-01-02), dotted dates and month names read the same either way.")),
+      field("Encoding", encoding,
+        h("p", { class: "muted small" },
+          "For a CSV file that is not UTF-8, the service tells the older programs' encodings apart ",
+          "by their accented letters, and says which it chose. Choose one here only if it cannot tell."))),
     message,
     h("div", { class: "actions" }, save));
   queueMicrotask(() => name.focus());

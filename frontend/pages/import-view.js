@@ -20,6 +20,14 @@ function progress(item) {
   return h("div", { class: "progress" }, bar, h("span", {}, words));
 }
 
+const DELIMITERS = { ",": "comma", ";": "semicolon", "\t": "tab" };
+const delimiterName = (d) => DELIMITERS[d] || `"${d}"`;
+
+// What the user should confirm about an import that went through (or was checked).
+const warnings = (list) => h("div", { class: "warnings", role: "note", "aria-label": "Warnings" },
+  h("h3", {}, "Warnings"),
+  h("ul", {}, list.map((w) => h("li", {}, w.message))));
+
 const result = (r) => counts([["Rows", r.rows], ["Created", r.created], ["Updated", r.updated],
                               ["Unchanged", r.unchanged], ["Failed", r.failed]]);
 
@@ -88,7 +96,9 @@ export function importViewPage({ app, id }) {
     const look = statusOf(item.status);
     title.textContent = item.name;
     meta.textContent = `${item.type} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
-      + (item.file ? ` · ${item.file.filename}` : "") + (item.validate_only ? " · validate only" : "");
+      + (item.file ? ` · ${item.file.filename}` : "") + (item.validate_only ? " · validate only" : "")
+      + (item.date_order === "dmy" ? " · dates day first" : "")
+      + (item.file && item.file.encoding ? ` · read as ${item.file.encoding}, delimiter ${delimiterName(item.file.delimiter)}` : "");
     clear(status).append(statusBadge(item));
     if (look.active) status.append(progress(item));
     // Rebuild the rest only when the state changes, so forms and focus survive polling.
@@ -99,6 +109,7 @@ export function importViewPage({ app, id }) {
     clear(errors);
     if (item.result) details.append(result(item.result));
     if (item.error) details.append(h("p", { class: "summary", role: "status" }, item.error.summary));
+    if (item.warnings.length) details.append(warnings(item.warnings));
     // A draft takes its first file; a failed import, which has one, a corrected one.
     if (look.attachable) details.append(uploader(item.file ? "Upload corrected file" : "File"));
     if (item.error && item.error.error_count) errors.append(errorList(app.slug, id));

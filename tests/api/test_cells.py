@@ -9,6 +9,7 @@ import pytest
 
 from api.cases.keys import about_key
 from api.import_types.cases import AddCases, ModifyCases
+from api.import_types.dates import DateOrder
 
 TODAY = date(2026, 11, 25)
 ADD = AddCases()
@@ -40,6 +41,14 @@ def _named(row: tuple[Any, ...] | None) -> dict[str, Any] | None:
         ("01/01/1900", date(1900, 1, 1)),
         ("11/26/2026", date(2026, 11, 26)),  # today + 1 day
         ("02/29/2024", date(2024, 2, 29)),
+        ("07.03.2024", date(2024, 3, 7)),  # dotted dates are day first everywhere
+        ("7.3.2024", date(2024, 3, 7)),
+        ("7-Mar-2024", date(2024, 3, 7)),
+        ("07-mar-2024", date(2024, 3, 7)),
+        ("Mar 7, 2024", date(2024, 3, 7)),
+        ("March 7 2024", date(2024, 3, 7)),
+        ("7 March 2024", date(2024, 3, 7)),
+        ("7 Sept 2024", date(2024, 9, 7)),
     ],
 )
 def test_accepted_dates(text: str, expected: date) -> None:
@@ -69,15 +78,55 @@ def test_refused_dates(text: str) -> None:
     assert errors == [("date_opened", "invalid_date")]
 
 
-def test_day_first_dates_get_a_hint() -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("07/03/2024", date(2024, 3, 7)),
+        ("7/3/2024", date(2024, 3, 7)),
+        ("25/12/2024", date(2024, 12, 25)),
+        ("2024-03-07", date(2024, 3, 7)),  # ISO, dotted and month names read the same
+        ("07.03.2024", date(2024, 3, 7)),
+        ("Mar 7, 2024", date(2024, 3, 7)),
+    ],
+)
+def test_day_first_order_reads_slash_dates_day_first(text: str, expected: date) -> None:
+    values = {"tag_id": "A-1", "case_status": "1", "date_opened": text, "about": "x"}
+    row, errors = ADD.validate(7, values, TODAY, DateOrder.DMY)
+    assert errors is None
+    assert row is not None
+    assert row[2] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "says"),
+    [
+        ("45292", DateOrder.MDY, "date serial number (it would be 01/01/2024)"),
+        ("45292.5", DateOrder.MDY, "date serial number"),
+        ("3/7/24", DateOrder.MDY, "two-digit year"),
+        ("07.03.24", DateOrder.MDY, "two-digit year"),
+        ("7-Mrz-2024", DateOrder.MDY, '"Mrz" is not an English month name'),
+        ("12/25/2024", DateOrder.DMY, "is not a real date in dd/mm/yyyy"),
+        ("yesterday", DateOrder.DMY, "write it as dd/mm/yyyy, for example 07/03/2024"),
+    ],
+)
+def test_date_messages_name_the_real_problem(text: str, order: DateOrder, says: str) -> None:
+    values = {"tag_id": "A-1", "case_status": "1", "date_opened": text, "about": "x"}
+    _, errors = ADD.validate(7, values, TODAY, order)
+    assert errors is not None
+    assert [(e.column, e.code) for e in errors] == [("date_opened", "invalid_date")]
+    assert says in errors[0].message
+
+
+def test_a_day_first_date_is_no_month_first_date() -> None:
+    # Alone it is a bad cell; in a file, the file's tally turns it into date_order_unclear.
     _, errors = ADD.validate(
         7,
         {"tag_id": "A", "case_status": "1", "date_opened": "25/12/2024", "about": "x"},
         TODAY,
     )
     assert errors is not None
-    assert "looks like dd/mm/yyyy" in errors[0].message
-    assert "12/25/2024" in errors[0].message
+    assert [(e.code, e.value) for e in errors] == [("invalid_date", "25/12/2024")]
+    assert "is not a real date in mm/dd/yyyy" in errors[0].message
 
 
 def test_a_date_already_seen_is_still_checked_against_each_file_s_latest_day() -> None:
@@ -113,11 +162,26 @@ def test_invalid_tags(tag: str) -> None:
     assert add_row(tag_id=tag)[1] == [("tag_id", "invalid_tag_id")]
 
 
+@pytest.mark.parametrize("tag", ["1.23456789012346E+19", "4.5e+11", "1,5E+12"])
+def test_a_tag_a_spreadsheet_made_a_number_is_named_as_such(tag: str) -> None:
+    _, errors = ADD.validate(
+        7, {"tag_id": tag, "case_status": "1", "date_opened": "1/2/2024", "about": "x"}, TODAY
+    )
+    assert errors is not None
+    assert [e.code for e in errors] == ["invalid_tag_id"]
+    assert "Format the tag_id column as text" in errors[0].message
+
+
 def test_about_rules() -> None:
     assert add_row(about="é" * 500)[1] == []
     assert add_row(about="x" * 501)[1] == [("about", "invalid_about")]
-    assert add_row(about="line\nbreak")[1] == [("about", "invalid_about")]
     assert add_row(about="tab\there")[1] == [("about", "invalid_about")]
+    # Line breaks (Alt+Enter in a spreadsheet cell) are kept, as line feeds.
+    for broken in ("line\nbreak", "line\r\nbreak", "line\rbreak"):
+        row, errors = add_row(about=broken)
+        assert errors == []
+        assert row is not None
+        assert row["about"] == "line\nbreak"
 
 
 @pytest.mark.parametrize("about", ["no\xa0break space", "zero\u200bwidth", "sixty\u3000four"])

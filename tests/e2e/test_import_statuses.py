@@ -117,7 +117,7 @@ async def test_skipped_rows_are_listed_without_the_failed_tooltip_or_an_upload(
     page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
 ) -> None:
     admin = await admin_setup(sessionmaker)
-    content = GOOD + "G-2,1,13/01/2024,A bad date\r\n"
+    content = GOOD + "G-2,1,02/30/2024,A bad date\r\n"
     done = await seed_import(live_server, admin, content, "Skipping import", on_error="skip")
     assert (done["status"], done["error"]["error_count"]) == ("completed", 1), done
 
@@ -142,7 +142,7 @@ async def test_the_errors_page_tells_the_apis_kept_limit_and_pages_the_kept_erro
     admin = await admin_setup(sessionmaker)
     count = KEPT_ERRORS + 10
     bad = ADD_HEADER + "".join(
-        f"B-{n:03},1,13/01/2024,Row {n} has its day and month swapped\r\n"
+        f"B-{n:03},1,02/30/2024,Row {n} has a day its month does not have\r\n"
         for n in range(1, count + 1)
     )
     failed = await seed_import(live_server, admin, bad, "Many errors")

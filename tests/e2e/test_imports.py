@@ -33,9 +33,9 @@ from tests.factories import AdminSetup, admin_setup
 BAD_DATE = (
     ADD_HEADER
     + "CASE-0101,1,03/07/2024,Broken hydrant on Oak Avenue\r\n"
-    + "CASE-0102,0,13/01/2024,Pothole on Main Street\r\n"
+    + "CASE-0102,0,02/30/2024,Pothole on Main Street\r\n"
 )
-CORRECTED = BAD_DATE.replace("13/01/2024", "01/13/2024")
+CORRECTED = BAD_DATE.replace("02/30/2024", "02/13/2024")
 
 
 async def _signed_in_on_imports(
@@ -115,7 +115,7 @@ async def test_a_bad_date_fails_explained_then_the_corrected_file_completes(
     await expect(errors.get_by_role("row")).to_have_count(2)  # the header and the one error
     bad = errors.get_by_role("row").nth(1)
     await expect(bad.get_by_role("cell")).to_have_text(
-        ["3", "date_opened", "13/01/2024", re.compile("dd/mm/yyyy")]
+        ["3", "date_opened", "02/30/2024", re.compile("not a real date")]
     )
 
     async with dialog.expect_download() as downloading:
@@ -125,7 +125,7 @@ async def test_a_bad_date_fails_explained_then_the_corrected_file_completes(
     await download.save_as(saved)
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
     assert [(r["line"], r["column"], r["value"], r["code"]) for r in rows] == [
-        ("3", "date_opened", "13/01/2024", "invalid_date")
+        ("3", "date_opened", "02/30/2024", "invalid_date")
     ]
 
     # In the list, the Failed icon explains itself on hover and on keyboard focus.
@@ -252,3 +252,61 @@ async def test_the_list_pages_forward_and_back(
     await previous.click()
     await expect(rows).to_have_count(20)
     await expect(previous).to_be_disabled()
+
+
+UK_FILE = (
+    ADD_HEADER
+    + "UK-1,1,02/01/2024,Fence down on Mill Lane\r\n"
+    + "UK-2,0,28/11/2023,Flooded underpass on the High Street\r\n"
+)
+
+
+async def test_a_day_first_file_is_refused_until_day_first_is_chosen(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await _signed_in_on_imports(page, sessionmaker)
+    uk = _write(tmp_path, "uk.csv", UK_FILE)
+    dialog = await open_new_import(page)
+    await fill_new_import(dialog, "UK cases", file=uk)
+    await dialog.get_by_role("button", name="SAVE").click()
+    await expect_import_page(dialog, "UK cases", "Failed")
+    message = dialog.get_by_role("table", name="Errors").get_by_role("row").nth(1)
+    await expect(message).to_contain_text('can only be read day first (the first is "28/11/2023"')
+    await expect(message).to_contain_text('choose the date order "day first"')
+    await dialog.close()
+
+    dialog = await open_new_import(page)
+    await fill_new_import(dialog, "UK cases, day first", file=uk)
+    date_order = dialog.get_by_role("combobox", name="Date order")
+    await expect(date_order).to_be_hidden()  # folded under More options
+    await dialog.get_by_text("More options").click()
+    await date_order.select_option(label="Day first (dd/mm/yyyy)")
+    encoding = dialog.get_by_role("combobox", name="Encoding")
+    await expect(encoding.get_by_role("option")).to_contain_text(
+        ["Decide from the file", "UTF-8", "UTF-8 with a byte-order mark"]
+    )
+    await dialog.get_by_role("button", name="SAVE").click()
+    await expect_import_page(dialog, "UK cases, day first", "Completed")
+    await expect_result(dialog, rows=2, created=2, failed=0)
+    await expect(
+        dialog.get_by_text("dates day first · read as utf-8, delimiter comma")
+    ).to_be_visible()
+
+    await page.bring_to_front()
+    await page.get_by_role("tab", name="Cases").click()
+    await expect(row_of(page, "UK-1")).to_contain_text("2024-01-02")
+    await expect(row_of(page, "UK-2")).to_contain_text("2023-11-28")
+
+
+async def test_dates_read_month_first_by_assumption_are_flagged_on_the_import_page(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await _signed_in_on_imports(page, sessionmaker)
+    dialog = await open_new_import(page)
+    content = UK_FILE.replace("28/11/2023", "03/11/2023")
+    await fill_new_import(dialog, "Unclear dates", file=_write(tmp_path, "unclear.csv", content))
+    await dialog.get_by_role("checkbox", name="Validate only").check()
+    await dialog.get_by_role("button", name="SAVE").click()
+    await expect_import_page(dialog, "Unclear dates", "Completed")
+    warnings = dialog.get_by_role("note", name="Warnings")
+    await expect(warnings).to_contain_text("2 dates were read month first (mm/dd/yyyy)")

@@ -4,7 +4,8 @@ exactly as the checked path alone would end it (status, counts, errors, and ever
 Each file is imported twice, into two apps holding the same cases: once as deployed, once with
 the fast paths turned off. Files are random but reproducible (a seed per file), half of them
 clean (where a fast path completes), half with the mistakes the fast paths must refuse:
-repeated and existing tags, taken and swapped descriptions, unknown tags, bad cells.
+repeated and existing tags, taken and swapped descriptions, unknown tags, bad cells, dates of
+either order.
 """
 
 from __future__ import annotations
@@ -64,8 +65,11 @@ def _modify_file(rng: random.Random) -> str:
             tag = _tag(rng, 6)
             about = rng.choice(["", "a0", "a1", "a2", "changed", f"changed {n}"])
         status = rng.choice(["", "0", "1", "1"] if clean else ["", "0", "1", "7"])
-        rows.append(f"{tag},{status},{about}\r\n")
-    return "tag_id,case_status,about\r\n" + "".join(rows)
+        opened = rng.choice(
+            ["", "1/2/2024", "2/1/2024"] if clean else ["", "2/13/2024", "13/2/2024"]
+        )
+        rows.append(f"{tag},{status},{opened},{about}\r\n")
+    return "tag_id,case_status,date_opened,about\r\n" + "".join(rows)
 
 
 async def _app_with_stored_cases(
@@ -112,7 +116,13 @@ async def _ending(
         (e["line"], e["column"], e["value"], e["code"], e["message"])
         for e in await errors_of(client, admin, done["id"])
     ]
-    return {"status": done["status"], "result": done["result"], "errors": errors, "cases": stored}
+    return {
+        "status": done["status"],
+        "result": done["result"],
+        "warnings": done["warnings"],
+        "errors": errors,
+        "cases": stored,
+    }
 
 
 @pytest.mark.parametrize(

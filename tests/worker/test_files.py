@@ -58,15 +58,32 @@ async def test_line_numbers_count_physical_lines_of_quoted_cells(
     admin = await admin_setup(sessionmaker)
     text = (
         "tag_id,case_status,date_opened,about\n"
-        'M-1,1,1/2/2024,"two\nlines"\n'  # lines 2-3; a line break is not printable text
+        'M-1,1,1/2/2024,"two\nlines"\n'  # lines 2-3
         "\n"  # line 4
         "M-2,7,1/2/2024,fine\n"  # line 5
+        'M-3,1,1/2/2024,"tab\there"\n'  # line 6: no other control character
     )
     done = await import_file(client, admin, text.encode())
     assert where(await errors_of(client, admin, done["id"])) == [
-        (2, "about", "invalid_about"),
         (5, "case_status", "invalid_status"),
+        (6, "about", "invalid_about"),
     ]
+
+
+async def test_line_breaks_in_a_description_are_kept_as_line_feeds(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    text = (
+        "tag_id,case_status,date_opened,about\r\n"
+        'L-1,1,1/13/2024,"First line\r\nsecond line"\r\n'
+        'L-2,1,1/13/2024,"first line\rsecond  line"\r\n'  # the same, folded: a repeat
+    )
+    done = await import_file(client, admin, text.encode())
+    assert where(await errors_of(client, admin, done["id"])) == [(4, "about", "duplicate_in_file")]
+    done = await import_file(client, admin, text.encode().split(b"L-2")[0], name="one")
+    assert done["status"] == "completed", done
+    assert (await cases_by_tag(sessionmaker))["L-1"].about == "First line\nsecond line"
 
 
 async def test_errors_are_capped_but_counted_exactly(
@@ -84,3 +101,79 @@ async def test_errors_are_capped_but_counted_exactly(
         f"/api/apps/{admin.slug}/imports/{done['id']}/errors.csv", headers=admin.headers
     )
     assert len(response.text.strip().splitlines()) == 1 + 1_000
+
+
+async def test_a_nul_past_the_first_mebibyte_is_an_error_of_its_line(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    plain = "".join(f"P-{n},1,1/13/2024,Plain case number {n}\r\n" for n in range(40_000))
+    text = "tag_id,case_status,date_opened,about\r\n" + plain + "N-1,1,1/13/2024,bro\x00ken\r\n"
+    assert len(text) > 1024 * 1024
+    done = await import_file(client, admin, text.encode())
+    assert done["status"] == "failed", done
+    [error] = await errors_of(client, admin, done["id"])
+    assert (error["line"], error["column"], error["value"], error["code"]) == (
+        40_002,
+        "about",
+        "bro␀ken",
+        "invalid_character",
+    )
+    assert "NUL character" in error["message"]
+
+    # Skipping bad rows, the others are applied, and nothing stored holds a NUL.
+    done = await import_file(client, admin, text.encode(), name="skip", on_error="skip")
+    assert (done["status"], done["result"]["created"], done["result"]["failed"]) == (
+        "completed",
+        40_000,
+        1,
+    )
+
+
+async def test_a_nul_in_the_header_fails_the_file(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    done = await import_file(
+        client, admin, b"tag_id,case_status,date_opened,ab\x00out\r\nA,1,x,y\r\n"
+    )
+    assert done["status"] == "failed", done
+    assert where(await errors_of(client, admin, done["id"])) == [(1, None, "invalid_character")]
+
+
+async def test_short_rows_have_blank_cells_at_their_end(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await import_file(
+        client, admin, "tag_id,case_status,date_opened,about\r\nS-1,1,1/13/2024,Start\r\n"
+    )
+    # A spreadsheet that drops trailing delimiters: the blank about keeps the stored one.
+    done = await import_file(
+        client, admin, "tag_id,case_status,about\r\nS-1,0\r\n", type_="cases.modify", name="m"
+    )
+    assert (done["status"], done["result"]["updated"]) == ("completed", 1), done
+    case = (await cases_by_tag(sessionmaker))["S-1"]
+    assert (case.case_status, case.about) == (0, "Start")
+
+
+async def test_a_sep_line_and_utf16_without_a_byte_order_mark(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    text = "sep=;\r\ntag_id;case_status;date_opened;about\r\nW-1;1;1/13/2024;Zürich, Straße\r\n"
+    done = await import_file(client, admin, text.encode("utf-16-le"))
+    assert done["status"] == "completed", done
+    assert (done["file"]["encoding"], done["file"]["delimiter"]) == ("utf-16-le", ";")
+    assert (await cases_by_tag(sessionmaker))["W-1"].about == "Zürich, Straße"
+
+
+async def test_a_workbook_is_named_as_such(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    xlsx = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml" + bytes(64)
+    done = await import_file(client, admin, xlsx, filename="cases.xlsx")
+    [error] = await errors_of(client, admin, done["id"])
+    assert error["code"] == "not_text"
+    assert error["message"].startswith("The file is an Excel or Word document (.xlsx, .docx)")

@@ -7,12 +7,13 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 
+from api.import_types.dates import DateOrder
 from api.import_types.registry import get_type
 from api.imports.lifecycle import Claim
 from worker.pipeline.heartbeat import Progress
 from worker.pipeline.job import Job
 from worker.pipeline.laps import Laps
-from worker.pipeline.read import PROGRESS_ROWS, read_batches
+from worker.pipeline.read import PROGRESS_ROWS, BatchReading
 from worker.pipeline.sql import statements_for
 
 ROWS = 4 * PROGRESS_ROWS + 100
@@ -32,9 +33,11 @@ async def test_rows_are_counted_while_one_chunk_is_still_being_read() -> None:
     progress = Progress()
     seen: list[tuple[int, int]] = []  # (rows handed on, rows reported) at each batch
     handed = 0
-    claim = Claim(uuid.uuid4(), 1, uuid.uuid4(), add.key, uuid.uuid4(), False, False)
+    claim = Claim(
+        uuid.uuid4(), 1, uuid.uuid4(), add.key, uuid.uuid4(), False, False, DateOrder.MDY, None
+    )
     job = Job(claim, add, statements, one_chunk, date(2026, 11, 25), 1000, Laps("test"))
-    async for batch in read_batches(job, progress, 500):
+    async for batch in BatchReading(job, progress, 500):
         handed += len(batch)
         seen.append((handed, progress.rows))
 

@@ -230,7 +230,21 @@ def test_empty_file() -> None:
         (b"GIF89a\x01\x00", "GIF image"),
         (b"\xff\xd8\xff\xe0", "JPEG image"),
         (b"\x1f\x8b\x08\x00", "gzip archive"),
-        (b"tag_id,about\nA-1,x\x00y\n", "NUL bytes"),
+        (
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xmlxl/workbook.xml",
+            r"Excel workbook \(\.xlsx\)",
+        ),
+        (
+            b"PK\x03\x04\n\x00\x00\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
+            r"OpenDocument spreadsheet \(\.ods\)",
+        ),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", r"Excel 97-2003 workbook \(\.xls\)"),
+        (
+            b'<?xml version="1.0"?>\n<office:document xmlns:office="urn:oasis:names:tc:opendocument'
+            b':xmlns:office:1.0">',
+            "flat OpenDocument spreadsheet",
+        ),
+        (bytes(range(32)) * 8, "too many control characters"),
     ],
 )
 def test_not_text(data: bytes, what: str) -> None:
@@ -242,6 +256,28 @@ def test_not_text_is_raised_by_the_first_chunk() -> None:
     reader = RecordReader()
     with pytest.raises(NotTextError, match="PNG"):
         reader.feed(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64)
+
+
+def test_a_nul_in_a_text_file_stays_on_its_line_for_the_row_checks() -> None:
+    reader = RecordReader()
+    records = reader.feed(b"tag_id,about\nA-1,x\x00y\nA-2,z\n") + reader.finish()
+    assert records == [(1, ["tag_id", "about"]), (2, ["A-1", "x\x00y"]), (3, ["A-2", "z"])]
+    assert reader.saw_nul
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_shows_in_its_first_line(codec: str) -> None:
+    reader = RecordReader()
+    records = reader.feed("tag_id;about\r\nÜ-1;Straße\r\n".encode(codec)) + reader.finish()
+    assert records == [(1, ["tag_id", "about"]), (2, ["Ü-1", "Straße"])]
+    assert reader.encoding == codec
+
+
+def test_a_sep_line_names_the_delimiter_and_is_not_the_header() -> None:
+    reader = RecordReader()
+    records = reader.feed(b"sep=;\r\ntag_id;about\r\nA-1;x,y\r\n") + reader.finish()
+    assert records == [(2, ["tag_id", "about"]), (3, ["A-1", "x,y"])]
+    assert reader.delimiter == ";"
 
 
 def test_nul_bytes_are_fine_in_utf16_but_not_nul_characters() -> None:

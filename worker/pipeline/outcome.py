@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from api.import_types.row_error import RowError
-from api.imports.lifecycle import Counts
+from api.import_types.row_error import ImportWarning, RowError
+from api.imports.lifecycle import Counts, ReadAs
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,8 @@ class Completed:
     counts: Counts
     errors: list[RowError] = field(default_factory=list)
     error_rows: int = 0
+    warnings: list[ImportWarning] = field(default_factory=list)
+    read_as: ReadAs | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class Failed:
     counts: Counts | None
     errors: list[RowError]
     error_rows: int
+    warnings: list[ImportWarning] = field(default_factory=list)
+    read_as: ReadAs | None = None
 
 
 Outcome = Completed | Failed

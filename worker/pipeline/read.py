@@ -19,9 +19,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from api.import_types.row_error import RowError
+from api.import_types.dates import DateTally
+from api.import_types.row_error import ImportWarning, RowError
+from api.imports.lifecycle import ReadAs
+from api.nul import NUL, SHOWN
 from api.pg import Connection
-from worker.pipeline import stage
+from worker.pipeline import encodings, stage
 from worker.pipeline.errors import ErrorCollector
 from worker.pipeline.header import HeaderMap, map_header
 from worker.pipeline.heartbeat import ImportLost, Progress
@@ -39,16 +42,14 @@ from worker.pipeline.sql.spec import DirectCopy
 # Rows between two progress reports while a chunk is read.
 PROGRESS_ROWS = 4096
 
-NOT_TEXT = (
-    "The file is not a text CSV file (it looks like an image, a spreadsheet or another binary "
-    "file); save it as CSV and upload it again."
-)
-
 
 @dataclass
 class ReadResult:
     rows: int = 0
     file_errors: list[RowError] = field(default_factory=list)
+    warnings: list[ImportWarning] = field(default_factory=list)
+    # The encoding and delimiter the file was read with, once known.
+    read_as: ReadAs | None = None
 
 
 def _file_error(code: str, message: str, line: int | None = None) -> RowError:
@@ -78,7 +79,10 @@ class _Rows:
         self.import_type = job.import_type
         self.partial = job.statements.staging.partial
         self.collector = collector
-        self.validate = job.import_type.row_validator(job.today)
+        self.date_order = job.claim.date_order
+        self.validate = job.import_type.row_validator(job.today, self.date_order)
+        self.dates = DateTally()
+        self.date_positions: tuple[int, ...] = ()
         self.pick: Callable[[list[str]], Sequence[str]] = _no_cells
         self.shape = shape
         self.strict = strict
@@ -86,7 +90,16 @@ class _Rows:
         self.file_errors: list[RowError] = []
         self.rows = 0
 
+    def _nul_error(self, line: int, cells: list[str]) -> RowError:
+        assert self.header is not None
+        names = {position: name for name, position in self.header.positions.items()}
+        position = next(i for i, cell in enumerate(cells) if NUL in cell)
+        return _nul_error(line, names.get(position), cells[position])
+
     def take_header(self, line: int, cells: list[str]) -> None:
+        if any(NUL in cell for cell in cells):
+            self.file_errors = [_nul_error(line, None, next(c for c in cells if NUL in c))]
+            return
         header, errors = map_header(cells, line, self.import_type.columns)
         if header is not None:
             errors = self.import_type.header_errors(header.positions.keys(), line)
@@ -96,8 +109,12 @@ class _Rows:
             assert header is not None
             self.header = header
             self.pick = _picker([header.positions.get(c.name) for c in self.import_type.columns])
+            positions = header.positions
+            dated = self.import_type.date_columns
+            self.date_positions = tuple(positions[c] for c in dated if c in positions)
 
-    def stage(self, records: list[Record]) -> list[tuple[Any, ...]]:
+    def stage(self, records: list[Record], *, nul: bool = False) -> list[tuple[Any, ...]]:
+        """The COPY records of these records; ``nul`` when some may hold a NUL character."""
         header = self.header
         assert header is not None
         width = header.width
@@ -109,14 +126,25 @@ class _Rows:
             self.shape,
             self.strict,
         )
+        date_positions, tally = self.date_positions, self.dates.add
         out: list[tuple[Any, ...]] = []
         append = out.append
         for line, cells in records:
-            if len(cells) != width and not _only_blank_extra(cells, width):
+            if len(cells) != width:
+                if len(cells) < width:  # a spreadsheet dropped the trailing delimiters
+                    cells = cells + [""] * (width - len(cells))
+                elif not _only_blank_extra(cells, width):
+                    if strict:
+                        raise Refused
+                    collector.add_row([_field_count(line, len(cells), width)])
+                    continue
+            if nul and any(NUL in cell for cell in cells):
                 if strict:
                     raise Refused
-                collector.add_row([_field_count(line, len(cells), width)])
+                collector.add_row([self._nul_error(line, cells)])
                 continue
+            for position in date_positions:
+                tally(line, cells[position])
             in_order = pick(cells)
             try:
                 row = check(in_order)
@@ -136,6 +164,20 @@ class _Rows:
             append(shape(line, row))
         self.rows += len(records)
         return out
+
+
+def _nul_error(line: int, column: str | None, cell: str) -> RowError:
+    """``invalid_character``: PostgreSQL stores no NUL, so the value shows it as ␀."""
+    shown = cell.strip().replace(NUL, SHOWN)
+    where = f"{column} holds" if column else "This line holds"
+    return RowError(
+        line,
+        column,
+        shown,
+        "invalid_character",
+        f"{where} a NUL character (shown as ␀), which cannot be stored; remove it. It often "
+        "comes from a broken export or a file saved in another program's format.",
+    )
 
 
 def _no_cells(cells: list[str]) -> Sequence[str]:
@@ -188,17 +230,21 @@ class _FileRows:
 
     @property
     def result(self) -> ReadResult:
+        reader, rows = self._reader, self._rows
+        read_as = ReadAs(reader.encoding, reader.delimiter) if reader.delimiter else None
         if self.file_errors:
-            return ReadResult(self._rows.rows, self.file_errors)
-        if self._rows.header is None:
-            return ReadResult(
-                0, [_file_error("file_empty", "The file is empty: it has no header line.")]
-            )
-        if self._rows.rows == 0:
-            return ReadResult(
-                0, [_file_error("file_empty", "The file has a header but no data rows.")]
-            )
-        return ReadResult(self._rows.rows)
+            return ReadResult(rows.rows, self.file_errors, read_as=read_as)
+        if rows.header is None:
+            empty = _file_error("file_empty", "The file is empty: it has no header line.")
+            return ReadResult(0, [empty], read_as=read_as)
+        if rows.rows == 0:
+            empty = _file_error("file_empty", "The file has a header but no data rows.")
+            return ReadResult(0, [empty], read_as=read_as)
+        unclear = rows.dates.unclear(rows.date_order)
+        if unclear is not None:
+            return ReadResult(rows.rows, [unclear], read_as=read_as)
+        warning = rows.dates.warning(rows.date_order)
+        return ReadResult(rows.rows, warnings=[warning] if warning else [], read_as=read_as)
 
     async def records(self) -> AsyncIterator[tuple[Any, ...]]:
         """Every record to COPY; stops early, with ``file_errors`` set, at a file-level error."""
@@ -221,8 +267,9 @@ class _FileRows:
                     raise ImportLost
             for record in self._take(reader.finish()):
                 yield record
-        except NotTextError:
-            self.file_errors = [_file_error("not_text", NOT_TEXT)]
+        except NotTextError as exc:
+            message = str(exc)
+            self.file_errors = [_file_error("not_text", message[:1].upper() + message[1:] + ".")]
         except CsvSyntaxError as exc:
             self.file_errors = [_file_error("field_count", exc.message, exc.line)]
         progress.rows = self._rows.rows
@@ -238,14 +285,19 @@ class _FileRows:
                 self.file_errors = rows.file_errors
                 return []
             records = records[1:]
-        return rows.stage(records)
+        return rows.stage(records, nul=self._reader.saw_nul)
 
 
 async def read_into_staging(
     conn: Connection, job: Job, progress: Progress, collector: ErrorCollector
 ) -> ReadResult:
-    """Read the whole file into the staging table: good rows, and the keys of bad ones."""
-    encoding: str | None = None
+    """Read the whole file into the staging table: good rows, and the keys of bad ones.
+
+    A file that turns out not to be UTF-8 (and names no encoding) is an older program's: the
+    whole file decides which encoding, and the read starts over from the first byte in it.
+    """
+    encoding = job.claim.encoding
+    guess: list[ImportWarning] = []
     while True:
         rows = _Rows(job, collector, _staged_records(job))
         source = _FileRows(job.chunks, rows, progress, encoding)
@@ -253,16 +305,25 @@ async def read_into_staging(
             async with conn.transaction():  # a savepoint: a restart leaves no row behind
                 await stage.copy_rows(conn, job.statements.staging, source.records())
         except Utf8FallbackNeeded:
-            # Not UTF-8 after all: what Excel on Windows writes. Start over from the first byte.
+            evidence = encodings.Evidence()
+            async for chunk in job.chunks():
+                evidence.feed(chunk)
+            chosen, readings = encodings.decide(evidence)
+            if chosen is None:
+                return ReadResult(0, [encodings.unclear(evidence, readings)])
             collector.clear()
-            encoding = "cp1252"
+            encoding = chosen
+            guess = [encodings.guessed(evidence, chosen)]
             continue
-        return source.result
+        result = source.result
+        result.warnings[:0] = guess
+        return result
 
 
 def _strictly(job: Job, shape: Shape, progress: Progress) -> _FileRows:
     """A pass that refuses at the first problem: a bad row, or a file that is not UTF-8."""
-    return _FileRows(job.chunks, _Rows(job, ErrorCollector(0), shape, strict=True), progress, None)
+    rows = _Rows(job, ErrorCollector(0), shape, strict=True)
+    return _FileRows(job.chunks, rows, progress, job.claim.encoding)
 
 
 async def read_into_table(
@@ -287,21 +348,29 @@ async def read_into_table(
     return source.result
 
 
-async def read_batches(
-    job: Job, progress: Progress, size: int
-) -> AsyncIterator[list[tuple[Any, ...]]]:
-    """A clean file's staged records, ``size`` at a time; ``Refused`` at the first problem."""
-    source = _strictly(job, _staged_records(job), progress)
-    batch: list[tuple[Any, ...]] = []
-    try:
-        async for record in source.records():
-            batch.append(record)
-            if len(batch) >= size:
-                yield batch
-                batch = []
-    except Utf8FallbackNeeded:
-        raise Refused from None
-    if source.result.file_errors:
-        raise Refused
-    if batch:
-        yield batch
+class BatchReading:
+    """A clean file's staged records, ``size`` at a time; ``Refused`` at the first problem.
+    ``result`` tells what the whole pass found, once the batches are all read."""
+
+    def __init__(self, job: Job, progress: Progress, size: int) -> None:
+        self._source = _strictly(job, _staged_records(job), progress)
+        self._size = size
+
+    @property
+    def result(self) -> ReadResult:
+        return self._source.result
+
+    async def __aiter__(self) -> AsyncIterator[list[tuple[Any, ...]]]:
+        batch: list[tuple[Any, ...]] = []
+        try:
+            async for record in self._source.records():
+                batch.append(record)
+                if len(batch) >= self._size:
+                    yield batch
+                    batch = []
+        except Utf8FallbackNeeded:
+            raise Refused from None
+        if self.result.file_errors:
+            raise Refused
+        if batch:
+            yield batch

@@ -24,6 +24,7 @@ import csv
 import encodings.cp1252
 import io
 import itertools
+import re
 from collections.abc import Callable
 from operator import itemgetter
 
@@ -45,13 +46,24 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF87a", "a GIF image"),
     (b"GIF89a", "a GIF image"),
     (b"%PDF-", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)"),
-    (b"PK\x05\x06", "a ZIP archive (an Excel .xlsx workbook is one)"),
     (b"\x1f\x8b", "a gzip archive"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-style Excel (.xls) workbook"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls)"),
 )
+# A ZIP archive: what its first entries name tells a workbook from any other archive.
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_ZIPPED: tuple[tuple[bytes, str], ...] = (
+    (b"opendocument.spreadsheet", "an OpenDocument spreadsheet (.ods)"),
+    (b"xl/", "an Excel workbook (.xlsx)"),
+    (b"[Content_Types].xml", "an Excel or Word document (.xlsx, .docx)"),
+)
+# Control bytes other than tab, line feed and carriage return: a few are a text file's
+# accidents (reported on their lines), a tenth of the first bytes is a binary file.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_BINARY_SHARE = 0.1
 
 _SAVE_AS_CSV = "save it as CSV (for example in Excel: File > Save As > CSV UTF-8) and upload that"
+# Excel's first line naming the delimiter ("sep=;"): it is not the header.
+_SEP_LINE = re.compile(r"\s*sep=(.)\s*", re.IGNORECASE)
 
 # str.splitlines() also breaks on these; in a CSV file they are cell content.
 _NOT_LINE_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
@@ -115,6 +127,8 @@ class RecordReader:
         self._decode: _Decoder | None = None
         self._carry = ""  # decoded text not yet parsed: a partial line or an unfinished record
         self._lines_done = 0  # physical lines before self._carry
+        # Set once decoded text holds a NUL character: records must then be looked at for one.
+        self.saw_nul = False
 
     def feed(self, data: bytes) -> list[Record]:
         """Take the next chunk; return every record it completes."""
@@ -142,25 +156,27 @@ class RecordReader:
     # -- sniffing and decoding -------------------------------------------------------------------
 
     def _start(self, head: bytes) -> _Decoder:
-        for magic, what in _MAGIC:
-            if head.startswith(magic):
-                raise NotTextError(f"the file is {what}, not CSV text; {_SAVE_AS_CSV}")
+        _refuse_known_formats(head)
         if self._requested is None:
             if head.startswith(codecs.BOM_UTF8):
                 self.encoding = "utf-8-sig"
             elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 self.encoding = "utf-16"
+            else:
+                self.encoding = _utf16_without_bom(head) or self.encoding
         if self.encoding.startswith("utf-16"):
-            # A UTF-16 file is full of NUL bytes, but its characters must not be NUL (UTF-32
-            # starts with the UTF-16 LE byte-order mark and would decode to text full of them).
+            # A UTF-16 file is full of NUL bytes, but its characters are not: decoded, a share
+            # of control characters means it is no text (UTF-32 starts with the UTF-16 LE
+            # byte-order mark and would decode to text full of NULs).
             sample = codecs.getincrementaldecoder(self.encoding)("replace").decode(head)
-            nul = "\x00" in sample
-        else:
-            nul = b"\x00" in head
-        if nul:
+            _refuse_control(sample.encode("utf-8", "replace"))
+        elif head.lstrip().startswith(b"<?xml") and b"opendocument" in head:
             raise NotTextError(
-                f"the file contains NUL bytes, so it is not CSV text; {_SAVE_AS_CSV}"
+                "the file is a flat OpenDocument spreadsheet (.fods), which is not read: save it "
+                f"as .ods, or {_SAVE_AS_CSV}"
             )
+        else:
+            _refuse_control(head)
         if self.encoding == "cp1252":
             return _decode_cp1252
         return self._incremental(self.encoding)
@@ -188,11 +204,15 @@ class RecordReader:
     # -- splitting -------------------------------------------------------------------------------
 
     def _records(self, text: str, final: bool) -> list[Record]:
+        if not self.saw_nul and "\x00" in text:
+            self.saw_nul = True
         if self._carry:
             text = self._carry + text
             self._carry = ""
         if self.delimiter is None:
-            self.delimiter = _detect_delimiter(text, final)
+            text = self._take_sep_line(text)
+            if self.delimiter is None:
+                self.delimiter = _detect_delimiter(text, final)
             if self.delimiter is None:
                 self._hold(text)
                 return []
@@ -210,6 +230,17 @@ class RecordReader:
             records = self._split(text)
         self._hold(self._carry + rest)
         return records
+
+    def _take_sep_line(self, text: str) -> str:
+        """A first line ``sep=;`` sets the delimiter; it is line 1 and not the header."""
+        end = _complete_lines_end(text)
+        first = text[:end].splitlines()[0] if end else ""
+        found = _SEP_LINE.fullmatch(first)
+        if found is None:
+            return text
+        self.delimiter = found.group(1)
+        self._lines_done += 1
+        return text[len(first) :].removeprefix("\r\n").removeprefix("\n").removeprefix("\r")
 
     def _hold(self, text: str) -> None:
         if len(text) > self._max_record:
@@ -301,6 +332,38 @@ class RecordReader:
             f"a cell of the record on line {line} is longer than {self._max_field} characters; "
             "shorten it, or check for a quote that is never closed"
         )
+
+
+def _refuse_known_formats(head: bytes) -> None:
+    """``NotTextError`` naming what the file is, when its first bytes tell a known format."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise NotTextError(f"the file is {what}, not CSV text; {_SAVE_AS_CSV}")
+    if head.startswith(_ZIP):
+        what = next((w for mark, w in _ZIPPED if mark in head[:2048]), "a ZIP archive")
+        raise NotTextError(f"the file is {what}, not CSV text; {_SAVE_AS_CSV}")
+
+
+def _refuse_control(head: bytes) -> None:
+    """``NotTextError`` when too many of the first bytes are control characters."""
+    if head and len(head) - len(head.translate(None, _CONTROL_BYTES)) > _BINARY_SHARE * len(head):
+        raise NotTextError(
+            "the file holds too many control characters to be text (it looks like an image, "
+            f"an archive or another binary file); {_SAVE_AS_CSV}"
+        )
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 without a byte-order mark shows in its first line: every other byte is zero."""
+    sample = head[: min(len(head), 200) // 2 * 2]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if not odd.strip(b"\x00") and even.count(0) == 0:
+        return "utf-16-le"
+    if not even.strip(b"\x00") and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
 
 
 def _decode_cp1252(data: bytes, final: bool) -> str:

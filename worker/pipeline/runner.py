@@ -128,6 +128,8 @@ async def _finish(conn: Connection, claim: Claim, outcome: Outcome) -> bool:
             errors=outcome.errors,
             error_count=outcome.error_rows,
             summary=summarize(outcome.error_rows, first, file_level=outcome.counts is None),
+            warnings=outcome.warnings,
+            read_as=outcome.read_as,
         )
     return await lifecycle.complete(
         conn,
@@ -136,4 +138,6 @@ async def _finish(conn: Connection, claim: Claim, outcome: Outcome) -> bool:
         errors=outcome.errors,
         error_count=outcome.error_rows if first else None,
         summary=summarize(outcome.error_rows, first, file_level=False) if first else None,
+        warnings=outcome.warnings,
+        read_as=outcome.read_as,
     )

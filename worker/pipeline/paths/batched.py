@@ -21,7 +21,7 @@ from worker.pipeline.heartbeat import Progress
 from worker.pipeline.job import Job
 from worker.pipeline.outcome import Completed, Refused
 from worker.pipeline.pg_settings import pg_settings
-from worker.pipeline.read import read_batches
+from worker.pipeline.read import BatchReading
 from worker.pipeline.sql.spec import BatchedApply
 from worker.pipeline.tables import BATCH, KEPT
 
@@ -62,8 +62,9 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Completed:
             raise Refused
         return changed
 
+    reading = BatchReading(job, progress, BATCH_ROWS)
     async with pg_settings(conn, BATCH_PLANS):
-        rows, changed = await _overlapped(read_batches(job, progress, BATCH_ROWS), write)
+        rows, changed = await _overlapped(aiter(reading), write)
     job.clock.lap("write")
     await conn.execute(f"ANALYZE {KEPT}")
     if await plan.refused.fetchval(conn, job.scope):
@@ -72,7 +73,9 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Completed:
         await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
     except asyncpg.IntegrityConstraintViolationError:
         raise Refused from None
-    return Completed(job.statements.outcome(changed, rows).counts(rows))
+    counts = job.statements.outcome(changed, rows).counts(rows)
+    result = reading.result
+    return Completed(counts, warnings=result.warnings, read_as=result.read_as)
 
 
 async def _accounted(conn: Connection, job: Job, plan: BatchedApply, changed: int) -> bool:

@@ -27,7 +27,8 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Outcome:
     await stage.create_tables(conn, job.statements.staging)
     read = await read_into_staging(conn, job, progress, collector)
     if read.file_errors:
-        return Failed(None, read.file_errors[:keep], len(read.file_errors))
+        errors = read.file_errors
+        return Failed(None, errors[:keep], len(errors), read.warnings, read.read_as)
     job.clock.lap("read")
     await stage.run_checks(conn, job.statements, job.scope, skip_bad_rows=claim.skip_bad_rows)
     job.clock.lap("checks")
@@ -38,7 +39,8 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Outcome:
     error_rows = collector.bad_rows + sql_bad
     errors = _in_file_order(job.import_type, collector.kept + sql_errors)[:keep]
     if error_rows and not claim.skip_bad_rows:
-        return Failed(Counts(rows=read.rows, failed=error_rows), errors, error_rows)
+        counts = Counts(rows=read.rows, failed=error_rows)
+        return Failed(counts, errors, error_rows, read.warnings, read.read_as)
 
     progress.applying()
     good = await stage.good_rows(conn)
@@ -47,4 +49,4 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Outcome:
     )
     job.clock.lap("apply")
     counts = job.statements.outcome(changed, good).counts(read.rows, failed=error_rows)
-    return Completed(counts, errors, error_rows)
+    return Completed(counts, errors, error_rows, read.warnings, read.read_as)

@@ -21,4 +21,5 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Completed:
     except asyncpg.IntegrityConstraintViolationError:
         raise Refused from None
     job.clock.lap("write")
-    return Completed(job.statements.outcome(read.rows, read.rows).counts(read.rows))
+    counts = job.statements.outcome(read.rows, read.rows).counts(read.rows)
+    return Completed(counts, warnings=read.warnings, read_as=read.read_as)

@@ -25,4 +25,5 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Completed:
     if target.refused is not None and await target.refused.fetchval(conn, job.scope):
         raise Refused
     job.clock.lap("check")
-    return Completed(job.statements.outcome(read.rows, read.rows).counts(read.rows))
+    counts = job.statements.outcome(read.rows, read.rows).counts(read.rows)
+    return Completed(counts, warnings=read.warnings, read_as=read.read_as)
