@@ -67,7 +67,7 @@ async def test_a_nul_in_a_form_field_is_refused_and_stores_nothing(
     listed = await client.get(url, headers=admin.headers)
     assert listed.json()["items"] == []
     # A NUL in the file's name is dropped, not refused.
-    body = (
+    raw = (
         b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nfine\r\n'
         b'--b\r\nContent-Disposition: form-data; name="type"\r\n\r\ncases.add\r\n'
         b'--b\r\nContent-Disposition: form-data; name="file"; filename="ca\x00ses.csv"\r\n'
@@ -75,7 +75,7 @@ async def test_a_nul_in_a_form_field_is_refused_and_stores_nothing(
     )
     response = await client.post(
         url,
-        content=body,
+        content=raw,
         headers={**admin.headers, "Content-Type": "multipart/form-data; boundary=b"},
     )
     assert response.status_code == 201, response.text
