@@ -29,7 +29,9 @@ MAX_WORDS = 20_000
 _COMMON = frozenset("éüöäñáóíçèàßøåãõúÉÜÖÄÑÁÓÍÇ")
 _KNOWN = frozenset("ìòùâêîôûëïÿæœÀÈÌÒÙÂÊÎÔÛËÏÃÕÅØÆŒšžŠŽý")
 _SYMBOLS = frozenset("€£¥°§©®«»¿¡’‘“”–—…•·½¼¾±×µ¢")
-_WORD = re.compile(rb"[A-Za-z0-9]{0,30}[\x80-\xff][A-Za-z0-9\x80-\xff]{0,30}")
+# A word holding a byte of 128 or more, from its start (possessive: no backtracking, so a pass
+# over a large file stays linear).
+_WORD = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]*+[\x80-\xff][A-Za-z0-9\x80-\xff]*+")
 _HIGH = re.compile(rb"[\x80-\xff]")
 
 
@@ -75,16 +77,20 @@ class Evidence:
     _lines: int = 0
 
     def feed(self, chunk: bytes) -> None:
+        if chunk.isascii():
+            self._lines += chunk.count(b"\n")
+            return
         if self.sample is None and (found := _HIGH.search(chunk)):
             start = chunk.rfind(b"\n", 0, found.start()) + 1
             end = chunk.find(b"\n", found.start())
             line = self._lines + chunk.count(b"\n", 0, found.start()) + 1
             self.sample = (line, chunk[start : end if end >= 0 else len(chunk)][:300].rstrip())
         self._lines += chunk.count(b"\n")
-        words = self.words
-        for word in _WORD.findall(chunk):
-            if word in words or len(words) < MAX_WORDS:
-                words[word] += 1
+        words, found_words = self.words, _WORD.findall(chunk)
+        if len(words) < MAX_WORDS:
+            words.update(found_words)
+        else:
+            words.update(word for word in found_words if word in words)
 
 
 @dataclass(frozen=True, slots=True)
