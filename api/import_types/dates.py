@@ -12,7 +12,7 @@ and a file whose slash dates could all be read either way gets the warning ``dat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum, StrEnum
 
@@ -177,28 +177,58 @@ def slash_kind(value: str) -> SlashKind:
     return kind
 
 
+# Distinct cell texts a tally keeps apart; past this many (no real file has them), texts are
+# classified one by one as they come.
+_TALLY_TEXTS_MAX = 100_000
+
+
 @dataclass
 class DateTally:
-    """The slash dates of a whole file, counted as its rows are read."""
+    """The slash dates of a whole file, counted as its rows are read.
 
+    The reader counts each cell text in ``counts`` (and its first line in ``first_lines``)
+    itself, two dictionary operations a row; the texts are classified once, at the end.
+    """
+
+    counts: dict[str, int] = field(default_factory=dict)
+    first_lines: dict[str, int] = field(default_factory=dict)
     either: int = 0
     month_first: int = 0
     day_first: int = 0
     first_day_first: tuple[int, str] | None = None  # its line and text
+    _summed: bool = False
 
     def add(self, line: int, value: str) -> None:
+        """One cell; the reader inlines this for speed."""
+        seen = self.counts.get(value)
+        if seen is not None:
+            self.counts[value] = seen + 1
+        elif len(self.counts) < _TALLY_TEXTS_MAX:
+            self.counts[value] = 1
+            self.first_lines[value] = line
+        else:
+            self._count(value, 1, line)
+
+    def _count(self, value: str, count: int, line: int) -> None:
         kind = slash_kind(value)
         if kind is SlashKind.EITHER:
-            self.either += 1
-        elif kind is SlashKind.DAY_FIRST:
-            self.day_first += 1
-            if self.first_day_first is None:
-                self.first_day_first = (line, value.strip())
+            self.either += count
         elif kind is SlashKind.MONTH_FIRST:
-            self.month_first += 1
+            self.month_first += count
+        elif kind is SlashKind.DAY_FIRST:
+            self.day_first += count
+            if self.first_day_first is None or line < self.first_day_first[0]:
+                self.first_day_first = (line, value.strip())
+
+    def _sum(self) -> None:
+        if not self._summed:
+            self._summed = True
+            for value, count in self.counts.items():
+                self._count(value, count, self.first_lines[value])
 
     def unclear(self, order: DateOrder) -> RowError | None:
         """``date_order_unclear``: in month-first order, dates that can only be day-first."""
+        self._sum()
         if order is not DateOrder.MDY or self.first_day_first is None:
             return None
         line, value = self.first_day_first
@@ -212,6 +242,7 @@ class DateTally:
 
     def warning(self, order: DateOrder) -> ImportWarning | None:
         """``dates_ambiguous``: month-first was assumed for dates that nothing else confirms."""
+        self._sum()
         if order is not DateOrder.MDY or not self.either or self.month_first or self.day_first:
             return None
         dates = "date was" if self.either == 1 else "dates were"

@@ -127,6 +127,8 @@ class _Rows:
             self.strict,
         )
         date_positions, tally = self.date_positions, self.dates.add
+        date_counts = self.dates.counts
+        counted = date_counts.get
         out: list[tuple[Any, ...]] = []
         append = out.append
         for line, cells in records:
@@ -144,7 +146,12 @@ class _Rows:
                 collector.add_row([self._nul_error(line, cells)])
                 continue
             for position in date_positions:
-                tally(line, cells[position])
+                text = cells[position]
+                seen = counted(text)  # DateTally.add, inlined: this runs for every row
+                if seen is None:
+                    tally(line, text)
+                else:
+                    date_counts[text] = seen + 1
             in_order = pick(cells)
             try:
                 row = check(in_order)
