@@ -85,6 +85,31 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--expires-days", type=int, default=None, metavar="N")
     token.add_argument("--name", default="command line", metavar="N")
 
+    password = add(
+        "set-password",
+        "cli.commands.admin:cmd_set_password",
+        "give a user a new password (printed once unless given) and end their sessions",
+    )
+    password.add_argument("email")
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    users = add("users", "", "people")
+    users_commands = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    users_list = users_commands.add_parser("list", help="every user, with their roles")
+    users_list.set_defaults(handler="cli.commands.admin:cmd_users_list")
+
+    tokens = add("tokens", "", "an app's API tokens")
+    tokens_commands = tokens.add_subparsers(dest="action", required=True, metavar="ACTION")
+    tokens_list = tokens_commands.add_parser("list", help="the app's tokens that are not revoked")
+    tokens_list.add_argument("app", help="the app's slug")
+    tokens_list.set_defaults(handler="cli.commands.admin:cmd_tokens_list")
+    revoke = tokens_commands.add_parser("revoke", help="revoke one of the app's tokens")
+    revoke.add_argument("app", help="the app's slug")
+    revoke.add_argument("id", help="the token's id (see `tokens list`)")
+    revoke.set_defaults(handler="cli.commands.admin:cmd_tokens_revoke")
+
     common = _client_options()
     from cli.commands.push import add_arguments as push_arguments
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.apps.models import Membership
+from api.config import get_settings
 from cli.main import main
 from tests.factories import bearer, make_app, make_user, sign_in
 
@@ -222,3 +223,66 @@ async def test_the_api_logs_each_request_unless_told_not_to() -> None:
     quiet = await _api_log("false")
     assert "Application startup complete" in quiet
     assert "GET /healthz" not in quiet
+
+
+async def test_set_password_gives_a_lost_password_back_and_ends_sessions(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await make_user(sessionmaker, "ada@example.org")
+    await sign_in(client, "ada@example.org")
+    code, out, err = await run(capsys, "set-password", "Ada@Example.org")
+    assert code == 0
+    assert "their sessions have ended" in err
+    new = out.strip()
+    assert (await client.get("/api/auth/me")).status_code == 401  # the old session is gone
+    refused = await client.post(
+        "/api/auth/login", json={"email": "ada@example.org", "password": "correct horse 1"}
+    )
+    assert refused.status_code == 401
+    await sign_in(client, "ada@example.org", new)
+    code, out, _ = await run(capsys, "set-password", "nobody@example.org")
+    assert code == 1
+
+
+async def test_users_and_tokens_listed_and_revoked(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await make_user(sessionmaker, "ada@example.org")
+    await make_user(sessionmaker, "owner@example.org", owner=True)
+    await make_app(sessionmaker, "field-ops")
+    await run(capsys, "grant", "ada@example.org", "field-ops", "--role", "admin")
+    code, out, _ = await run(capsys, "users", "list")
+    assert (code, out.splitlines()) == (
+        0,
+        ["ada@example.org\tuser\tadmin of field-ops", "owner@example.org\towner\t-"],
+    )
+    _, secret, _ = await run(capsys, "create-token", "ada@example.org", "field-ops", "--name", "ci")
+    code, out, _ = await run(capsys, "tokens", "list", "field-ops")
+    [line] = out.splitlines()
+    token_id, prefix, name, email, *_ = line.split("\t")
+    assert (code, name, email, secret.startswith(prefix)) == (0, "ci", "ada@example.org", True)
+    assert (await run(capsys, "tokens", "revoke", "field-ops", token_id))[0] == 0
+    refused = await client.get("/api/apps/field-ops", headers=bearer(secret.strip()))
+    assert refused.status_code == 401
+    assert (await run(capsys, "tokens", "list", "field-ops"))[1] == ""
+
+
+async def test_a_database_problem_is_one_line_naming_the_setting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/caseimport_missing")
+    get_settings.cache_clear()
+    try:
+        code, out, err = await run(capsys, "create-app", "field-ops", "Field operations")
+    finally:
+        get_settings.cache_clear()
+    assert (code, out) == (1, "")
+    assert err == (
+        "caseimport: the database at 127.0.0.1:5432/caseimport_missing cannot be used: database "
+        '"caseimport_missing" does not exist (run `caseimport migrate` first, or check '
+        "DATABASE_URL)\n"
+    )

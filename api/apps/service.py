@@ -172,6 +172,26 @@ async def resolve_access(session: AsyncSession, principal: Principal, slug: str)
     )
 
 
+async def roles_by_user(session: AsyncSession) -> dict[uuid.UUID, list[tuple[str, str]]]:
+    """Every user's (app slug, role) pairs, for an operator's list of users."""
+    rows = await session.execute(
+        select(Membership.user_id, App.slug, Membership.role)
+        .join(App, App.id == Membership.app_id)
+        .order_by(App.slug)
+    )
+    roles: dict[uuid.UUID, list[tuple[str, str]]] = {}
+    for user_id, slug, role in rows.all():
+        roles.setdefault(user_id, []).append((slug, role))
+    return roles
+
+
+async def required_app(session: AsyncSession, slug: str) -> App:
+    app = await app_by_slug(session, slug)
+    if app is None:
+        raise NotFound(f"There is no app {slug!r}.", code="app_not_found")
+    return app
+
+
 async def role_in_app(session: AsyncSession, user_id: uuid.UUID, app_id: uuid.UUID) -> Role | None:
     """The user's own role in an app (an owner's is admin); None when they have none."""
     user = await session.get(User, user_id)

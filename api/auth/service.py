@@ -43,6 +43,18 @@ def _now() -> datetime:
 # --- people ---------------------------------------------------------------------------------
 
 
+def _new_password(password: str | None) -> str:
+    """The password given (when long enough), or a generated one for the CLI to print once."""
+    if password is None:
+        return secrets.token_urlsafe(15)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable(
+            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.",
+            code="password_too_short",
+        )
+    return password
+
+
 async def create_user(
     session: AsyncSession, email: str, password: str | None = None, *, owner: bool = False
 ) -> tuple[User, str]:
@@ -50,13 +62,7 @@ async def create_user(
     email = normalize_email(email)
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
         raise Unprocessable(f"{email!r} is not an email address.", code="invalid_email")
-    if password is None:
-        password = secrets.token_urlsafe(15)
-    elif len(password) < MIN_PASSWORD_LENGTH:
-        raise Unprocessable(
-            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters.",
-            code="password_too_short",
-        )
+    password = _new_password(password)
     if await user_by_email(session, email) is not None:
         raise Conflict(f"A user with the email {email} exists already.", code="email_taken")
     password_hash = await asyncio.to_thread(passwords.hash_password, password)
@@ -69,6 +75,21 @@ async def create_user(
             f"A user with the email {email} exists already.", code="email_taken"
         ) from exc
     return user, password
+
+
+async def set_password(session: AsyncSession, email: str, password: str | None = None) -> str:
+    """A new password for a user (generated when none is given); their sessions end, so a
+    lost or leaked password stops working everywhere at once."""
+    user = await get_user_by_email(session, email)
+    password = _new_password(password)
+    user.password_hash = await asyncio.to_thread(passwords.hash_password, password)
+    await session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    await session.flush()
+    return password
+
+
+async def all_users(session: AsyncSession) -> list[User]:
+    return list((await session.execute(select(User).order_by(User.email))).scalars())
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -341,6 +362,17 @@ async def list_tokens(session: AsyncSession, app_id: uuid.UUID) -> list[ApiToken
         .order_by(ApiToken.created_at.desc(), ApiToken.id)
     )
     return list(result.scalars())
+
+
+async def tokens_with_users(session: AsyncSession, app_id: uuid.UUID) -> list[tuple[ApiToken, str]]:
+    """The app's tokens that are not revoked, each with its user's email."""
+    result = await session.execute(
+        select(ApiToken, User.email)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.app_id == app_id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id)
+    )
+    return [(token, email) for token, email in result.all()]
 
 
 async def revoke_token(session: AsyncSession, app_id: uuid.UUID, token_id: uuid.UUID) -> None:

@@ -10,8 +10,11 @@ import asyncio
 import logging
 import os
 
+import asyncpg
+from sqlalchemy.exc import SQLAlchemyError
+
 from api.config import Settings
-from cli.common import CommandError, say
+from cli.common import database_problem, say
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
@@ -45,10 +48,10 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         created = asyncio.run(create_database(settings.database_url))
-    except OSError as exc:
-        raise CommandError(f"cannot reach the database: {exc}") from exc
-    if created:
-        say("Created the database.")
-    asyncio.run(upgrade(settings))
+        if created:
+            say("Created the database.")
+        asyncio.run(upgrade(settings))
+    except (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise database_problem(exc, settings) from exc
     say("The database schema is up to date.")
     return 0
