@@ -21,13 +21,11 @@ services:
 migrate: install services
 	$(BIN)/caseimport migrate
 
-# The API (with the SPA at /) and one worker, against DATABASE_URL and REDIS_URL (by default
-# the local servers). Ctrl-C stops both.
-run: migrate
-	@echo "API on http://$(HOST):$(PORT)/  (create a first admin: see README.md)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/caseimport worker & \
-	  $(BIN)/caseimport api --host $(HOST) --port $(PORT)
+# Everything for a newcomer (`caseimport run`): the service's own PostgreSQL and Redis unless
+# DATABASE_URL and REDIS_URL are set, migrations, a first admin and a demo app the first time,
+# the API (with the SPA at /) and a worker. Ctrl-C stops them all.
+run: install
+	$(BIN)/caseimport run --host $(HOST) --port $(PORT)
 
 # The whole suite, the browser tests in Debian's Chromium included (installed when missing).
 test: install services

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 
@@ -40,12 +41,22 @@ class Baselines:
     invalid_seconds: float  # before the all-invalid file
 
 
+def _psql() -> str:
+    """The machine's psql, else the one that comes with the service's own PostgreSQL."""
+    found = shutil.which("psql")
+    if found:
+        return found
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / "psql")
+
+
 async def psql(config: Config, script: str) -> tuple[float, str]:
     """Run ``script`` in one psql process; its wall time and output."""
     env = dict(os.environ, PGOPTIONS="-c datestyle=ISO,MDY")
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        "psql",
+        _psql(),
         "-X",
         "-v",
         "ON_ERROR_STOP=1",

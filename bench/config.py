@@ -7,7 +7,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_ROWS = 1_000_000
@@ -42,8 +42,7 @@ class Config:
 
     @property
     def redis_db(self) -> int:
-        path = urlsplit(self.redis_url).path.strip("/")
-        return int(path) if path else 0
+        return redis_db(self.redis_url)
 
     def child_env(self, **extra: str) -> dict[str, str]:
         """The environment of the service's processes: the bench database and Redis."""
@@ -72,6 +71,15 @@ def _float(name: str, default: float) -> float:
         raise BenchError(f"{name} must be a number, not {raw!r}") from None
 
 
+def redis_db(url: str) -> int:
+    """The db a Redis URL names: its path for redis://, its ``db`` query for unix://."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return int(parse_qs(parts.query).get("db", ["0"])[0])
+    path = parts.path.strip("/")
+    return int(path) if path else 0
+
+
 def _check_disposable(database_url: str, redis_url: str) -> None:
     """The bench drops its database and flushes its Redis db: refuse ones that look shared."""
     if os.environ.get("BENCH_ALLOW_DESTROY") == "1":
@@ -86,10 +94,9 @@ def _check_disposable(database_url: str, redis_url: str) -> None:
             "bench database (its name must contain 'bench'); set DATABASE_URL to one, or "
             "BENCH_ALLOW_DESTROY=1 to use this one anyway"
         )
-    redis = urlsplit(redis_url)
-    if redis.scheme != "redis":
-        raise BenchError(f"REDIS_URL must be a redis:// URL, not {redis_url!r}")
-    if redis.path.strip("/") in ("", "0"):
+    if urlsplit(redis_url).scheme not in ("redis", "unix"):
+        raise BenchError(f"REDIS_URL must be a redis:// or unix:// URL, not {redis_url!r}")
+    if redis_db(redis_url) == 0:
         raise BenchError(
             "the bench flushes its Redis database, and db 0 is the service's default; set "
             "REDIS_URL to another db (e.g. redis://127.0.0.1:6379/12), or BENCH_ALLOW_DESTROY=1"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import unquote, urlsplit
 
-from bench.config import BenchError
+from bench.config import BenchError, redis_db
 
 Reply = str | int | bytes | list["Reply"] | None
 
@@ -47,17 +47,21 @@ async def _read(reader: asyncio.StreamReader) -> Reply:
 
 
 async def command(url: str, *args: str) -> Reply:
-    """Run one command in the database that ``url`` (``redis://[user:pass@]host:port/db``) names."""
+    """Run one command in the database that ``url`` names (``redis://[user:pass@]host:port/db``,
+    or ``unix:///socket?db=N``)."""
     parts = urlsplit(url)
-    if parts.scheme != "redis":
-        raise BenchError(f"only redis:// URLs are supported, not {url!r}")
-    db = parts.path.strip("/") or "0"
+    if parts.scheme not in ("redis", "unix"):
+        raise BenchError(f"only redis:// and unix:// URLs are supported, not {url!r}")
+    db = str(redis_db(url))
     try:
-        reader, writer = await asyncio.open_connection(
-            parts.hostname or "127.0.0.1", parts.port or 6379
-        )
+        if parts.scheme == "unix":
+            reader, writer = await asyncio.open_unix_connection(parts.path)
+        else:
+            reader, writer = await asyncio.open_connection(
+                parts.hostname or "127.0.0.1", parts.port or 6379
+            )
     except OSError as exc:
-        raise BenchError(f"cannot reach Redis at {parts.hostname}:{parts.port}: {exc}") from exc
+        raise BenchError(f"cannot reach Redis at {parts.netloc or parts.path}: {exc}") from exc
     try:
         if parts.password is not None:
             auth = [unquote(parts.username or "default"), unquote(parts.password)]

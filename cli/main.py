@@ -45,6 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler, server_side=server_side)
         return sub
 
+    from cli.commands.run import add_arguments as run_arguments
+
+    everything = add(
+        "run",
+        "cli.commands.run:cmd_run",
+        "everything for a newcomer: the database, Redis, a first admin, the API and a worker",
+        server_side=False,
+    )
+    run_arguments(everything)
     api = add("api", "cli.commands.servers:cmd_api", "run one API server")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)

@@ -7,12 +7,49 @@ flushed. The worker's jobs commit for real, so a per-test rollback could not und
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+
+from cli.embedded import start
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+# On a machine with no PostgreSQL or Redis (and none named), the suite starts its own.
+_OWN = os.environ.get("CASEIMPORT_TEST_OWN_SERVERS") == "1"
+_NEED_PG = "TEST_DATABASE_URL" not in os.environ and (_OWN or not _answers(5432))
+_NEED_REDIS = "TEST_REDIS_URL" not in os.environ and (_OWN or not _answers(6379))
+if _NEED_PG or _NEED_REDIS:
+    _folder = Path(tempfile.mkdtemp(prefix="caseimport-test-servers-"))
+    _embedded = start(_folder, postgres=_NEED_PG, redis=_NEED_REDIS)
+    atexit.register(shutil.rmtree, _folder, ignore_errors=True)
+    atexit.register(_embedded.stop)  # runs first
+    if _embedded.database_url:
+        os.environ["TEST_DATABASE_URL"] = _embedded.database_url.replace(
+            "/caseimport?", "/caseimport_test?"
+        )
+    if _embedded.redis_url:
+        os.environ["TEST_REDIS_URL"] = _embedded.redis_url.replace("db=0", "db=15")
+
+# Each checkout has its own test database and Redis db, so that test runs of two checkouts on one
+# machine do not empty each other's tables (the Redis db below each is the bench smoke test's).
+_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).digest()
+_DEFAULT_DB = f"postgresql://postgres@127.0.0.1:5432/caseimport_test_{_CHECKOUT.hex()[:8]}"
+_DEFAULT_REDIS = f"redis://127.0.0.1:6379/{(15, 13, 11, 9, 7, 5, 3)[_CHECKOUT[0] % 7]}"
 
 # Before any project import: every Settings() in this process (API, worker, alembic) sees these.
-_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/caseimport_test")
+_BASE = os.environ.setdefault("TEST_DATABASE_URL", _DEFAULT_DB)
 os.environ["DATABASE_URL"] = _BASE
-os.environ["REDIS_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ["REDIS_URL"] = os.environ.setdefault("TEST_REDIS_URL", _DEFAULT_REDIS)
 os.environ.setdefault("CASEIMPORT_RECONCILE_SECONDS", "3600")
 # The database server is shared with other test runs and services (100 connections in all):
 # each app made here keeps this many open, not the production default.

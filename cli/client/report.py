@@ -118,9 +118,9 @@ def summary(
     line = f'Import "{item.get("name")}" ({item.get("type")}) {status}'
     result = item.get("result")
     if isinstance(result, dict):
-        counts = ", ".join(
-            f"{result.get(key, 0):,} {key}"
-            for key in ("rows", "created", "updated", "unchanged", "failed")
+        rows = result.get("rows", 0)
+        counts = f"{rows:,} {'row' if rows == 1 else 'rows'}, " + ", ".join(
+            f"{result.get(key, 0):,} {key}" for key in ("created", "updated", "unchanged", "failed")
         )
         line += f": {counts}"
     if item.get("validate_only"):
@@ -133,7 +133,11 @@ def summary(
         console.print(str(error.get("summary")), markup=False)
     if errors:
         total = error.get("error_count") if isinstance(error, dict) else None
-        title = f"The first {len(errors)} errors" + (f" ({total:,} rows in all)" if total else "")
+        shown = "The error" if len(errors) == 1 else f"The first {len(errors)} errors"
+        in_all = (
+            f" ({total:,} {'row' if total == 1 else 'rows'} with errors in all)" if total else ""
+        )
+        title = shown + in_all
         table = Table(title=title, title_justify="left")
         for name in ("line", "column", "value", "message"):
             table.add_column(name, overflow="fold")

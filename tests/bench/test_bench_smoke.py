@@ -1,6 +1,6 @@
 """The benchmark (``make bench``) run for real at 10,000 rows: every step works and every figure
 is there. It wipes a database and a Redis db of its own: ``TEST_DATABASE_URL`` + ``_bench``, and
-the Redis db just below the tests' own (15 → 14; ``BENCH_SMOKE_REDIS_URL`` to choose another),
+the Redis db just below the tests' own (say 15 → 14; ``BENCH_SMOKE_REDIS_URL`` to choose another),
 so it never touches the suite's data. The large upload is shrunk to 4 MiB."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import pytest
 
@@ -21,17 +21,17 @@ TIMED = ("add", "modify", "validate_only", "invalid")
 
 
 def _bench_urls() -> tuple[str, str]:
-    test_db = os.environ.get(
-        "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/caseimport_test"
-    )
+    test_db = os.environ["TEST_DATABASE_URL"]  # tests/conftest.py sets both
     db = urlsplit(test_db)
     database_url = urlunsplit(db._replace(path=db.path + "_bench"))
-    test_redis = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
-    redis_db = (int(test_redis.path.strip("/") or 0) - 1) % 16
-    redis_url = os.environ.get("BENCH_SMOKE_REDIS_URL") or urlunsplit(
-        test_redis._replace(path=f"/{redis_db}")
-    )
-    return database_url, redis_url
+    test_redis = urlsplit(os.environ["TEST_REDIS_URL"])
+    if test_redis.scheme == "unix":  # the tests' own Redis: its db is in the query
+        redis_db = (int(parse_qs(test_redis.query).get("db", ["0"])[0]) - 1) % 16
+        default = urlunsplit(test_redis._replace(query=f"db={redis_db}"))
+    else:
+        redis_db = (int(test_redis.path.strip("/") or 0) - 1) % 16
+        default = urlunsplit(test_redis._replace(path=f"/{redis_db}"))
+    return database_url, os.environ.get("BENCH_SMOKE_REDIS_URL") or default
 
 
 @pytest.fixture(scope="module")
