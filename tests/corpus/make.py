@@ -408,6 +408,9 @@ def generate(directory: Path, binary: str, jobs: int | None = None) -> Path:
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(run, range(len(runs)), runs))
+    # The profiles are most of the bytes; the files themselves are a few hundred bytes each.
+    shutil.rmtree(directory / "profiles")
+    shutil.rmtree(directory / "runs")
     return directory
 
 
