@@ -27,9 +27,11 @@ migrate: install services
 run: install
 	$(BIN)/caseimport run --host $(HOST) --port $(PORT)
 
-# The whole suite, the browser tests in Debian's Chromium included (installed when missing).
+# The whole suite, the browser tests in Debian's Chromium and the corpus of files exported by
+# Debian's LibreOffice included (both installed when missing).
 test: install services
 	scripts/ensure-chromium
+	scripts/ensure-libreoffice
 	$(BIN)/pytest
 
 # The benchmark of docs/performance.md (not part of `make test`; a 10,000-row run of it is): ROWS rows
