@@ -13,7 +13,8 @@ ENCODINGS = {
     "utf-16-be": "UTF-16, big-endian",
     "cp1252": "Windows-1252 (Excel on Windows)",
     "mac-roman": 'Mac Roman (Excel\'s "CSV (Macintosh)")',
-    "cp850": 'IBM 850 (Excel\'s "CSV (MS-DOS)")',
+    "cp858": "IBM 858: IBM 850 with the euro sign (Excel's and LibreOffice's \"CSV (MS-DOS)\")",
+    "cp850": "IBM 850",
     "iso8859-15": "ISO-8859-15",
     "iso8859-1": "ISO-8859-1",
 }

@@ -351,7 +351,7 @@ def _run_soffice(binary: str, profile: Path, target: str, outdir: Path, inputs: 
     # A fixed program with arguments made here: no shell, nothing from outside. A run takes a
     # second or two; one that hangs fails here, before the test's own timeout.
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     except subprocess.TimeoutExpired as timeout:
         raise ExportFailed(f"soffice --convert-to {target!r} did not finish: {timeout}") from None
     suffix = "." + target.split(":", 1)[0]

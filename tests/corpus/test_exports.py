@@ -31,7 +31,7 @@ READ_AS: dict[str, tuple[str, ...]] = {
     "utf-16": ("utf-16",),
     "cp1252": ("cp1252",),
     "mac-roman": ("mac-roman",),
-    "ibm850": ("cp850", "cp858"),  # LibreOffice's "850" is IBM 858 (see IBM_850_EURO)
+    "ibm850": ("cp858",),  # LibreOffice's "850" is IBM 858: the euro sign at 0xD5
     "iso8859-15": ("iso8859-15",),
     "iso8859-1": ("cp1252",),
 }
@@ -43,25 +43,11 @@ TWO_DIGIT_YEARS = {"us-yy", "de-yy"}
 DAY_FIRST = {"uk"}
 assert set(make.STYLES) == AS_IS | TWO_DIGIT_YEARS | DAY_FIRST
 
-IBM_850_EURO = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LibreOffice's 'Western Europe (DOS/OS2-850/International)' export writes the euro sign "
-        "as byte 0xD5 (its 850 is IBM 858, which put € there); the service reads the file as "
-        "cp850, where 0xD5 is 'ı' (U+0131): the whole export completes with EU-6's about stored "
-        "as 'Rechnung über 40 ı offen' and only an encoding_guessed warning, and EU-6's row "
-        "alone, refused as encoding_unclear, is stored the same way once the user names the "
-        "encoding ibm850. No encoding of GET /api/encodings reads 0xD5 as €."
-    ),
-)
-
 
 def _params() -> list[Any]:
     params = []
     for export in make.EXPORTS:
-        completes = export.style.key not in TWO_DIGIT_YEARS
-        marks = [IBM_850_EURO] if export.charset.key == "ibm850" and completes else []
-        params.append(pytest.param(export, id=export.name.removesuffix(".csv"), marks=marks))
+        params.append(pytest.param(export, id=export.name.removesuffix(".csv")))
     return params
 
 
@@ -368,7 +354,7 @@ async def test_formulas_typed_as_text_are_stored_as_typed_and_escaped_in_the_err
 CHOSEN = {
     "cp1252": "windows-1252",
     "mac-roman": "macintosh",
-    "ibm850": "ibm850",
+    "ibm850": "ibm858",
     "iso8859-15": "iso8859-15",
     "iso8859-1": "latin-1",
 }
@@ -378,8 +364,7 @@ def _one_row_params() -> list[Any]:
     params = []
     for key in CHOSEN:
         for row in (r for r in ROWS if not r.about.isascii()):  # the others are read as UTF-8
-            marks = [IBM_850_EURO] if key == "ibm850" and "€" in row.about else []
-            params.append(pytest.param(key, row, id=f"{key}-{row.tag_id}", marks=marks))
+            params.append(pytest.param(key, row, id=f"{key}-{row.tag_id}"))
     return params
 
 

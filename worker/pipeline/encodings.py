@@ -1,13 +1,14 @@
 """Which single-byte encoding an older program wrote a file in, decided by the whole file.
 
 A file that is not UTF-8 comes from Excel on Windows (Windows-1252), Excel's "CSV (Macintosh)"
-(Mac Roman), its "CSV (MS-DOS)" (IBM 850), or a Unix tool (ISO-8859-15). The four read every
-byte, so decoding never fails: only what the text looks like tells them apart. Every word
-holding a byte of 128 or more is read in each of them and scored (a control character is
-impossible; a common accented letter is likely; a capital inside a small-letter word, a small
-letter inside a word of capitals, a letter glued to digits or a symbol inside a word are
-unlikely). The best reading wins when it is clearly ahead of every reading that gives other
-text; otherwise the file is refused as unclear rather than stored with changed letters.
+(Mac Roman), its "CSV (MS-DOS)" (IBM 850, or 858 with the euro sign), or a Unix tool
+(ISO-8859-15). The four read every byte, so decoding never fails: only what the text looks
+like tells them apart. Every word holding a byte of 128 or more is read in each of them and
+scored (a control character is impossible; a common accented letter is likely; a capital inside
+a small-letter word, a small letter inside a word of capitals, a letter glued to digits or a
+symbol inside a word are unlikely). The best reading wins when it is clearly ahead of every
+reading that gives other text; otherwise the file is refused as unclear rather than stored with
+changed letters.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from dataclasses import dataclass, field
 from api.import_types.row_error import ImportWarning, RowError
 from api.imports.encodings import ENCODINGS
 
-CANDIDATES = ("cp1252", "mac-roman", "cp850", "iso8859-15")
+# IBM 858 rather than 850: the same but for one byte, the euro sign where 850 has a dotless i,
+# and what spreadsheets write for "CSV (MS-DOS)".
+CANDIDATES = ("cp1252", "mac-roman", "cp858", "iso8859-15")
 # Below this lead over the next reading that gives other text, the evidence does not settle it.
 MARGIN = 3
 # Distinct words kept as evidence; later words only add to the counts of those already seen.
