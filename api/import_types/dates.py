@@ -106,7 +106,11 @@ def _parts(value: str, order: DateOrder) -> tuple[str, str, str]:
 def _parse(value: str, order: DateOrder) -> date:
     year, month, day = _parts(value, order)
     if len(year) == 2:
-        raise _error(value, "has a two-digit year: write the year with four digits.")
+        raise _error(
+            value,
+            "has a two-digit year: write the year with four digits (in a spreadsheet, format "
+            "the column as a date with a four-digit year, such as MM/DD/YYYY, before saving).",
+        )
     if len(year) != 4:
         raise _error(value, f"is not a date: write it as {order.pattern}.")
     try:
