@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -415,3 +417,58 @@ async def test_a_cursor_that_does_not_parse_is_refused_on_every_list(
             f"/api/apps/{admin.slug}/{path}", params={"cursor": garbled}, headers=admin.headers
         )
         assert_problem(response, 422, "invalid_cursor")
+
+
+ZERO = str(uuid.UUID(int=0))
+
+
+# Found by tests/api/test_no_server_errors.py: each of these cursors decoded, and its values went
+# on to a query they broke, or broke the reading of them, and the list answered 500.
+@pytest.mark.parametrize(
+    ("path", "sort", "values"),
+    [
+        # A number where the import's id is, and times that leave the calendar in UTC.
+        ("imports", None, ["2026-01-01T00:00:00+00:00", 1]),
+        ("imports", None, ["0001-01-01T00:00:00+14:00", ZERO]),
+        ("imports", None, ["9999-12-31T23:59:59-14:00", ZERO]),
+        # Line numbers no integer column holds.
+        ("imports/{id}/errors", None, [2**31]),
+        ("imports/{id}/errors", None, [float("inf")]),
+        # Text PostgreSQL cannot store, and ids no bigint holds.
+        ("cases", "tag_id", ["a\x00b", 1]),
+        ("cases", "tag_id", ["\ud800", 1]),
+        ("cases", "tag_id", ["T-1", 2**63]),
+        ("cases", "tag_id", ["T-1", float("inf")]),
+        ("cases", None, ["9999-12-31T23:59:59-14:00", 1]),
+    ],
+)
+async def test_a_cursor_of_values_no_column_holds_is_refused(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    path: str,
+    sort: str | None,
+    values: list[object],
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, None)
+    params = {"cursor": encode_cursor(values), **({"sort": sort} if sort else {})}
+    response = await client.get(
+        f"/api/apps/{admin.slug}/{path.format(id=created['id'])}",
+        params=params,
+        headers=admin.headers,
+    )
+    assert_problem(response, 422, "invalid_cursor")
+
+
+async def test_a_cursor_nested_too_deep_to_read_is_refused(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, None)
+    nested = base64.urlsafe_b64encode(b"[" * 20_000 + b"]" * 20_000).decode()
+    response = await client.get(
+        f"/api/apps/{admin.slug}/imports/{created['id']}/errors",
+        params={"cursor": nested},
+        headers=admin.headers,
+    )
+    assert_problem(response, 422, "invalid_cursor")
