@@ -226,6 +226,28 @@ async def test_repeat_while_first_is_stored_answers_409(
     assert (await first).status_code == 201
 
 
+async def test_a_boundary_too_long_to_parse_is_refused_on_both_uploads(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # RFC 2046 allows 70 characters; the parser takes 256, and raised past that (a 500).
+    admin = await admin_setup(sessionmaker)
+    draft = await upload(client, admin, None)
+    boundary = "b" * 300
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+        f"tag_id\r\n--{boundary}--\r\n"
+    ).encode()
+    headers = {**admin.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    url = f"/api/apps/{admin.slug}/imports"
+    for response in (
+        await client.post(url, content=body, headers=headers),
+        await client.put(f"{url}/{draft['id']}/file", content=body, headers=headers),
+    ):
+        problem = assert_problem(response, 422, "invalid_request")
+        assert "boundary" in problem["detail"]
+    assert (await get_import(client, admin, draft["id"]))["status"] == "draft"
+
+
 async def test_list_pages_newest_first_with_filters(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
