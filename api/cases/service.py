@@ -13,7 +13,16 @@ from api.cases import repository
 from api.cases.models import Case
 from api.cases.repository import CaseFilter, SortKey
 from api.errors import NotFound
-from api.paging import Page, decode_cursor, page_of
+from api.paging import (
+    Key,
+    Page,
+    bigint_key,
+    date_key,
+    decode_cursor,
+    page_of,
+    text_key,
+    timestamp_key,
+)
 
 CaseStatus = Literal["active", "closed"]
 _STATUS_CODES: dict[CaseStatus, int] = {"active": 1, "closed": 0}
@@ -30,14 +39,13 @@ def status_of(case: Case) -> CaseStatus:
     return "active" if case.case_status == _STATUS_CODES["active"] else "closed"
 
 
-def _cursor_value(sort: SortKey, raw: str) -> object:
-    # A cursor carries the sort column's value as text; the comparison needs its own type back.
-    column = sort.lstrip("-")
-    if column == "date_opened":
-        return date.fromisoformat(raw)
-    if column == "updated_at":
-        return datetime.fromisoformat(raw)
-    return raw
+# A cursor carries the sort column's value as text, and the case's id; the comparison needs the
+# column's own type back.
+_SORT_KEYS: dict[str, Key[date | datetime | str]] = {
+    "date_opened": date_key,
+    "updated_at": timestamp_key,
+    "tag_id": text_key,
+}
 
 
 async def list_cases(
@@ -60,9 +68,7 @@ async def list_cases(
     )
     after = None
     if cursor:
-        after = decode_cursor(
-            cursor, lambda value, last_id: (_cursor_value(sort, str(value)), int(last_id))
-        )
+        after = decode_cursor(cursor, _SORT_KEYS[sort.lstrip("-")], bigint_key)
     cases = await repository.list_cases(
         session, app_id, filters, sort=sort, limit=limit + 1, after=after
     )

@@ -13,6 +13,7 @@ from email.message import Message
 from typing import Protocol
 from urllib.parse import parse_qsl
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from api.errors import PayloadTooLarge, Unprocessable
@@ -161,7 +162,10 @@ async def read_form(
         "on_header_end": reader.on_header_end,
         "on_headers_finished": reader.on_headers_finished,
     }
-    parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+    try:
+        parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
+    except FormParserError as exc:  # a boundary longer than the parser reads (RFC 2046: 70)
+        raise Unprocessable(f"The multipart boundary is not valid: {exc}.") from None
     async for chunk in body:
         if chunk:
             try:

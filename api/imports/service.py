@@ -34,7 +34,7 @@ from api.imports.models import IdempotencyKey, Import, ImportRowError
 from api.imports.multipart import read_form
 from api.imports.repository import ImportView
 from api.imports.status import ImportStatus
-from api.paging import Page, decode_cursor, page_of
+from api.paging import Page, decode_cursor, integer_key, page_of, timestamp_key, uuid_key
 from api.pg import advisory_key
 
 log = logging.getLogger(__name__)
@@ -259,9 +259,7 @@ async def list_imports(
     """The app's imports, newest first."""
     after = None
     if cursor:
-        after = decode_cursor(
-            cursor, lambda at, last: (datetime.fromisoformat(at), uuid.UUID(last))
-        )
+        after = decode_cursor(cursor, timestamp_key, uuid_key)
     views = await repository.list_views(
         session, access.app_id, status=status, type_key=type_key, limit=limit + 1, after=after
     )
@@ -285,7 +283,7 @@ async def error_page(
 ) -> ErrorPage:
     """The import's kept row errors, in line order."""
     view = await _view(session, access, import_id)
-    after = decode_cursor(cursor, int) if cursor else None
+    after = decode_cursor(cursor, integer_key)[0] if cursor else None
     rows = await repository.errors_page(session, import_id, limit=limit + 1, after_seq=after)
     return ErrorPage(page_of(rows, limit, lambda last: [last.seq]), view.row.error_count or 0)
 

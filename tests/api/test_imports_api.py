@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -224,6 +226,28 @@ async def test_repeat_while_first_is_stored_answers_409(
     assert (await first).status_code == 201
 
 
+async def test_a_boundary_too_long_to_parse_is_refused_on_both_uploads(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # RFC 2046 allows 70 characters; the parser takes 256, and raised past that (a 500).
+    admin = await admin_setup(sessionmaker)
+    draft = await upload(client, admin, None)
+    boundary = "b" * 300
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+        f"tag_id\r\n--{boundary}--\r\n"
+    ).encode()
+    headers = {**admin.headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    url = f"/api/apps/{admin.slug}/imports"
+    for response in (
+        await client.post(url, content=body, headers=headers),
+        await client.put(f"{url}/{draft['id']}/file", content=body, headers=headers),
+    ):
+        problem = assert_problem(response, 422, "invalid_request")
+        assert "boundary" in problem["detail"]
+    assert (await get_import(client, admin, draft["id"]))["status"] == "draft"
+
+
 async def test_list_pages_newest_first_with_filters(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -405,13 +429,71 @@ async def test_a_cursor_that_does_not_parse_is_refused_on_every_list(
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
     garbled = encode_cursor(["x", "y"])
-    for path in (
-        "imports",
-        f"imports/{created['id']}/errors",
-        "cases",
-        "cases?sort=date_opened",
+    for path, sort in (
+        ("imports", {}),
+        (f"imports/{created['id']}/errors", {}),
+        ("cases", {}),
+        # In params: httpx's params replace a query written in the URL.
+        ("cases", {"sort": "date_opened"}),
     ):
         response = await client.get(
-            f"/api/apps/{admin.slug}/{path}", params={"cursor": garbled}, headers=admin.headers
+            f"/api/apps/{admin.slug}/{path}",
+            params={"cursor": garbled, **sort},
+            headers=admin.headers,
         )
         assert_problem(response, 422, "invalid_cursor")
+
+
+ZERO = str(uuid.UUID(int=0))
+
+
+# Found by tests/api/test_no_server_errors.py: each of these cursors decoded, and its values went
+# on to a query they broke, or broke the reading of them, and the list answered 500.
+@pytest.mark.parametrize(
+    ("path", "sort", "values"),
+    [
+        # A number where the import's id is, and times that leave the calendar in UTC.
+        ("imports", None, ["2026-01-01T00:00:00+00:00", 1]),
+        ("imports", None, ["0001-01-01T00:00:00+14:00", ZERO]),
+        ("imports", None, ["9999-12-31T23:59:59-14:00", ZERO]),
+        # Line numbers no integer column holds.
+        ("imports/{id}/errors", None, [2**31]),
+        ("imports/{id}/errors", None, [float("inf")]),
+        # Text PostgreSQL cannot store, and ids no bigint holds.
+        ("cases", "tag_id", ["a\x00b", 1]),
+        ("cases", "tag_id", ["\ud800", 1]),
+        ("cases", "tag_id", ["T-1", 2**63]),
+        ("cases", "tag_id", ["T-1", float("inf")]),
+        ("cases", None, ["9999-12-31T23:59:59-14:00", 1]),
+    ],
+)
+async def test_a_cursor_of_values_no_column_holds_is_refused(
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    path: str,
+    sort: str | None,
+    values: list[object],
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, None)
+    params = {"cursor": encode_cursor(values), **({"sort": sort} if sort else {})}
+    response = await client.get(
+        f"/api/apps/{admin.slug}/{path.format(id=created['id'])}",
+        params=params,
+        headers=admin.headers,
+    )
+    assert_problem(response, 422, "invalid_cursor")
+
+
+async def test_a_cursor_nested_too_deep_to_read_is_refused(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, None)
+    nested = base64.urlsafe_b64encode(b"[" * 20_000 + b"]" * 20_000).decode()
+    response = await client.get(
+        f"/api/apps/{admin.slug}/imports/{created['id']}/errors",
+        params={"cursor": nested},
+        headers=admin.headers,
+    )
+    assert_problem(response, 422, "invalid_cursor")
