@@ -73,7 +73,7 @@ async def create_app_as(
 
 
 async def create_app(session: AsyncSession, slug: str, name: str) -> App:
-    if len(slug) > MAX_SLUG_LENGTH or not SLUG.match(slug):
+    if len(slug) > MAX_SLUG_LENGTH or not SLUG.fullmatch(slug):
         raise Unprocessable(
             "A slug is lower-case letters and digits, in groups joined by single hyphens"
             f" (for example field-ops), at most {MAX_SLUG_LENGTH} characters.",

@@ -53,6 +53,7 @@ class _Reader:
         self.max_file_bytes = max_file_bytes
         self.fields: dict[str, str] = {}
         self.file_seen = False
+        self.ended = False  # the closing boundary was read
         self._part = _Part()
         self._header_field = b""
         self._header_value = b""
@@ -80,6 +81,7 @@ class _Reader:
         for key, value in self._part.headers:
             if key == b"content-disposition":
                 self._part.name, self._part.filename = _disposition(value)
+        self.on_headers_check()
         if self._is_file():
             self._pending.append(("begin", self._part.filename or ""))
 
@@ -104,6 +106,17 @@ class _Reader:
             self.file_seen = True
         elif self._part.name:
             self.fields[self._part.name] = self._field_value.decode("utf-8", "replace")
+
+    def on_headers_check(self) -> None:
+        # One file per form: a second would be stored over the first.
+        if self._is_file() and self.file_seen:
+            raise Unprocessable(
+                f'Send one file in the form field "{self.file_field}", not several.',
+                errors=[_loc(self.file_field, "too_many_files", "Only one file can be sent.")],
+            )
+
+    def on_end(self) -> None:
+        self.ended = True
 
     def _is_file(self) -> bool:
         # Browsers send an unfilled file input as a part with filename="": that is no file.
@@ -161,6 +174,7 @@ async def read_form(
         "on_header_value": reader.on_header_value,
         "on_header_end": reader.on_header_end,
         "on_headers_finished": reader.on_headers_finished,
+        "on_end": reader.on_end,
     }
     try:
         parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
@@ -176,6 +190,10 @@ async def read_form(
                 raise Unprocessable("The multipart body is malformed.") from exc
             await reader.drain()
     parser.finalize()
+    if not reader.ended:  # cut short: what was read may be half a form, or half a file
+        raise Unprocessable(
+            "The multipart body ended before its closing boundary; send the whole form again."
+        )
     await reader.drain()
     return _without_nul(reader.fields), reader.file_seen
 

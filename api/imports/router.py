@@ -79,7 +79,8 @@ _FILE_ONLY = {
 
 def _upload(request: Request, settings_limit: int) -> service.Upload:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings_limit + FORM_OVERHEAD:
+    known = declared is not None and declared.isascii() and declared.isdigit()
+    if known and int(declared) > settings_limit + FORM_OVERHEAD:  # type: ignore[arg-type]
         # Refused before a byte is read or stored.
         raise PayloadTooLarge(
             f"The file is larger than the limit of {settings_limit:,} bytes.",
