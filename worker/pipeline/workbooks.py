@@ -180,23 +180,22 @@ class Sheet:
         self.done = True
 
 
-def _load(path: Path, container: str, wanted: str | None) -> tuple[CalamineWorkbook, Sheet]:
+def _load(path: Path, container: str, wanted: str | None) -> Sheet:
     kind, workbook = _open(path, container)
     try:
         name = pick_sheet(workbook.sheets_metadata, wanted)
         loaded = workbook.get_sheet_by_name(name)
     except CalamineError as exc:
-        workbook.close()
         raise NotTextError(f"the workbook cannot be read ({exc}); {_SAVE_AGAIN}") from None
-    except BaseException:
+    finally:
+        # The loaded sheet stands alone: the workbook's shared strings can go at once.
         workbook.close()
-        raise
     size = path.with_name(f"workbook.{kind.value}").stat().st_size
     end = loaded.end
     if loaded.start is None or end is None:  # an empty sheet (iter_rows needs a first cell)
-        return workbook, Sheet(kind, name, iter(()), 0, size)
+        return Sheet(kind, name, iter(()), 0, size)
     # Rows from the sheet's first row on: those above its first cell come as empty rows.
-    return workbook, Sheet(kind, name, loaded.iter_rows(), end[0] + 1, size)
+    return Sheet(kind, name, loaded.iter_rows(), end[0] + 1, size)
 
 
 @contextlib.asynccontextmanager
@@ -205,9 +204,8 @@ async def opened(chunks: Chunks, container: str, wanted: str | None) -> AsyncIte
     workbook, ``SheetNotFound`` when it lacks the sheet. The spooled copy is gone afterwards."""
     async with spooled(chunks) as path:
         # Loading a sheet takes seconds for a large one; calamine releases the GIL meanwhile.
-        workbook, sheet = await asyncio.to_thread(_load, path, container, wanted)
+        sheet = await asyncio.to_thread(_load, path, container, wanted)
         try:
             yield sheet
         finally:
             sheet.release()
-            workbook.close()
