@@ -230,5 +230,6 @@ def xlsx_add_file(folder: Path, rows: int, prefix: str, seed: int) -> CsvFile:
         tmp.replace(path)
         return rows, active
 
-    path = folder / _name("add", rows, prefix, seed, "xlsx")
+    # Its own kind in the name: the cache's record of a file is named after it, less the suffix.
+    path = folder / _name("workbook", rows, prefix, seed, "xlsx")
     return _cached(path, build)

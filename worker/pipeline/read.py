@@ -261,13 +261,15 @@ class _FileRows:
         container = None
         try:
             try:
-                async for record in self._text_records():
-                    yield record
+                async for batch in self._text_batches():
+                    for record in batch:
+                        yield record
             except WorkbookFound as found:  # raised before any record
                 container = found.container
             if container is not None:
-                async for record in self._sheet_records(container):
-                    yield record
+                async for batch in self._sheet_batches(container):
+                    for record in batch:
+                        yield record
         except NotTextError as exc:
             message = str(exc)
             self.file_errors = [_file_error("not_text", message[:1].upper() + message[1:] + ".")]
@@ -277,7 +279,9 @@ class _FileRows:
             self.file_errors = [RowError(None, None, self._sheet, "sheet_not_found", str(exc))]
         self._progress.rows = self._rows.rows
 
-    async def _text_records(self) -> AsyncIterator[tuple[Any, ...]]:
+    async def _text_batches(self) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The CSV text's COPY records, a slice of rows at a time (a generator per slice, not
+        per record: a million rows pass through here)."""
         reader, progress = self._reader, self._progress
         async for chunk in self._chunks():
             parsed = reader.feed(chunk)
@@ -285,8 +289,7 @@ class _FileRows:
             # busy (and niced) worker: count them a slice at a time, and let the heartbeat
             # report each slice, so that the progress an admin watches keeps moving.
             for start in range(0, len(parsed), PROGRESS_ROWS):
-                for record in self._take(parsed[start : start + PROGRESS_ROWS]):
-                    yield record
+                yield self._take(parsed[start : start + PROGRESS_ROWS])
                 if self.file_errors:
                     return
                 progress.rows = self._rows.rows
@@ -294,18 +297,17 @@ class _FileRows:
             progress.bytes = reader.bytes_consumed
             if progress.lost:
                 raise ImportLost
-        for record in self._take(reader.finish()):
-            yield record
+        yield self._take(reader.finish())
 
-    async def _sheet_records(self, container: str) -> AsyncIterator[tuple[Any, ...]]:
+    async def _sheet_batches(self, container: str) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The workbook sheet's COPY records, a slice of rows at a time."""
         progress = self._progress
         async with workbooks.opened(self._chunks, container, self._sheet) as sheet:
             self._workbook_as = ReadAs(sheet.format)
             self._sheet_read = sheet.name
             while not sheet.done:
                 # Cells come from the library, not from decoded bytes: any may hold a NUL.
-                for record in self._take(sheet.take(PROGRESS_ROWS), nul=True):
-                    yield record
+                yield self._take(sheet.take(PROGRESS_ROWS), nul=True)
                 if self.file_errors:
                     return
                 progress.rows = self._rows.rows
