@@ -176,7 +176,7 @@ async def test_a_missing_sheet_names_the_sheets_of_the_workbook(
     assert error["message"] == (
         'The workbook has no sheet "Cases". Its sheets: "Summary", "Data", "Archive" (hidden).'
     )
-    assert done["file"]["format"] is None  # nothing was read
+    assert done["file"]["format"] == "xlsx"  # a workbook, just not with that sheet
     assert done["error"]["summary"] == "The file cannot be imported. " + error["message"]
 
 

@@ -277,6 +277,7 @@ class _FileRows:
             self.file_errors = [_file_error("field_count", exc.message, exc.line)]
         except workbooks.SheetNotFound as exc:
             self.file_errors = [RowError(None, None, self._sheet, "sheet_not_found", str(exc))]
+            self._workbook_as = ReadAs(exc.format) if exc.format else None
         self._progress.rows = self._rows.rows
 
     async def _text_batches(self) -> AsyncIterator[list[tuple[Any, ...]]]:

@@ -45,7 +45,10 @@ _OTHER_ZIPS: tuple[tuple[str, str], ...] = (
 
 
 class SheetNotFound(Exception):
-    """The workbook has no such sheet (``sheet_not_found``); ``str(exc)`` names its sheets."""
+    """The workbook has no such sheet (``sheet_not_found``); ``str(exc)`` names its sheets.
+    ``format`` is the workbook's, once known."""
+
+    format: FileFormat | None = None
 
 
 def _zip_format(path: Path) -> FileFormat:
@@ -185,6 +188,9 @@ def _load(path: Path, container: str, wanted: str | None) -> Sheet:
     try:
         name = pick_sheet(workbook.sheets_metadata, wanted)
         loaded = workbook.get_sheet_by_name(name)
+    except SheetNotFound as exc:
+        exc.format = kind
+        raise
     except CalamineError as exc:
         raise NotTextError(f"the workbook cannot be read ({exc}); {_SAVE_AGAIN}") from None
     finally:
