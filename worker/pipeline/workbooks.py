@@ -58,7 +58,12 @@ def _zip_format(path: Path) -> FileFormat:
             names = archive.namelist()
             if "xl/workbook.xml" in names:
                 return FileFormat.XLSX
-            if "mimetype" in names and archive.read("mimetype").strip() == _ODS_MIMETYPE:
+            # The mimetype entry names the document's kind in a few bytes; a large one is not.
+            if (
+                "mimetype" in names
+                and archive.getinfo("mimetype").file_size < 100
+                and archive.read("mimetype").strip() == _ODS_MIMETYPE
+            ):
                 return FileFormat.ODS
     except (zipfile.BadZipFile, OSError) as exc:
         raise NotTextError(f"the file is a damaged ZIP archive ({exc}); {_SAVE_AGAIN}") from None
