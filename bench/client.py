@@ -13,12 +13,15 @@ from typing import Any
 
 import httpx
 
+from api.import_types.samples import XLSX_MEDIA_TYPE
 from api.imports.status import FINISHED
 from bench.config import BenchError
 
 TERMINAL = FINISHED
 POLL_SECONDS = 0.1
 UPLOAD_TIMEOUT = 1800
+# The worker tells files apart by content; the media type is only what a browser would send.
+_MEDIA_TYPES = {".xlsx": XLSX_MEDIA_TYPE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,7 @@ class Api:
             "Expect:",  # no 100-continue round trip
             *fields,
             "-F",
-            f"file=@{path};type=text/csv",
+            f"file=@{path};type={_MEDIA_TYPES.get(path.suffix, 'text/csv')}",
             "--write-out",
             "\n%{http_code}",
             f"{self.base_url}/api/apps/{app}/imports",

@@ -1,4 +1,5 @@
-"""Deterministic case files: a valid add file, a modify of the same cases, an all-invalid one.
+"""Deterministic case files: a valid add file, a modify of the same cases, an all-invalid one,
+and the add file's rows as an Excel workbook.
 
 Rows look like an admin's export (``CASE-0000042,1,07/14/2019,Pothole on Oak Ave #42``, about
 54 bytes a row). The same seed and row count always give the same bytes, so a file is
@@ -12,7 +13,10 @@ import os
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
+
+import xlsxwriter
 
 # Bump when the content of a file changes, so cached files are not reused.
 VERSION = 2
@@ -44,6 +48,8 @@ WRITE_ROWS = 10_000  # rows joined per write
 
 @dataclass(frozen=True, slots=True)
 class CsvFile:
+    """A generated file (CSV text, or the workbook of ``xlsx_add_file``)."""
+
     path: Path
     rows: int
     size_bytes: int
@@ -128,8 +134,8 @@ def _cached(path: Path, build: Callable[[], tuple[int, int]]) -> CsvFile:
     return made
 
 
-def _name(kind: str, rows: int, prefix: str, seed: int) -> str:
-    return f"v{VERSION}-{kind}-{prefix}-{rows}-s{seed}.csv"
+def _name(kind: str, rows: int, prefix: str, seed: int, extension: str = "csv") -> str:
+    return f"v{VERSION}-{kind}-{prefix}-{rows}-s{seed}.{extension}"
 
 
 def add_file(folder: Path, rows: int, prefix: str, seed: int) -> CsvFile:
@@ -200,4 +206,30 @@ def sized_add_file(folder: Path, max_bytes: int, prefix: str, seed: int) -> CsvF
         return rows, active
 
     path = folder / f"v{VERSION}-sized-{prefix}-{max_bytes}b-s{seed}.csv"
+    return _cached(path, build)
+
+
+def xlsx_add_file(folder: Path, rows: int, prefix: str, seed: int) -> CsvFile:
+    """The rows of ``add_file`` with the same arguments as an Excel workbook, as Excel saves
+    one: text in the shared strings table, statuses as numbers, dates as date cells."""
+
+    def build() -> tuple[int, int]:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        book = xlsxwriter.Workbook(str(tmp))
+        sheet = book.add_worksheet("Cases")
+        day = book.add_format({"num_format": "mm/dd/yyyy"})
+        sheet.write_row(0, 0, ADD_HEADER.strip().split(","))
+        active = 0
+        for row, case in enumerate(cases(rows, prefix, seed), start=1):
+            active += case.case_status
+            sheet.write_string(row, 0, case.tag_id)
+            sheet.write_number(row, 1, case.case_status)
+            sheet.write_datetime(row, 2, datetime.strptime(case.date_opened, "%m/%d/%Y"), day)
+            sheet.write_string(row, 3, case.about)
+        book.close()
+        tmp.replace(path)
+        return rows, active
+
+    # Its own kind in the name: the cache's record of a file is named after it, less the suffix.
+    path = folder / _name("workbook", rows, prefix, seed, "xlsx")
     return _cached(path, build)

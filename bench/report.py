@@ -8,7 +8,7 @@ from typing import Any
 
 from bench.baseline import Baselines
 from bench.measure import PHASES, PollStats
-from bench.scenarios import Files, Invalid, Timed, UploadMemory, Workers
+from bench.scenarios import Files, Invalid, Timed, UploadMemory, Workbook, Workers
 
 TARGET_ROWS = 1_000_000
 
@@ -25,6 +25,7 @@ class Results:
     modify: Timed
     validate_only: Timed
     invalid: Invalid
+    workbook: Workbook
     polled: Timed
     polls: PollStats
     upload: UploadMemory
@@ -74,6 +75,7 @@ def figures(r: Results) -> dict[str, Any]:
             "bytes_per_row": _r(r.files.add.size_bytes / r.files.add.rows, 1),
             "upload_mib": _r(r.upload.mib, 1),
             "upload_rows": r.files.upload.rows,
+            "workbook_mib": _r(r.files.workbook.mib, 1),
         },
         # Each measure's own baseline, run just before it (see baseline.Baselines).
         "baseline": {
@@ -89,6 +91,11 @@ def figures(r: Results) -> dict[str, Any]:
             **_timed(r.invalid.timed, base.invalid_seconds),
             "error_count": r.invalid.error_count,
             "kept_errors": r.invalid.kept_errors,
+        },
+        # The add's rows from an .xlsx; its baseline is the same rows as CSV, just before it.
+        "workbook": {
+            **_timed(r.workbook.xlsx, r.workbook.csv.seconds),
+            "csv_worker_peak_mib": _r(r.workbook.csv.worker_peak_mib, 1),
         },
         "memory": {
             "worker_peak_add_mib": _r(r.add.worker_peak_mib, 1),
@@ -144,6 +151,8 @@ def figures(r: Results) -> dict[str, Any]:
         "api_peak_upload": _target(fig["memory"]["api_peak_upload_mib"], 120.0, "MiB"),
         "progress_gap": _target(fig["progress"]["max_gap_s"], 1.0, "s"),
         "poll_p99": _target(fig["polls"]["p99_ms"], 50.0, "ms"),
+        "workbook": _target(fig["workbook"]["ratio"], 3.0, "x the same rows as CSV"),
+        "workbook_peak": _target(fig["workbook"]["worker_peak_mib"], 200.0, "MiB"),
     }
     fig["targets"] = targets
     fig["targets_met"] = sum(t["pass"] for t in targets.values())
@@ -177,6 +186,7 @@ PHASE_ROWS = (
     ("modify", "modify"),
     ("validate_only", "`validate_only`"),
     ("invalid", "every row invalid"),
+    ("workbook", "add from an .xlsx"),
 )
 
 
@@ -205,6 +215,7 @@ def table(fig: dict[str, Any]) -> str:
     small, machine = fig["memory"]["small_rows"], fig["machine"]
     base_add, base_mod = _s(fig["baseline"]["add_s"]), _s(fig["baseline"]["modify_s"])
     mem, prog, polls, workers = fig["memory"], fig["progress"], fig["polls"], fig["workers"]
+    book = fig["workbook"]
     lines: list[tuple[str, ...]] = [
         ("measure", "value", "baseline", "ratio", "target", "result"),
         (
@@ -263,6 +274,22 @@ def table(fig: dict[str, Any]) -> str:
             "",
             "≤ 120 MiB",
             _verdict(t["api_peak_upload"]),
+        ),
+        (
+            f"add from an .xlsx, {rows:,} rows ({fig['files']['workbook_mib']:.1f} MiB)",
+            _s(book["seconds"]),
+            f"{_s(book['baseline_s'])} as CSV",
+            f"{book['ratio']:.2f}×",
+            "≤ 3×",
+            _verdict(t["workbook"]),
+        ),
+        (
+            "worker peak RSS during the .xlsx add",
+            f"{book['worker_peak_mib']:.1f} MiB",
+            f"{book['csv_worker_peak_mib']:.1f} MiB as CSV",
+            "",
+            "≤ 200 MiB",
+            _verdict(t["workbook_peak"]),
         ),
         (
             "longest time `rows_processed` stood still (validating/applying)",

@@ -25,9 +25,20 @@ APP_ADD = "bench-add"  # the add, then the modify of its cases
 APP_SMALL = "bench-small"  # the add at a tenth of the rows
 APP_EMPTY = "bench-empty"  # validate_only, all-invalid, the large upload: it stays empty
 APP_POLLED = "bench-polled"  # the add again, under polling
+APP_WORKBOOK_CSV = "bench-wb-csv"  # the add again, as the workbook's baseline
+APP_WORKBOOK = "bench-wb-xlsx"  # the add's rows from an .xlsx
 APPS_TWO_WORKERS = ("bench-pair-a", "bench-pair-b")
 APPS_ONE_WORKER = ("bench-turn-a", "bench-turn-b")
-APPS = [APP_ADD, APP_SMALL, APP_EMPTY, APP_POLLED, *APPS_TWO_WORKERS, *APPS_ONE_WORKER]
+APPS = [
+    APP_ADD,
+    APP_SMALL,
+    APP_EMPTY,
+    APP_POLLED,
+    APP_WORKBOOK_CSV,
+    APP_WORKBOOK,
+    *APPS_TWO_WORKERS,
+    *APPS_ONE_WORKER,
+]
 
 
 def _meminfo_gib() -> float:
@@ -81,6 +92,7 @@ def make_files(config: Config) -> Files:
             generate.add_file(folder, rows // 2, "PAIRB", seed),
         ),
         upload=generate.sized_add_file(folder, upload_bytes, "UPLOAD", seed),
+        workbook=generate.xlsx_add_file(folder, rows, "CASE", seed),
     )
 
 
@@ -115,6 +127,7 @@ async def run(config: Config) -> Results:
         validate_only = await scenarios.validate_only(bench, APP_EMPTY)
         invalid_base = await paired("invalid file", baseline.add(config, files.add))
         invalid = await scenarios.invalid(bench, APP_EMPTY)
+        workbook = await scenarios.workbook(bench, APP_WORKBOOK_CSV, APP_WORKBOOK)
         polled, polls = await scenarios.polled_add(bench, APP_POLLED)
         upload = await scenarios.upload_memory(bench, APP_EMPTY)
         two = await scenarios.two_apps(bench, APPS_TWO_WORKERS, workers=2)
@@ -136,6 +149,7 @@ async def run(config: Config) -> Results:
         modify=modify,
         validate_only=validate_only,
         invalid=invalid,
+        workbook=workbook,
         polled=polled,
         polls=polls,
         upload=upload,

@@ -35,6 +35,7 @@ class Files:
     small: CsvFile  # ROWS/10 rows: the worker's memory at a tenth of the size
     pair: tuple[CsvFile, CsvFile]  # ROWS/2 rows each, distinct tags: two apps
     upload: CsvFile  # BENCH_UPLOAD_MIB (200 MiB): the API's memory while receiving
+    workbook: CsvFile  # the add file's rows as an .xlsx
 
 
 @dataclass
@@ -345,3 +346,24 @@ async def two_apps(bench: Bench, apps: tuple[str, str], workers: int) -> Workers
     await services.stop_workers()
     log(f"{workers} worker(s): {seconds:.2f} s, {result.rows_per_second:,.0f} rows/s")
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Workbook:
+    """The add file's rows from an .xlsx, right after the same rows as CSV (its baseline)."""
+
+    csv: Timed
+    xlsx: Timed
+
+
+async def workbook(bench: Bench, csv_app: str, xlsx_app: str) -> Workbook:
+    """The same rows added as CSV, then from the workbook, each into an empty app, on a freshly
+    started worker: the ratio of the two is the workbook's cost."""
+    services = bench.services
+    await services.stop_workers()
+    await services.start_worker()
+    csv = await add(bench, csv_app, bench.files.add, "add (CSV, before the .xlsx)")
+    xlsx = await add(bench, xlsx_app, bench.files.workbook, "add from an .xlsx")
+    file = xlsx.body.get("file") or {}
+    check("add from an .xlsx", file.get("format") == "xlsx", f"read as {file}")
+    return Workbook(csv, xlsx)

@@ -4,8 +4,9 @@ from fastapi import APIRouter, Response
 
 from api.auth.deps import PrincipalDep
 from api.errors import NotFound
+from api.import_types.base import ImportType
 from api.import_types.registry import all_types, get_type
-from api.import_types.samples import sample_csv, sample_filename
+from api.import_types.samples import XLSX_MEDIA_TYPE, sample_csv, sample_filename, sample_xlsx
 from api.import_types.schemas import ColumnOut, ImportTypeOut
 
 router = APIRouter(tags=["import types"])
@@ -24,9 +25,17 @@ async def list_import_types(_: PrincipalDep) -> list[ImportTypeOut]:
                 for c in t.columns
             ],
             sample_url=f"/api/import-types/{t.key}/sample.csv",
+            sample_xlsx_url=f"/api/import-types/{t.key}/sample.xlsx",
         )
         for t in all_types()
     ]
+
+
+def _known(key: str) -> ImportType:
+    import_type = get_type(key)
+    if import_type is None:
+        raise NotFound(f'There is no import type "{key}".', code="import_type_not_found")
+    return import_type
 
 
 @router.get(
@@ -36,11 +45,25 @@ async def list_import_types(_: PrincipalDep) -> list[ImportTypeOut]:
 )
 async def download_sample(key: str) -> Response:
     """The sample file of a type: its header and two example rows (served without sign-in)."""
-    import_type = get_type(key)
-    if import_type is None:
-        raise NotFound(f'There is no import type "{key}".', code="import_type_not_found")
+    import_type = _known(key)
     return Response(
         sample_csv(import_type),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{sample_filename(import_type)}"'},
+    )
+
+
+@router.get(
+    "/import-types/{key}/sample.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, 404: {"description": "unknown type"}},
+)
+async def download_sample_xlsx(key: str) -> Response:
+    """The sample as an Excel workbook, dates as date cells (served without sign-in)."""
+    import_type = _known(key)
+    filename = sample_filename(import_type, "xlsx")
+    return Response(
+        sample_xlsx(import_type),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -16,3 +16,4 @@ class ImportTypeOut(BaseModel):
     description: str
     columns: list[ColumnOut]
     sample_url: str
+    sample_xlsx_url: str

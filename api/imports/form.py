@@ -22,6 +22,13 @@ class CreateImportForm(BaseModel):
     date_order: DateOrder = DateOrder.MDY
     # Names the file's encoding instead of letting the worker decide ("" is the same as none).
     encoding: str | None = None
+    # Names a workbook's sheet instead of the first visible one ("" is the same as none).
+    sheet: Annotated[str | None, StringConstraints(max_length=255)] = None
+
+    @field_validator("sheet")
+    @classmethod
+    def _blank_sheet_is_none(cls, value: str | None) -> str | None:
+        return value if value is not None and value.strip() else None
 
     @field_validator("encoding")
     @classmethod

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import Conflict
 from api.import_types.dates import DateOrder
 from api.import_types.row_error import ImportWarning, RowError
+from api.imports.file_format import FileFormat
 from api.imports.models import Import, ImportRowError
 from api.imports.status import (
     ATTACHABLE,
@@ -64,6 +65,7 @@ async def create(
     on_error: str,
     date_order: DateOrder,
     encoding: str | None,
+    sheet: str | None,
     created_by: uuid.UUID,
     file_id: uuid.UUID | None,
 ) -> Import:
@@ -78,6 +80,7 @@ async def create(
         on_error=on_error,
         date_order=date_order,
         encoding=encoding,
+        sheet=sheet,
         created_by=created_by,
         status=QUEUED if has_file else ImportStatus.DRAFT,
         file_id=file_id,
@@ -119,7 +122,8 @@ async def attach(session: AsyncSession, record: Import, file_id: uuid.UUID) -> u
     record.started_at = record.finished_at = record.lease_until = None
     record.rows_processed = record.bytes_processed = 0
     record.rows_total = record.error_count = None
-    record.result = record.warnings = record.file_encoding = record.file_delimiter = None
+    record.result = record.warnings = None
+    record.file_format = record.file_encoding = record.file_delimiter = None
     record.error_summary = None
     await session.flush()
     return replaced
@@ -158,14 +162,17 @@ class Claim:
     date_order: DateOrder
     # The file's encoding as the user named it, or None for the worker to decide.
     encoding: str | None
+    # A workbook's sheet as the user named it, or None for the first visible one.
+    sheet: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class ReadAs:
-    """How the worker read the file: its encoding and its delimiter."""
+    """How the worker read the file: its format and, for CSV text, its encoding and delimiter."""
 
-    encoding: str
-    delimiter: str
+    format: FileFormat
+    encoding: str | None = None
+    delimiter: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +206,7 @@ _CLAIM = f"""
         lease_until = now() + make_interval(secs => $3),
         rows_processed = 0, bytes_processed = 0, rows_total = NULL
     WHERE id = $1 AND attempt = $2 AND status = '{QUEUED}'
-    RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding
+    RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding, sheet
 """
 
 
@@ -223,6 +230,7 @@ async def claim(
         skip_bad_rows=row["on_error"] == "skip",
         date_order=DateOrder(row["date_order"]),
         encoding=row["encoding"],
+        sheet=row["sheet"],
     )
 
 
@@ -262,7 +270,7 @@ async def beat(
 _FINISH = f"""
     UPDATE imports SET status = $3, result = $4::jsonb, error_summary = $5, error_count = $6,
         rows_total = $7::bigint, rows_processed = coalesce($7::bigint, 0), warnings = $8::jsonb,
-        file_encoding = $9, file_delimiter = $10,
+        file_format = $9, file_encoding = $10, file_delimiter = $11,
         finished_at = clock_timestamp(), lease_until = NULL
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
     RETURNING 1
@@ -297,6 +305,7 @@ async def _finish(
         json.dumps([asdict(replace(w, message=storable(w.message))) for w in warnings])
         if warnings
         else None,
+        read_as.format.value if read_as else None,
         read_as.encoding if read_as else None,
         read_as.delimiter if read_as else None,
     )

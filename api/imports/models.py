@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
 from api.import_types.dates import DateOrder
+from api.imports.file_format import FILE_FORMATS
 from api.imports.status import ACTIVE, ImportStatus, sql_list
 
 DATE_ORDERS = "(" + ", ".join(f"'{order.value}'" for order in DateOrder) + ")"
@@ -57,6 +58,7 @@ class Import(Base):
         CheckConstraint(f"status IN {sql_list(ImportStatus)}", name="status"),
         CheckConstraint("on_error IN ('fail', 'skip')", name="on_error"),
         CheckConstraint(f"date_order IN {DATE_ORDERS}", name="date_order"),
+        CheckConstraint(f"file_format IN {FILE_FORMATS}", name="file_format"),
         Index("ix_imports_app_created", "app_id", "created_at"),
         # The reconciler's scan: only imports that are not finished.
         Index(
@@ -77,7 +79,11 @@ class Import(Base):
     date_order: Mapped[str] = mapped_column(String(3), server_default=DateOrder.MDY.value)
     # The file's encoding as the user named it; None lets the worker decide.
     encoding: Mapped[str | None] = mapped_column(String(32))
-    # What the worker read the file with (None until it has read it).
+    # A workbook's sheet as the user named it; None reads the first visible one.
+    sheet: Mapped[str | None] = mapped_column(String(255))
+    # What the worker read the file as (None until it has read it); a workbook has no encoding
+    # and no delimiter.
+    file_format: Mapped[str | None] = mapped_column(String(8))
     file_encoding: Mapped[str | None] = mapped_column(String(32))
     file_delimiter: Mapped[str | None] = mapped_column(String(4))
     file_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("files.id", ondelete="SET NULL"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.import_types.dates import DateOrder
+from api.imports.file_format import FileFormat
 from api.imports.repository import ImportView
 from api.imports.schemas import (
     ErrorSummaryOut,
@@ -40,11 +41,13 @@ def import_out(view: ImportView) -> ImportOut:
         on_error=row.on_error,
         date_order=DateOrder(row.date_order),
         encoding=row.encoding,
+        sheet=row.sheet,
         file=(
             FileOut(
                 filename=view.file.filename,
                 size_bytes=view.file.size_bytes,
                 sha256=view.file.sha256,
+                format=FileFormat(row.file_format) if row.file_format else None,
                 encoding=row.file_encoding,
                 delimiter=row.file_delimiter,
             )

@@ -28,6 +28,8 @@ class ImportRecord:
     on_error: str
     date_order: str
     encoding: str | None
+    sheet: str | None
+    file_format: str | None
     file_encoding: str | None
     file_delimiter: str | None
     rows_processed: int

@@ -49,6 +49,12 @@ _MULTIPART = {
                             "description": "the CSV file's encoding (GET /api/encodings); "
                             "without it the service decides",
                         },
+                        "sheet": {
+                            "type": "string",
+                            "maxLength": 255,
+                            "description": "a workbook's sheet, by name; without it the first "
+                            "visible sheet is read (ignored for a CSV file)",
+                        },
                         "date_order": {
                             "type": "string",
                             "enum": [order.value for order in DateOrder],

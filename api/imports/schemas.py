@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from api.import_types.dates import DateOrder
+from api.imports.file_format import FileFormat
 from api.imports.status import ImportStatus
 
 
@@ -14,7 +15,9 @@ class FileOut(BaseModel):
     filename: str
     size_bytes: int
     sha256: str
-    # How the worker read it (null until it has): the encoding's codec name and the delimiter.
+    # How the worker read it (null until it has): its format and, for CSV text, the encoding's
+    # codec name and the delimiter (null for a workbook).
+    format: FileFormat | None
     encoding: str | None
     delimiter: str | None
 
@@ -57,6 +60,8 @@ class ImportOut(BaseModel):
     date_order: DateOrder
     # The encoding named in the upload, or null when the worker decides.
     encoding: str | None
+    # The workbook's sheet named in the upload, or null for the first visible one.
+    sheet: str | None
     file: FileOut | None
     progress: ProgressOut
     result: ResultOut | None

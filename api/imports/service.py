@@ -110,6 +110,8 @@ def _fingerprint(form: CreateImportForm, file_sha256: str | None) -> str:
         material.append(form.date_order)
     if form.encoding is not None:
         material.append(f"encoding={form.encoding}")
+    if form.sheet is not None:
+        material.append(f"sheet={form.sheet}")
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
@@ -184,6 +186,7 @@ async def create_import(
             on_error=form.on_error,
             date_order=form.date_order,
             encoding=form.encoding,
+            sheet=form.sheet,
             created_by=access.principal.user_id,
             file_id=sink.file_id if isinstance(sink, ChunkedFileWriter) and has_file else None,
         )

@@ -3,7 +3,8 @@ import { field, h } from "../lib/dom.js";
 // A file input behind the plus (+) button of the help article; the real input stays reachable
 // by keyboard and carries the label.
 export function filePicker(label) {
-  const input = h("input", { type: "file", accept: ".csv,text/csv", class: "file-input" });
+  // CSV text or a workbook: the service tells them apart by content, not by name.
+  const input = h("input", { type: "file", accept: ".csv,.xlsx,.xlsm,.xls,.ods", class: "file-input" });
   const chosen = h("span", { class: "muted", "aria-live": "polite" }, "No file chosen");
   input.addEventListener("change", () => {
     chosen.textContent = input.files.length ? input.files[0].name : "No file chosen";

@@ -16,6 +16,7 @@ export function importNewPage({ app }) {
     h("option", { value: "mdy" }, "Month first (mm/dd/yyyy)"),
     h("option", { value: "dmy" }, "Day first (dd/mm/yyyy)"));
   const encoding = h("select", {}, h("option", { value: "" }, "Decide from the file"));
+  const sheet = h("input", { type: "text", maxLength: 255, autocomplete: "off" });
   loadEncodings().then((list) => {
     for (const e of list) encoding.append(h("option", { value: e.name }, e.label));
   });
@@ -23,13 +24,18 @@ export function importNewPage({ app }) {
   const save = h("button", { type: "submit", class: "primary" }, "SAVE");
 
   loadImportTypes().then((types) => {
-    for (const t of types) type.append(h("option", { value: t.key, dataset: { sample: t.sample_url } }, t.label));
+    for (const t of types) {
+      type.append(h("option", { value: t.key, dataset: { sample: t.sample_url, sampleXlsx: t.sample_xlsx_url } }, t.label));
+    }
   });
   type.addEventListener("change", () => {
     sample.textContent = "";
     const option = type.selectedOptions[0];
     if (option && option.dataset.sample) {
       sample.append(h("a", { href: option.dataset.sample, download: "" }, "Download Sample"));
+    }
+    if (option && option.dataset.sampleXlsx) {
+      sample.append(" ", h("a", { href: option.dataset.sampleXlsx, download: "" }, "Download Sample (.xlsx)"));
     }
   });
 
@@ -46,6 +52,7 @@ export function importNewPage({ app }) {
     form.append("on_error", skip.checked ? "skip" : "fail");
     form.append("date_order", dateOrder.value);
     if (encoding.value) form.append("encoding", encoding.value);
+    if (sheet.value.trim()) form.append("sheet", sheet.value);
     if (file.input.files.length) form.append("file", file.input.files[0]);
     save.disabled = true;
     try {
@@ -53,7 +60,7 @@ export function importNewPage({ app }) {
       announceImportsChanged(app.slug);
       go(pages.import(app.slug, created.id));
     } catch (error) {
-      const located = [["name", name], ["type", type], ["file", file.input], ["date_order", dateOrder], ["encoding", encoding]]
+      const located = [["name", name], ["type", type], ["file", file.input], ["date_order", dateOrder], ["encoding", encoding], ["sheet", sheet]]
         .filter(([key, control]) => {
           const text = error.fieldMessage(key);
           if (text) setFieldError(control, key === "name" && error.code === "name_taken" ? error.message : text);
@@ -85,7 +92,11 @@ export function importNewPage({ app }) {
       field("Encoding", encoding,
         h("p", { class: "muted small" },
           "For a CSV file that is not UTF-8, the service tells the older programs' encodings apart ",
-          "by their accented letters, and says which it chose. Choose one here only if it cannot tell."))),
+          "by their accented letters, and says which it chose. Choose one here only if it cannot tell.")),
+      field("Sheet", sheet,
+        h("p", { class: "muted small" },
+          "For a workbook (.xlsx, .xls, .ods): the name of the sheet to read. ",
+          "Leave it empty to read the first visible sheet."))),
     message,
     h("div", { class: "actions" }, save));
   queueMicrotask(() => name.focus());

@@ -74,7 +74,7 @@ export function importViewPage({ app, id }) {
       async onSubmit(event) {
         event.preventDefault();
         setFieldError(picker.input, "");
-        if (!picker.input.files.length) return setFieldError(picker.input, "Choose a CSV file first.");
+        if (!picker.input.files.length) return setFieldError(picker.input, "Choose a file first.");
         const form = new FormData();
         form.append("file", picker.input.files[0]);
         send.disabled = true;
@@ -98,7 +98,9 @@ export function importViewPage({ app, id }) {
     meta.textContent = `${item.type} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
       + (item.file ? ` · ${item.file.filename}` : "") + (item.validate_only ? " · validate only" : "")
       + (item.date_order === "dmy" ? " · dates day first" : "")
-      + (item.file && item.file.encoding ? ` · read as ${item.file.encoding}, delimiter ${delimiterName(item.file.delimiter)}` : "");
+      + (item.file && item.file.encoding ? ` · read as ${item.file.encoding}, delimiter ${delimiterName(item.file.delimiter)}` : "")
+      + (item.file && item.file.format && item.file.format !== "csv" ? ` · read as an .${item.file.format} workbook` : "")
+      + (item.sheet ? ` · sheet "${item.sheet}"` : "");
     clear(status).append(statusBadge(item));
     if (look.active) status.append(progress(item));
     // Rebuild the rest only when the state changes, so forms and focus survive polling.

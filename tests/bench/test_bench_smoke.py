@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 10_000
-TIMED = ("add", "modify", "validate_only", "invalid")
+TIMED = ("add", "modify", "validate_only", "invalid", "workbook")
 
 
 def _bench_urls() -> tuple[str, str]:
@@ -96,6 +96,14 @@ def test_every_import_ended_as_expected(run: tuple[str, dict[str, Any]]) -> None
     assert fig["invalid"]["status"] == "failed"
     assert fig["invalid"]["error_count"] == ROWS
     assert fig["invalid"]["kept_errors"] == 1000  # docs/format.md: the first 1,000 errors in full
+    # The add's rows from an .xlsx, against the same rows as CSV just before.
+    assert fig["workbook"]["status"] == "completed"
+    assert fig["workbook"]["result"]["created"] == ROWS
+    assert fig["workbook"]["ratio"] == pytest.approx(
+        fig["workbook"]["seconds"] / fig["workbook"]["baseline_s"], abs=0.01
+    )
+    assert fig["workbook"]["csv_worker_peak_mib"] > 0
+    assert fig["files"]["workbook_mib"] > 0
 
 
 @pytest.mark.timeout(300)
@@ -120,5 +128,5 @@ def test_memory_progress_polls_and_workers_are_measured(
     assert workers["rows"] == ROWS
     assert workers["two_workers_rows_per_s"] > 0
     assert workers["one_worker_rows_per_s"] > 0
-    assert len(fig["targets"]) == fig["targets_total"] == 9
+    assert len(fig["targets"]) == fig["targets_total"] == 11
     assert all(isinstance(t["pass"], bool) for t in fig["targets"].values())

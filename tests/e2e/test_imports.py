@@ -62,10 +62,10 @@ async def test_the_downloaded_sample_imports_from_the_new_tab_and_its_cases_show
 
     dialog = await open_new_import(page)
     await dialog.get_by_role("textbox", name="Name").fill("First cases")
-    await expect(dialog.get_by_role("link", name="Download Sample")).to_have_count(0)
+    await expect(dialog.get_by_role("link", name="Download Sample", exact=True)).to_have_count(0)
     await dialog.get_by_role("combobox", name="Type").select_option(label="Add cases")
     async with dialog.expect_download() as downloading:
-        await dialog.get_by_role("link", name="Download Sample").click()
+        await dialog.get_by_role("link", name="Download Sample", exact=True).click()
     download = await downloading.value
     sample = tmp_path / download.suggested_filename
     await download.save_as(sample)
@@ -98,6 +98,30 @@ async def test_the_downloaded_sample_imports_from_the_new_tab_and_its_cases_show
     # Each case links to the import that created it.
     await found.get_by_role("link", name="View import").first.click()
     await expect(page.get_by_role("heading", name="First cases", exact=True)).to_be_visible()
+
+
+async def test_the_xlsx_sample_imports_from_the_sheet_named_under_more_options(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await _signed_in_on_imports(page, sessionmaker)
+    dialog = await open_new_import(page)
+    await dialog.get_by_role("textbox", name="Name").fill("From a workbook")
+    await dialog.get_by_role("combobox", name="Type").select_option(label="Add cases")
+    async with dialog.expect_download() as downloading:
+        await dialog.get_by_role("link", name="Download Sample (.xlsx)").click()
+    download = await downloading.value
+    assert download.suggested_filename == "cases-add-sample.xlsx"
+    sample = tmp_path / download.suggested_filename
+    await download.save_as(sample)
+    assert sample.read_bytes().startswith(b"PK\x03\x04")
+    await set_file(dialog, "File", sample)
+    await dialog.get_by_text("More options").click()
+    await dialog.get_by_role("textbox", name="Sheet").fill("Sample")
+    await dialog.get_by_role("button", name="SAVE").click()
+
+    await expect_import_page(dialog, "From a workbook", "Completed")
+    await expect_result(dialog, rows=2, created=2, updated=0, failed=0)
+    await expect(dialog.get_by_text('read as an .xlsx workbook · sheet "Sample"')).to_be_visible()
 
 
 async def test_a_bad_date_fails_explained_then_the_corrected_file_completes(

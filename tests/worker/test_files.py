@@ -166,14 +166,3 @@ async def test_a_sep_line_and_utf16_without_a_byte_order_mark(
     assert done["status"] == "completed", done
     assert (done["file"]["encoding"], done["file"]["delimiter"]) == ("utf-16-le", ";")
     assert (await cases_by_tag(sessionmaker))["W-1"].about == "Zürich, Straße"
-
-
-async def test_a_workbook_is_named_as_such(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    admin = await admin_setup(sessionmaker)
-    xlsx = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml" + bytes(64)
-    done = await import_file(client, admin, xlsx, filename="cases.xlsx")
-    [error] = await errors_of(client, admin, done["id"])
-    assert error["code"] == "not_text"
-    assert error["message"].startswith("The file is an Excel or Word document (.xlsx, .docx)")

@@ -34,7 +34,16 @@ async def test_rows_are_counted_while_one_chunk_is_still_being_read() -> None:
     seen: list[tuple[int, int]] = []  # (rows handed on, rows reported) at each batch
     handed = 0
     claim = Claim(
-        uuid.uuid4(), 1, uuid.uuid4(), add.key, uuid.uuid4(), False, False, DateOrder.MDY, None
+        uuid.uuid4(),
+        1,
+        uuid.uuid4(),
+        add.key,
+        uuid.uuid4(),
+        False,
+        False,
+        DateOrder.MDY,
+        encoding=None,
+        sheet=None,
     )
     job = Job(claim, add, statements, one_chunk, date(2026, 11, 25), 1000, Laps("test"))
     async for batch in BatchReading(job, progress, 500):

@@ -16,6 +16,7 @@ from worker.pipeline.records import (
     Record,
     RecordReader,
     Utf8FallbackNeeded,
+    WorkbookFound,
 )
 
 # Sniffing holds the first SNIFF_BYTES bytes back, so tests about chunk boundaries put their
@@ -225,20 +226,10 @@ def test_empty_file() -> None:
     ("data", "what"),
     [
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
-        (b"PK\x03\x04\x14\x00\x06\x00", "ZIP archive"),
         (b"%PDF-1.7\n", "PDF document"),
         (b"GIF89a\x01\x00", "GIF image"),
         (b"\xff\xd8\xff\xe0", "JPEG image"),
         (b"\x1f\x8b\x08\x00", "gzip archive"),
-        (
-            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xmlxl/workbook.xml",
-            r"Excel workbook \(\.xlsx\)",
-        ),
-        (
-            b"PK\x03\x04\n\x00\x00\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
-            r"OpenDocument spreadsheet \(\.ods\)",
-        ),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", r"Excel 97-2003 workbook \(\.xls\)"),
         (
             b'<?xml version="1.0"?>\n<office:document xmlns:office="urn:oasis:names:tc:opendocument'
             b':xmlns:office:1.0">',
@@ -250,6 +241,29 @@ def test_empty_file() -> None:
 def test_not_text(data: bytes, what: str) -> None:
     with pytest.raises(NotTextError, match=what):
         read(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "container"),
+    [
+        (
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xmlxl/workbook.xml",
+            "zip",
+        ),
+        (
+            b"PK\x03\x04\n\x00\x00\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
+            "zip",
+        ),
+        (b"PK\x05\x06" + bytes(18), "zip"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00", "ole2"),
+    ],
+)
+def test_a_workbook_container_is_handed_to_the_workbook_reader(data: bytes, container: str) -> None:
+    """ZIP archives (.xlsx, .ods, any other) and OLE2 files (.xls) are opened by workbooks.py,
+    which tells a workbook from anything else; no record is read from them as text."""
+    with pytest.raises(WorkbookFound) as found:
+        read(data)
+    assert found.value.container == container
 
 
 def test_not_text_is_raised_by_the_first_chunk() -> None:

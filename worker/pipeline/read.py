@@ -1,5 +1,5 @@
-"""Reading a stored file as rows: decode, split records, map the header, validate each row
-with the type's pydantic model, and stream the rows to PostgreSQL.
+"""Reading a stored file as rows: decode, split records (or read a workbook's sheet), map the
+header, validate each row with the type's pydantic model, and stream the rows to PostgreSQL.
 
 Three ways out: one COPY into the staging table (every file can go there; the checks then run
 over it), one COPY straight into a table of the fast paths, or batches for the batched path.
@@ -21,10 +21,11 @@ from pydantic import ValidationError
 
 from api.import_types.dates import DateTally
 from api.import_types.row_error import ImportWarning, RowError
+from api.imports.file_format import FileFormat
 from api.imports.lifecycle import ReadAs
 from api.nul import NUL, SHOWN
 from api.pg import Connection
-from worker.pipeline import encodings, stage
+from worker.pipeline import encodings, stage, workbooks
 from worker.pipeline.errors import ErrorCollector
 from worker.pipeline.header import HeaderMap, map_header
 from worker.pipeline.heartbeat import ImportLost, Progress
@@ -36,6 +37,7 @@ from worker.pipeline.records import (
     Record,
     RecordReader,
     Utf8FallbackNeeded,
+    WorkbookFound,
 )
 from worker.pipeline.sql.spec import DirectCopy
 
@@ -48,7 +50,7 @@ class ReadResult:
     rows: int = 0
     file_errors: list[RowError] = field(default_factory=list)
     warnings: list[ImportWarning] = field(default_factory=list)
-    # The encoding and delimiter the file was read with, once known.
+    # The format, encoding and delimiter the file was read with, once known.
     read_as: ReadAs | None = None
 
 
@@ -215,7 +217,8 @@ def _field_count(line: int, cells: int, width: int) -> RowError:
 
 
 class _FileRows:
-    """One pass over a stored file: its rows as COPY records, and what the pass found.
+    """One pass over a stored file, CSV text or a workbook's sheet: its rows as COPY records,
+    and what the pass found.
 
     ``records()`` is an async iterable for a single streaming COPY, so PostgreSQL stores the rows
     of one chunk while Python parses the next: the two run in different processes, on both cores.
@@ -228,24 +231,31 @@ class _FileRows:
         rows: _Rows,
         progress: Progress,
         encoding: str | None,
+        sheet: str | None,
     ) -> None:
         self._chunks = chunks
         self._rows = rows
         self._progress = progress
         self._reader = RecordReader(encoding=encoding)
+        self._sheet = sheet  # the workbook's sheet the import names, if any
+        self._sheet_read: str | None = None  # the sheet read, once a workbook is open
+        self._workbook_as: ReadAs | None = None
         self.file_errors: list[RowError] = []
 
     @property
     def result(self) -> ReadResult:
         reader, rows = self._reader, self._rows
-        read_as = ReadAs(reader.encoding, reader.delimiter) if reader.delimiter else None
+        read_as = self._workbook_as or (
+            ReadAs(FileFormat.CSV, reader.encoding, reader.delimiter) if reader.delimiter else None
+        )
         if self.file_errors:
             return ReadResult(rows.rows, self.file_errors, read_as=read_as)
+        what = "The file" if self._sheet_read is None else f'The sheet "{self._sheet_read}"'
         if rows.header is None:
-            empty = _file_error("file_empty", "The file is empty: it has no header line.")
+            empty = _file_error("file_empty", f"{what} is empty: it has no header line.")
             return ReadResult(0, [empty], read_as=read_as)
         if rows.rows == 0:
-            empty = _file_error("file_empty", "The file has a header but no data rows.")
+            empty = _file_error("file_empty", f"{what} has a header but no data rows.")
             return ReadResult(0, [empty], read_as=read_as)
         unclear = rows.dates.unclear(rows.date_order)
         if unclear is not None:
@@ -255,33 +265,67 @@ class _FileRows:
 
     async def records(self) -> AsyncIterator[tuple[Any, ...]]:
         """Every record to COPY; stops early, with ``file_errors`` set, at a file-level error."""
-        reader, progress = self._reader, self._progress
+        container = None
         try:
-            async for chunk in self._chunks():
-                parsed = reader.feed(chunk)
-                # A stored chunk holds some 20,000 rows, a good part of a second of Python on a
-                # busy (and niced) worker: count them a slice at a time, and let the heartbeat
-                # report each slice, so that the progress an admin watches keeps moving.
-                for start in range(0, len(parsed), PROGRESS_ROWS):
-                    for record in self._take(parsed[start : start + PROGRESS_ROWS]):
+            try:
+                async for batch in self._text_batches():
+                    for record in batch:
                         yield record
-                    if self.file_errors:
-                        return
-                    progress.rows = self._rows.rows
-                    await asyncio.sleep(0)
-                progress.bytes = reader.bytes_consumed
-                if progress.lost:
-                    raise ImportLost
-            for record in self._take(reader.finish()):
-                yield record
+            except WorkbookFound as found:  # raised before any record
+                container = found.container
+            if container is not None:
+                async for batch in self._sheet_batches(container):
+                    for record in batch:
+                        yield record
         except NotTextError as exc:
             message = str(exc)
             self.file_errors = [_file_error("not_text", message[:1].upper() + message[1:] + ".")]
         except CsvSyntaxError as exc:
             self.file_errors = [_file_error("field_count", exc.message, exc.line)]
-        progress.rows = self._rows.rows
+        except workbooks.SheetNotFound as exc:
+            self.file_errors = [RowError(None, None, self._sheet, "sheet_not_found", str(exc))]
+            self._workbook_as = ReadAs(exc.format) if exc.format else None
+        self._progress.rows = self._rows.rows
 
-    def _take(self, records: list[Record]) -> list[tuple[Any, ...]]:
+    async def _text_batches(self) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The CSV text's COPY records, a slice of rows at a time (a generator per slice, not
+        per record: a million rows pass through here)."""
+        reader, progress = self._reader, self._progress
+        async for chunk in self._chunks():
+            parsed = reader.feed(chunk)
+            # A stored chunk holds some 20,000 rows, a good part of a second of Python on a
+            # busy (and niced) worker: count them a slice at a time, and let the heartbeat
+            # report each slice, so that the progress an admin watches keeps moving.
+            for start in range(0, len(parsed), PROGRESS_ROWS):
+                yield self._take(parsed[start : start + PROGRESS_ROWS])
+                if self.file_errors:
+                    return
+                progress.rows = self._rows.rows
+                await asyncio.sleep(0)
+            progress.bytes = reader.bytes_consumed
+            if progress.lost:
+                raise ImportLost
+        yield self._take(reader.finish())
+
+    async def _sheet_batches(self, container: str) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """The workbook sheet's COPY records, a slice of rows at a time."""
+        progress = self._progress
+        async with workbooks.opened(self._chunks, container, self._sheet) as sheet:
+            self._workbook_as = ReadAs(sheet.format)
+            self._sheet_read = sheet.name
+            while not sheet.done:
+                # Cells come from the library, not from decoded bytes: any may hold a NUL.
+                yield self._take(sheet.take(PROGRESS_ROWS), nul=True)
+                if self.file_errors:
+                    return
+                progress.rows = self._rows.rows
+                # How far through the sheet, as a share of the file's bytes (the percent shown).
+                progress.bytes = sheet.size_bytes * sheet.line // max(1, sheet.last_row)
+                await asyncio.sleep(0)
+                if progress.lost:
+                    raise ImportLost
+
+    def _take(self, records: list[Record], *, nul: bool | None = None) -> list[tuple[Any, ...]]:
         rows = self._rows
         if rows.header is None:
             if not records:
@@ -292,7 +336,7 @@ class _FileRows:
                 self.file_errors = rows.file_errors
                 return []
             records = records[1:]
-        return rows.stage(records, nul=self._reader.saw_nul)
+        return rows.stage(records, nul=self._reader.saw_nul if nul is None else nul)
 
 
 async def read_into_staging(
@@ -307,7 +351,7 @@ async def read_into_staging(
     guess: list[ImportWarning] = []
     while True:
         rows = _Rows(job, collector, _staged_records(job))
-        source = _FileRows(job.chunks, rows, progress, encoding)
+        source = _FileRows(job.chunks, rows, progress, encoding, job.claim.sheet)
         try:
             async with conn.transaction():  # a savepoint: a restart leaves no row behind
                 await stage.copy_rows(conn, job.statements.staging, source.records())
@@ -330,7 +374,7 @@ async def read_into_staging(
 def _strictly(job: Job, shape: Shape, progress: Progress) -> _FileRows:
     """A pass that refuses at the first problem: a bad row, or a file that is not UTF-8."""
     rows = _Rows(job, ErrorCollector(0), shape, strict=True)
-    return _FileRows(job.chunks, rows, progress, job.claim.encoding)
+    return _FileRows(job.chunks, rows, progress, job.claim.encoding, job.claim.sheet)
 
 
 async def read_into_table(

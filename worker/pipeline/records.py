@@ -9,7 +9,8 @@ line endings, and skipping of rows that hold only delimiters and white space (th
 as lines).
 
 Sniffing (encoding, binary magic numbers, NUL bytes) waits for the first ``SNIFF_BYTES`` bytes or
-for ``finish()``, so ``feed()`` returns nothing until then.
+for ``finish()``, so ``feed()`` returns nothing until then. A file that starts as a workbook's
+container raises ``WorkbookFound`` there, before any record: ``workbooks.py`` reads it.
 
 Speed matters (a million rows in about a second), so no Python code runs per character
 and little per record: text without quotes is cut with ``str.split``, which is what CSV parsing
@@ -47,14 +48,13 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"GIF89a", "a GIF image"),
     (b"%PDF-", "a PDF document"),
     (b"\x1f\x8b", "a gzip archive"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls)"),
 )
-# A ZIP archive: what its first entries name tells a workbook from any other archive.
-_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
-_ZIPPED: tuple[tuple[bytes, str], ...] = (
-    (b"opendocument.spreadsheet", "an OpenDocument spreadsheet (.ods)"),
-    (b"xl/", "an Excel workbook (.xlsx)"),
-    (b"[Content_Types].xml", "an Excel or Word document (.xlsx, .docx)"),
+# Containers a workbook comes in: a ZIP archive (.xlsx, .xlsm, .ods, but also .docx or any
+# archive) and an OLE2 compound file (.xls, but also .doc): the workbook reader looks inside.
+_CONTAINERS: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole2"),
 )
 # Control bytes other than tab, line feed and carriage return: a few are a text file's
 # accidents (reported on their lines), a tenth of the first bytes is a binary file.
@@ -82,6 +82,15 @@ _RECORD_LIMIT_FACTOR = 10
 
 class NotTextError(Exception):
     """The upload is not text (``not_text``); ``str(exc)`` is the message for a person."""
+
+
+class WorkbookFound(Exception):
+    """The upload is no text but a container a workbook comes in (``container``: ``zip`` or
+    ``ole2``); nothing was read from it as records, and the workbook reader takes it over."""
+
+    def __init__(self, container: str) -> None:
+        super().__init__(f"the file is a {container} container")
+        self.container = container
 
 
 class Utf8FallbackNeeded(Exception):
@@ -335,13 +344,14 @@ class RecordReader:
 
 
 def _refuse_known_formats(head: bytes) -> None:
-    """``NotTextError`` naming what the file is, when its first bytes tell a known format."""
+    """``NotTextError`` naming what the file is, when its first bytes tell a known format;
+    ``WorkbookFound`` when they tell a container a workbook comes in."""
     for magic, what in _MAGIC:
         if head.startswith(magic):
             raise NotTextError(f"the file is {what}, not CSV text; {_SAVE_AS_CSV}")
-    if head.startswith(_ZIP):
-        what = next((w for mark, w in _ZIPPED if mark in head[:2048]), "a ZIP archive")
-        raise NotTextError(f"the file is {what}, not CSV text; {_SAVE_AS_CSV}")
+    for magic, container in _CONTAINERS:
+        if head.startswith(magic):
+            raise WorkbookFound(container)
 
 
 def _refuse_control(head: bytes) -> None:
