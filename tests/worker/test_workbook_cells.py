@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from python_calamine import SheetMetadata, SheetTypeEnum, SheetVisibleEnum
 
-from worker.pipeline.workbooks import SheetNotFound, cell_text, pick_sheet
+from worker.pipeline.workbooks.calamine import cell_text
+from worker.pipeline.workbooks.sheets import SheetEntry, SheetNotFound, pick_sheet
 
 
 @pytest.mark.parametrize(
@@ -34,13 +34,11 @@ def test_cell_text(value: object, text: str) -> None:
     assert cell_text(value) == text
 
 
-def _sheets(*names: str) -> list[SheetMetadata]:
+def _sheets(*names: str) -> list[SheetEntry]:
     """Sheets by name; a name ending in "~" is hidden, one ending in "^" a chart sheet."""
     return [
-        SheetMetadata(
-            name.rstrip("~^"),
-            SheetTypeEnum.ChartSheet if name.endswith("^") else SheetTypeEnum.WorkSheet,
-            SheetVisibleEnum.Hidden if name.endswith("~") else SheetVisibleEnum.Visible,
+        SheetEntry(
+            name.rstrip("~^"), visible=not name.endswith("~"), worksheet=not name.endswith("^")
         )
         for name in names
     ]

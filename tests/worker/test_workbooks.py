@@ -125,7 +125,7 @@ async def test_errors_name_the_sheet_row(
     assert where(errors) == [
         (4, "case_status", "invalid_status"),
         (5, "date_opened", "invalid_date"),
-        # python-calamine gives no error cell's text: the cell reads as blank.
+        # An error cell reads as blank (docs/format.md, "Cell values").
         (6, "date_opened", "required"),
         (7, "tag_id", "invalid_tag_id"),
     ]
@@ -134,6 +134,31 @@ async def test_errors_name_the_sheet_row(
     assert "spreadsheet" in errors[3]["message"]
     assert done["error"]["summary"].startswith("4 rows have errors. Line 4, case_status:")
     assert await count_cases(sessionmaker) == 0
+
+
+async def test_columns_count_from_column_a_as_in_a_csv_export(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    def sheet(ws: Any, book: Any) -> None:
+        for r, row in enumerate([HEADER, ("C-1", 1, "03/07/2024", "Starts in column C")]):
+            ws.write_row(r, 2, row)
+
+    admin = await admin_setup(sessionmaker)
+    done = await import_file(client, admin, xlsx([("Cases", sheet)]), filename="c.xlsx")
+    assert done["status"] == "failed", done
+    errors = await errors_of(client, admin, done["id"])
+    assert [(e["line"], e["code"], e["message"]) for e in errors] == [
+        (
+            1,
+            "unknown_column",
+            "header cell 1 (spreadsheet column A) is blank; name the column or delete it",
+        ),
+        (
+            1,
+            "unknown_column",
+            "header cell 2 (spreadsheet column B) is blank; name the column or delete it",
+        ),
+    ]
 
 
 def _two_sheets() -> bytes:
@@ -298,6 +323,33 @@ async def test_a_workbook_takes_every_path(
     assert where(await errors_of(client, admin, skipped["id"])) == [
         (6, "case_status", "invalid_status")
     ]
+
+
+def _cut_sheet(book: bytes, keep: float) -> bytes:
+    """The workbook with its sheet's XML cut short, as a copy broken off mid-write is."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[: int(len(data) * keep)]
+            target.writestr(info.filename, data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+async def test_a_sheet_damaged_past_its_first_rows_stores_nothing(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    # Rows are read, checked and copied a slice at a time before the damage is reached.
+    book = _cut_sheet(xlsx([("Cases", _add_rows(9_000))]), keep=0.8)
+    done = await import_file(client, admin, book, filename="cut.xlsx")
+    assert done["status"] == "failed", done
+    [error] = await errors_of(client, admin, done["id"])
+    assert error["code"] == "not_text"
+    assert "sheet cannot be read after row 7" in error["message"], error["message"]
+    assert error["message"].endswith("save it again as .xlsx.")
+    assert await count_cases(sessionmaker) == 0
 
 
 # -- what is no workbook -------------------------------------------------------------------------

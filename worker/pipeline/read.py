@@ -319,8 +319,7 @@ class _FileRows:
                 if self.file_errors:
                     return
                 progress.rows = self._rows.rows
-                # How far through the sheet, as a share of the file's bytes (the percent shown).
-                progress.bytes = sheet.size_bytes * sheet.line // max(1, sheet.last_row)
+                progress.bytes = sheet.bytes_read
                 await asyncio.sleep(0)
                 if progress.lost:
                     raise ImportLost
