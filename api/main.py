@@ -24,6 +24,7 @@ from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
 from api.problems import install_handlers
+from api.version import VERSION
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Case import",
-        version="0.1.0",
+        version=VERSION,
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",

@@ -10,19 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 from importlib import import_module
-from importlib.metadata import version
 
+from api.version import VERSION
 from cli.exits import HELP as EXIT_CODES
 
 
 class _Version(argparse.Action):
-    """--version, looked up only when asked for (reading the package metadata takes time)."""
+    """--version, without an argument."""
 
     def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
         super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help")))
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
-        parser.exit(message=f"caseimport {version('caseimport')}\n")
+        parser.exit(message=f"caseimport {VERSION}\n")
 
 
 def _client_options() -> argparse.ArgumentParser:
@@ -45,15 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler, server_side=server_side)
         return sub
 
-    from cli.commands.run import add_arguments as run_arguments
-
     everything = add(
         "run",
         "cli.commands.run:cmd_run",
         "everything for a newcomer: the database, Redis, a first admin, the API and a worker",
         server_side=False,
     )
-    run_arguments(everything)
+    everything.add_argument("--host", default="127.0.0.1", help="where the API listens")
+    everything.add_argument("--port", type=int, default=8000)
+    everything.add_argument(
+        "--data-dir",
+        help="where the service's own PostgreSQL and Redis keep their data "
+        "(CASEIMPORT_DATA_DIR; default: the user's data folder)",
+    )
     api = add("api", "cli.commands.servers:cmd_api", "run one API server")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from importlib.metadata import version
 
+from api.version import VERSION
 from cli.client.api import Api, ClientError
 from cli.client.report import Reporter
 from cli.exits import Exit
@@ -36,6 +36,6 @@ def connect(args: argparse.Namespace, reporter: Reporter) -> Api:
     return Api(
         args.url,
         args.token,
-        user_agent=f"caseimport/{version('caseimport')}",
+        user_agent=f"caseimport/{VERSION}",
         on_retry=lambda why, wait: reporter.note(f"{why}; trying again in {wait:.1f} s"),
     )

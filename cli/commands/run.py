@@ -162,13 +162,3 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
         _stop(children)
         embedded.stop()
-
-
-def add_arguments(run: argparse.ArgumentParser) -> None:
-    run.add_argument("--host", default="127.0.0.1", help="where the API listens")
-    run.add_argument("--port", type=int, default=8000)
-    run.add_argument(
-        "--data-dir",
-        help="where the service's own PostgreSQL and Redis keep their data "
-        "(CASEIMPORT_DATA_DIR; default: the user's data folder)",
-    )
