@@ -35,12 +35,15 @@ class Settings(BaseSettings):
     # logs requests already, turn it off: under a poll load it is CPU and a write per request.
     access_log: bool = True
     worker_concurrency: int = 4
-    worker_lease_seconds: int = 60
+    # A running import's worker renews its lease twice a second; one silent this long is
+    # frozen or cut off, and its database session is ended so that another worker can go on.
+    worker_lease_seconds: int = 20
     # Imports are batch work: a worker process lowers its CPU priority by this much (os.nice),
     # so that on a shared machine the API answers status polls first.
     worker_nice: int = Field(default=10, ge=0, le=19)
     max_attempts: int = 3
-    reconcile_seconds: int = 15
+    # How often the reconciler looks for imports whose worker is gone (a few statements).
+    reconcile_seconds: float = 2
     max_kept_errors: int = 1000
     idempotency_hours: int = 24
     # Where the SPA's static files are; by default the frontend/ folder beside the code.

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import MetaData
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -41,11 +41,36 @@ AfterCommit = Callable[[], Awaitable[None]]
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
-    # No ping before each checkout (a round trip per request): a connection found dead by a
-    # query invalidates the whole pool, so after a database restart one request fails, not all.
+    # A ping before each checkout: after a database restart every pooled connection is dead,
+    # and without it the first request on each would fail rather than open a new one.
     return create_async_engine(
-        settings.sqlalchemy_url, pool_size=settings.db_pool_size, max_overflow=10, **kwargs
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        **kwargs,
     )
+
+
+# SQLSTATE classes of a lost or refused connection (08) and of a server shutting down or
+# starting up (57: "terminating connection due to administrator command").
+_UNAVAILABLE_STATES = ("08", "57")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached, rather than that a statement
+    was wrong: a moment's outage, which a client may retry."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionError):
+            return True
+        state = getattr(cause, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        cause = cause.__cause__ or cause.__context__ or getattr(cause, "orig", None)
+    return False
 
 
 async def warm_pool(engine: AsyncEngine, connections: int) -> None:

@@ -11,15 +11,20 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.db import database_unavailable
 from api.errors import AppError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+# A database restart takes a few seconds.
+RETRY_AFTER_SECONDS = 2
 
 
 def problem(
@@ -93,7 +98,21 @@ def install_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(500, "internal_error", "Something went wrong on our side; try again.")
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            return await on_unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            503,
+            "service_unavailable",
+            "The database is not reachable right now (a restart?); try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    # Handled here rather than as Exception, which Starlette answers and raises again.
+    for failure in (DBAPIError, ConnectionError, asyncpg.PostgresConnectionError):
+        app.add_exception_handler(failure, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -12,7 +12,6 @@ from typing import Any
 
 from arq import ArqRedis
 from arq.connections import RedisSettings
-from arq.jobs import Job, JobStatus
 from redis.asyncio import ConnectionPool
 
 RUN_IMPORT = "run_import"
@@ -44,28 +43,29 @@ async def connect(url: str) -> ArqRedis:
     )
 
 
-def job_id(import_id: uuid.UUID, attempt: int) -> str:
-    # Deterministic, so enqueuing the same attempt twice runs it once.
-    return f"import:{import_id}:{attempt}"
+def job_id(import_id: uuid.UUID, attempt: int, tag: str | None = None) -> str:
+    """A new id for every enqueue, unless ``tag`` names one: a job is a wake-up, and PostgreSQL
+    decides what runs, so two jobs for one attempt are harmless, while an id that arq still
+    remembers (a finished job's result, a dead worker's job) would stop a needed one."""
+    return f"import:{import_id}:{attempt}:{tag or uuid.uuid4().hex}"
 
 
-async def enqueue(redis: ArqRedis, import_id: uuid.UUID, attempt: int) -> None:
-    await redis.enqueue_job(RUN_IMPORT, str(import_id), attempt, _job_id=job_id(import_id, attempt))
-
-
-_PENDING = frozenset({JobStatus.queued, JobStatus.deferred, JobStatus.in_progress})
+async def enqueue(
+    redis: ArqRedis, import_id: uuid.UUID, attempt: int, tag: str | None = None
+) -> bool:
+    """Whether a job was added (not when one with the same tag is waiting)."""
+    job = await redis.enqueue_job(
+        RUN_IMPORT, str(import_id), attempt, _job_id=job_id(import_id, attempt, tag)
+    )
+    return job is not None
 
 
 class JobQueue:
-    """The queue as the worker uses it: enqueue an attempt, and ask whether one is still due."""
+    """The queue as the worker uses it: wake the worker that will run an attempt."""
 
     def __init__(self, redis: ArqRedis) -> None:
         self.redis = redis
 
-    async def enqueue(self, import_id: uuid.UUID, attempt: int) -> None:
-        await enqueue(self.redis, import_id, attempt)
-
-    async def is_pending(self, import_id: uuid.UUID, attempt: int) -> bool:
-        """Queued, deferred or running: the queue still knows this attempt's job."""
-        job = Job(job_id(import_id, attempt), self.redis, _deserializer=job_deserializer)
-        return await job.status() in _PENDING
+    async def enqueue(self, import_id: uuid.UUID, attempt: int, tag: str | None = None) -> bool:
+        """A job for this attempt; with ``tag``, none while one with the same tag is waiting."""
+        return await enqueue(self.redis, import_id, attempt, tag)

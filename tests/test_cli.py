@@ -203,18 +203,19 @@ async def _api_log(access_log: str) -> str:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+    started = False
     try:
         async with AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(100):
+            # Generous: on a machine shared with other test runs a start can take seconds.
+            deadline = asyncio.get_running_loop().time() + 60
+            while not started and asyncio.get_running_loop().time() < deadline:
                 with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
+                    started = (await client.get("/healthz")).status_code == 200
                 await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the API did not start")
     finally:
         api.terminate()
         out, _ = await api.communicate()
+    assert started, f"the API did not start:\n{out.decode()}"
     return out.decode()
 
 

@@ -1,8 +1,10 @@
 """The arq job: thin, and safe to run twice or at once.
 
-Imports of one app run one at a time, in the order they were queued: the job waits for the
-app's turn, then runs every import of the app queued before its own, then its own. Their own
-jobs, when they come, find them finished and do nothing.
+A job is a wake-up for an import's app, not an order: PostgreSQL decides what runs. The job
+takes the app's turn if no other worker has it (else it ends at once: the holder runs the app's
+queue), then runs the app's imports one by one, oldest first, for as long as the oldest one
+not finished is queued. An import still held by an attempt that broke off stops the app until
+the reconciler queues it again.
 """
 
 from __future__ import annotations
@@ -11,20 +13,35 @@ import uuid
 from typing import Any
 
 from api.imports import lifecycle
+from api.imports.status import ImportStatus
+from api.pg import Connection
 from worker.context import WorkerContext, context_of
 from worker.pipeline.runner import run_one
 
 
-async def run_in_app_order(ctx: WorkerContext, import_id: uuid.UUID, attempt: int) -> None:
-    place = await lifecycle.in_queue(ctx.pool, import_id, attempt)
-    if place is None:
-        return  # finished, cancelled, or superseded by a newer attempt
-    async with lifecycle.app_turn(ctx.pool, place.app_id) as conn:
-        while older := await lifecycle.next_older(conn, import_id, place):
-            await run_one(ctx, older.import_id, older.attempt)
-        await run_one(ctx, import_id, attempt)
+async def _run_queue(ctx: WorkerContext, conn: Connection, app_id: uuid.UUID) -> None:
+    while (head := await lifecycle.head_of_app(conn, app_id)) is not None:
+        if head.status is not ImportStatus.QUEUED:
+            return  # an earlier attempt still holds it: nothing later may start
+        await run_one(ctx, conn, head.import_id, head.attempt)
+
+
+async def run_app(ctx: WorkerContext, app_id: uuid.UUID) -> None:
+    """Run the app's queued imports in order, unless another worker has the app's turn."""
+    while True:
+        async with lifecycle.app_turn(ctx.pool, app_id) as conn:
+            if conn is None:
+                return
+            await _run_queue(ctx, conn, app_id)
+        # An import queued while the turn was being let go found it taken: look once more.
+        head = await lifecycle.head_of_app(ctx.pool, app_id)
+        if head is None or head.status is not ImportStatus.QUEUED:
+            return
 
 
 async def run_import(ctx: dict[str, Any], import_id: str, attempt: int) -> None:
-    """arq's entry point: the job carries only the import id and its attempt."""
-    await run_in_app_order(context_of(ctx), uuid.UUID(import_id), attempt)
+    """arq's entry point: the job carries only an import id and its attempt."""
+    context = context_of(ctx)
+    app_id = await lifecycle.app_of(context.pool, uuid.UUID(import_id))
+    if app_id is not None:
+        await run_app(context, app_id)

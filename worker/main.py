@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from typing import Any
 
+import asyncpg
 from arq.worker import Worker
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api import queue
 from api.config import Settings
@@ -28,6 +32,45 @@ _RECONCILER = "reconciler"
 NO_RECONCILER = "no_reconciler"
 
 
+# What a lost Redis raises; the worker waits for it to come back rather than exit.
+_REDIS_LOST = (RedisConnectionError, RedisTimeoutError, OSError)
+_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
+
+
+class _Worker(Worker):
+    """arq's worker, kept alive while Redis is away: a poll that fails waits (0.5 s, then
+    longer, up to 5 s) and tries again, and the jobs running meanwhile go on, since they need
+    only PostgreSQL."""
+
+    _failed_polls = 0
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except _REDIS_LOST as exc:
+            if not self._failed_polls:
+                log.warning("Redis is unreachable (%s); waiting for it", exc)
+            delay = _BACKOFF_SECONDS[min(self._failed_polls, len(_BACKOFF_SECONDS) - 1)]
+            self._failed_polls += 1
+            await asyncio.sleep(delay)
+            return
+        if self._failed_polls:
+            log.warning("Redis is back after %s failed polls", self._failed_polls)
+            self._failed_polls = 0
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        for job_id in job_ids:
+            counted = self.job_counter
+            try:
+                await super().start_jobs([job_id])
+            except _REDIS_LOST:
+                # arq took a slot for the job before Redis failed: give it back.
+                if self.job_counter > counted:
+                    self.job_counter -= 1
+                    self.sem.release()
+                raise
+
+
 async def _reconcile_forever(ctx: WorkerContext) -> None:
     while True:
         try:
@@ -38,10 +81,23 @@ async def _reconcile_forever(ctx: WorkerContext) -> None:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    context = await open_context(ctx[_SETTINGS], ctx["redis"])
+    context = await _opened_context(ctx[_SETTINGS], ctx["redis"])
     attach(ctx, context)
     if not ctx.get(NO_RECONCILER):
         ctx[_RECONCILER] = asyncio.create_task(_reconcile_forever(context))
+
+
+async def _opened_context(settings: Settings, redis: Any) -> WorkerContext:
+    """The context, once PostgreSQL answers: a worker started before its database waits."""
+    failures = 0
+    while True:
+        try:
+            return await open_context(settings, redis)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if not failures:
+                log.warning("PostgreSQL is unreachable (%s); waiting for it", exc)
+            await asyncio.sleep(_BACKOFF_SECONDS[min(failures, len(_BACKOFF_SECONDS) - 1)])
+            failures += 1
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -61,16 +117,22 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
         "functions": [run_import],
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "redis_settings": queue.redis_settings(settings.redis_url),
+        # Redis down at start: try again every second for as long as it takes.
+        "redis_settings": dataclasses.replace(
+            queue.redis_settings(settings.redis_url), conn_retries=10**9, conn_retry_delay=1
+        ),
         "job_serializer": queue.job_serializer,
         "job_deserializer": queue.job_deserializer,
         "max_jobs": settings.worker_concurrency,
         # A million-row import takes seconds, not hours; the lease, not this, detects a dead
         # worker.
         "job_timeout": 3 * 3600,
-        # PostgreSQL decides what to retry (attempt numbers); arq never re-runs a job itself.
+        # PostgreSQL decides what to retry (attempt numbers); arq never re-runs a job itself,
+        # not even one cancelled by a stop (the import is handed back instead).
         "max_tries": 1,
-        "keep_result": 3600,
+        "retry_jobs": False,
+        # A job is a wake-up: its result says nothing the database does not.
+        "keep_result": 0,
         # How often an idle worker asks Redis for jobs: arq's 0.5 s would be most of the wait
         # between an upload and its first row.
         "poll_delay": 0.1,
@@ -78,4 +140,4 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
     extra_ctx = overrides.pop("ctx", {})
     options.update(overrides)
     options["ctx"] = {_SETTINGS: settings, **extra_ctx}
-    return Worker(**options)
+    return _Worker(**options)

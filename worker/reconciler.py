@@ -1,8 +1,13 @@
 """Catches up what the queue lost or a dead worker dropped; PostgreSQL holds the truth.
 
-- an import whose worker's lease expired is queued again with the next attempt, or failed once
-  it has used up its attempts (``lifecycle.expire_leases``);
-- a queued import whose job the queue no longer knows is enqueued again;
+- an import whose worker went silent past its lease has that worker's database session ended
+  (``lifecycle.fence_expired``): a frozen worker then holds no app, and can change nothing
+  when it wakes;
+- an import whose worker's session is gone (the worker was killed, PostgreSQL restarted) or
+  whose lease expired is queued again with the next attempt, or failed once too many attempts
+  broke off (``lifecycle.expire_leases``);
+- an app whose next import has waited in the queue while no worker has the app's turn is
+  woken again (the queue may have lost its job);
 - idempotency keys older than their keeping time are forgotten.
 
 One reconciler runs at a time across all workers, under a PostgreSQL advisory lock.
@@ -11,6 +16,7 @@ One reconciler runs at a time across all workers, under a PostgreSQL advisory lo
 from __future__ import annotations
 
 import logging
+import time
 
 from api.imports import lifecycle
 from api.pg import Connection, advisory_key
@@ -21,6 +27,9 @@ log = logging.getLogger(__name__)
 RECONCILER_LOCK = advisory_key("reconciler")
 # A queued import younger than this may still be on its way to the queue (enqueued after commit).
 QUEUED_GRACE_SECONDS = 10
+# At most one waiting wake-up per import from the reconciler in this many seconds, however
+# long the workers are busy elsewhere.
+WAKE_EVERY_SECONDS = 30
 
 
 async def reconcile(ctx: WorkerContext) -> int:
@@ -37,16 +46,21 @@ async def reconcile(ctx: WorkerContext) -> int:
 async def _pass(ctx: WorkerContext, conn: Connection) -> int:
     settings = ctx.settings
     enqueued = 0
+    await lifecycle.fence_expired(conn)
     for item in await lifecycle.expire_leases(conn, settings.max_attempts):
         log.warning(
-            "import %s: lease expired, queued again as attempt %s", item.import_id, item.attempt
+            "import %s: its worker stopped, queued again as attempt %s",
+            item.import_id,
+            item.attempt,
         )
         await ctx.queue.enqueue(item.import_id, item.attempt)
         enqueued += 1
-    for item in await lifecycle.lost_in_queue(conn, QUEUED_GRACE_SECONDS):
-        if not await ctx.queue.is_pending(item.import_id, item.attempt):
-            log.warning("import %s was queued but its job was lost; enqueued again", item.import_id)
-            await ctx.queue.enqueue(item.import_id, item.attempt)
+    tag = f"r{int(time.time() // WAKE_EVERY_SECONDS)}"
+    for app_id, item in await lifecycle.waiting_heads(conn, QUEUED_GRACE_SECONDS):
+        if await lifecycle.app_is_idle(conn, app_id) and await ctx.queue.enqueue(
+            item.import_id, item.attempt, tag
+        ):
+            log.warning("import %s waits in the queue with no worker on it: woken", item.import_id)
             enqueued += 1
     await conn.execute(
         "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)",

@@ -6,12 +6,19 @@ The life of an import::
                                    ▲                    │                    │
              attach (a failed one) │        complete / fail (one transaction with the apply)
                                    │                    ▼
-              after_crash, expire_leases ◀── a crash or a silent worker: queued again with the
-                                              next attempt, or failed once attempts run out
+              after_crash, expire_leases ◀── a crash, or a worker gone or silent: queued again
+              hand_back                        with the next attempt, or failed once
+                                               ``max_attempts`` attempts broke off; a worker
+                                               asked to stop hands its attempt back (no crash)
 
 A draft, a queued or a validating import can be cancelled. The attempt number is a fencing token:
 each queueing increments it, and a worker's transitions name the attempt they act for, so a
-worker that was given up on changes nothing when it comes back.
+worker that was given up on changes nothing when it comes back; its database session, which
+holds the app's turn and the attempt's transaction, is ended when its lease expires.
+
+Imports of an app run one at a time in the order they were queued: the next is always the
+oldest one not finished (``head_of_app``), whatever the queue says, and a later import never
+starts while an earlier one is queued or running.
 
 The API's transitions run in the request's session (SQLAlchemy); the worker's on its asyncpg
 connection, the final ones inside the transaction that applies the rows.
@@ -28,6 +35,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import overload
 
+import asyncpg
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +45,7 @@ from api.import_types.row_error import ImportWarning, RowError
 from api.imports.file_format import FileFormat
 from api.imports.models import Import, ImportRowError
 from api.imports.status import (
+    ACTIVE,
     ATTACHABLE,
     CANCELLABLE,
     RUNNING,
@@ -120,6 +129,8 @@ async def attach(session: AsyncSession, record: Import, file_id: uuid.UUID) -> u
     record.attempt += 1
     record.queued_at = datetime.now(UTC)
     record.started_at = record.finished_at = record.lease_until = None
+    record.worker_pid = None
+    record.crashes = 0
     record.rows_processed = record.bytes_processed = 0
     record.rows_total = record.error_count = None
     record.result = record.warnings = None
@@ -142,6 +153,7 @@ async def cancel(session: AsyncSession, record: Import) -> None:
     record.status = ImportStatus.CANCELLED
     record.finished_at = datetime.now(UTC)
     record.lease_until = None
+    record.worker_pid = None
     await session.flush()
 
 
@@ -193,17 +205,18 @@ class Queued:
 
 
 @dataclass(frozen=True, slots=True)
-class InQueue:
-    """A queued import's place in its app's queue."""
+class Head:
+    """The import of an app that runs next: the oldest one not finished."""
 
-    app_id: uuid.UUID
-    queued_at: datetime
+    import_id: uuid.UUID
+    attempt: int
+    status: ImportStatus
 
 
 _CLAIM = f"""
     UPDATE imports
     SET status = '{ImportStatus.VALIDATING}', started_at = now(), finished_at = NULL,
-        lease_until = now() + make_interval(secs => $3),
+        lease_until = now() + make_interval(secs => $3), worker_pid = pg_backend_pid(),
         rows_processed = 0, bytes_processed = 0, rows_total = NULL
     WHERE id = $1 AND attempt = $2 AND status = '{QUEUED}'
     RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding, sheet
@@ -213,8 +226,10 @@ _CLAIM = f"""
 async def claim(
     conn: Connection, import_id: uuid.UUID, attempt: int, lease_seconds: float
 ) -> Claim | None:
-    """queued → validating, with a lease; None when this attempt is not queued (finished,
-    cancelled, claimed by another run of the job, or superseded)."""
+    """queued → validating, with a lease, run by ``conn``'s backend (which the reconciler ends
+    if the lease expires: ``conn`` must be the one that holds the app's turn and runs the
+    attempt's transaction). None when this attempt is not queued (finished, cancelled, claimed
+    by another run of the job, or superseded)."""
     row = await conn.fetchrow(_CLAIM, import_id, attempt, float(lease_seconds))
     if row is None:
         return None
@@ -271,7 +286,7 @@ _FINISH = f"""
     UPDATE imports SET status = $3, result = $4::jsonb, error_summary = $5, error_count = $6,
         rows_total = $7::bigint, rows_processed = coalesce($7::bigint, 0), warnings = $8::jsonb,
         file_format = $9, file_encoding = $10, file_delimiter = $11,
-        finished_at = clock_timestamp(), lease_until = NULL
+        finished_at = clock_timestamp(), lease_until = NULL, worker_pid = NULL
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
     RETURNING 1
 """
@@ -401,7 +416,7 @@ async def _store_errors(conn: Connection, import_id: uuid.UUID, errors: Sequence
 
 _GIVE_UP = f"""
     UPDATE imports SET status = '{ImportStatus.FAILED}', error_summary = $3, error_count = 0,
-        finished_at = now(), lease_until = NULL
+        finished_at = now(), lease_until = NULL, worker_pid = NULL
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
 """
 
@@ -411,30 +426,38 @@ async def give_up(conn: Connection, claim: Claim, reason: str) -> None:
     await conn.execute(_GIVE_UP, claim.import_id, claim.attempt, reason)
 
 
-# The retry-or-fail policy, decided in one statement: an attempt that ended without a result is
-# queued again with the next attempt number until ``max_attempts`` have been used; then the
-# import fails. Nothing was applied either way (the apply and the final transition are one
-# transaction). The SET list reads the row as it was, so each CASE sees the old attempt.
+# The retry-or-fail policy, decided in one statement: an attempt that broke off (a crash, a
+# worker gone silent or gone) is queued again with the next attempt number until
+# ``max_attempts`` of them have broken off; then the import fails. Nothing was applied either
+# way (the apply and the final transition are one transaction). The SET list reads the row as
+# it was, so each CASE sees the old counts.
 def _retry_or_fail(which: str) -> str:
-    spent = "attempt >= $2"
+    spent = "crashes + 1 >= $2"
     return f"""
         UPDATE imports SET
             status = CASE WHEN {spent} THEN '{ImportStatus.FAILED}' ELSE '{QUEUED}' END,
             attempt = CASE WHEN {spent} THEN attempt ELSE attempt + 1 END,
+            crashes = crashes + 1,
             finished_at = CASE WHEN {spent} THEN now() ELSE finished_at END,
             error_count = CASE WHEN {spent} THEN 0 ELSE error_count END,
-            error_summary = CASE WHEN {spent} THEN format($1::text, attempt)
+            error_summary = CASE WHEN {spent} THEN format($1::text, crashes + 1)
                                  ELSE error_summary END,
             rows_processed = CASE WHEN {spent} THEN rows_processed ELSE 0 END,
             bytes_processed = CASE WHEN {spent} THEN bytes_processed ELSE 0 END,
-            lease_until = NULL
+            lease_until = NULL, worker_pid = NULL
         WHERE {which} AND status IN {_RUNNING}
         RETURNING id, attempt, status
     """
 
 
+# The backend that ran an attempt is gone: its connection closed (the worker was killed, or
+# PostgreSQL restarted). A backend started after the claim is another one with a reused pid.
+_HOLDER_GONE = """(worker_pid IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM pg_stat_activity AS a
+    WHERE a.pid = imports.worker_pid AND a.backend_start <= imports.started_at))"""
+
 _AFTER_CRASH = _retry_or_fail("id = $3 AND attempt = $4")
-_EXPIRED = _retry_or_fail("lease_until < now()")
+_EXPIRED = _retry_or_fail(f"(lease_until < now() OR {_HOLDER_GONE})")
 
 CRASHED = (
     "The import stopped on an internal error %s times and was given up; nothing was applied. "
@@ -466,54 +489,117 @@ async def after_crash(conn: Connection, claim: Claim, max_attempts: int) -> Queu
     return requeued[0] if requeued else None
 
 
+# Ends the backend of each attempt whose lease expired, waiting up to 5 s for each to exit: its
+# transaction rolls back and the app's turn is free, so a frozen worker blocks nothing, and
+# whatever it sends when it wakes goes nowhere.
+_FENCE = f"""
+    SELECT i.id, pg_terminate_backend(a.pid, 5000) AS ended
+    FROM imports AS i JOIN pg_stat_activity AS a
+        ON a.pid = i.worker_pid AND a.backend_start <= i.started_at
+    WHERE i.status IN {_RUNNING} AND i.lease_until < now()
+"""
+
+
+async def fence_expired(conn: Connection) -> int:
+    """End the database sessions of the attempts whose worker went silent past its lease;
+    how many were ended."""
+    ended = 0
+    for row in await conn.fetch(_FENCE):
+        log.warning("import %s: lease expired, its worker's session ended", row["id"])
+        ended += bool(row["ended"])
+    return ended
+
+
 async def expire_leases(conn: Connection, max_attempts: int) -> list[Queued]:
-    """running → queued or failed, for every import whose worker went silent past its lease.
-    Answers the attempts to enqueue."""
+    """running → queued or failed, for every import whose worker went silent past its lease
+    or whose database session is gone. Answers the attempts to enqueue."""
     return await _retry_or_fail_matching(conn, _EXPIRED, WORKER_LOST, max_attempts)
 
 
-async def lost_in_queue(conn: Connection, older_than_seconds: float) -> list[Queued]:
-    """Imports queued for longer than that: their jobs may have been lost by the queue."""
-    rows = await conn.fetch(
-        f"""SELECT id, attempt FROM imports
-            WHERE status = '{QUEUED}' AND queued_at < now() - make_interval(secs => $1)""",
-        float(older_than_seconds),
-    )
-    return [Queued(row["id"], row["attempt"]) for row in rows]
+_HAND_BACK = f"""
+    UPDATE imports SET status = '{QUEUED}', attempt = attempt + 1, lease_until = NULL,
+        worker_pid = NULL, rows_processed = 0, bytes_processed = 0
+    WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
+    RETURNING id, attempt
+"""
 
 
-async def in_queue(conn: Connection | Pool, import_id: uuid.UUID, attempt: int) -> InQueue | None:
-    """Where this attempt of a queued import stands in its app's queue; None when it is not
-    queued (any more)."""
-    row = await conn.fetchrow(
-        f"SELECT app_id, queued_at FROM imports WHERE id = $1 AND attempt = $2 "
-        f"AND status = '{QUEUED}'",
-        import_id,
-        attempt,
-    )
-    return None if row is None else InQueue(row["app_id"], row["queued_at"])
-
-
-async def next_older(conn: Connection, import_id: uuid.UUID, place: InQueue) -> Queued | None:
-    """The oldest import of the app queued before this one, if any."""
-    row = await conn.fetchrow(
-        f"""SELECT id, attempt FROM imports
-            WHERE app_id = $1 AND status = '{QUEUED}' AND (queued_at, id) < ($2, $3)
-            ORDER BY queued_at, id LIMIT 1""",
-        place.app_id,
-        place.queued_at,
-        import_id,
-    )
+async def hand_back(conn: Connection, claim: Claim, backend: int) -> Queued | None:
+    """running → queued (the next attempt, not counted as a crash) for a worker asked to stop:
+    ``backend``, the session that ran the attempt, is ended first (its transaction rolls back
+    and the app's turn is free before another worker looks). Answers the attempt to enqueue."""
+    await conn.execute("SELECT pg_terminate_backend($1, 5000)", backend)
+    row = await conn.fetchrow(_HAND_BACK, claim.import_id, claim.attempt)
     return None if row is None else Queued(row["id"], row["attempt"])
 
 
+# The oldest unfinished import of each app, when it is queued and was queued a while ago.
+_WAITING_HEADS = f"""
+    SELECT DISTINCT ON (app_id) app_id, id, attempt, status, queued_at
+    FROM imports WHERE status IN {sql_list(ACTIVE)}
+    ORDER BY app_id, queued_at, id
+"""
+
+
+async def waiting_heads(
+    conn: Connection, older_than_seconds: float
+) -> list[tuple[uuid.UUID, Queued]]:
+    """The app and the import that runs next, for each app whose next import has waited in
+    the queue for longer than that: its job may have been lost by the queue."""
+    rows = await conn.fetch(
+        f"""SELECT app_id, id, attempt FROM ({_WAITING_HEADS}) AS heads
+            WHERE status = '{QUEUED}' AND queued_at < now() - make_interval(secs => $1)""",
+        float(older_than_seconds),
+    )
+    return [(row["app_id"], Queued(row["id"], row["attempt"])) for row in rows]
+
+
+async def app_of(conn: Connection | Pool, import_id: uuid.UUID) -> uuid.UUID | None:
+    """The app an import belongs to; None when there is no such import."""
+    app_id: uuid.UUID | None = await conn.fetchval(
+        "SELECT app_id FROM imports WHERE id = $1", import_id
+    )
+    return app_id
+
+
+async def head_of_app(conn: Connection | Pool, app_id: uuid.UUID) -> Head | None:
+    """The import of the app that runs next: the oldest one queued or running. A later import
+    never runs while an earlier one is unfinished."""
+    row = await conn.fetchrow(
+        f"""SELECT id, attempt, status FROM imports
+            WHERE app_id = $1 AND status IN {sql_list(ACTIVE)}
+            ORDER BY queued_at, id LIMIT 1""",
+        app_id,
+    )
+    return None if row is None else Head(row["id"], row["attempt"], ImportStatus(row["status"]))
+
+
+def _turn_key(app_id: uuid.UUID) -> int:
+    return advisory_key("app", app_id)
+
+
 @contextlib.asynccontextmanager
-async def app_turn(pool: Pool, app_id: uuid.UUID) -> AsyncIterator[Connection]:
-    """The app's turn: imports of one app run one at a time, whichever worker holds them."""
-    key = advisory_key("app", app_id)
+async def app_turn(pool: Pool, app_id: uuid.UUID) -> AsyncIterator[Connection | None]:
+    """The app's turn, on a connection that keeps it, or None at once when another session
+    has it: imports of one app run one at a time, whichever worker holds them, and no worker
+    waits for an app."""
+    key = _turn_key(app_id)
     async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1)", key)
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+            yield None
+            return
         try:
             yield conn
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", key)
+            # A session that was ended (or lost) has let go of the turn already.
+            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+
+async def app_is_idle(conn: Connection, app_id: uuid.UUID) -> bool:
+    """Whether no session has the app's turn (asked by taking it and letting it go)."""
+    key = _turn_key(app_id)
+    if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+        return False
+    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+    return True

@@ -95,6 +95,10 @@ class Import(Base):
     # Fencing token: each (re)queue increments it; a job only acts on its own attempt.
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The PostgreSQL backend running the attempt: ended when its lease expires.
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    # Attempts that broke off (the retry-or-fail policy counts them; a hand-back is not one).
+    crashes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rows_processed: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_total: Mapped[int | None] = mapped_column(BigInteger)
     bytes_processed: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -115,6 +115,25 @@ def _stop(children: list[subprocess.Popen[bytes]]) -> None:
             child.kill()
 
 
+def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
+    """Until the API stops: a worker that exits is started again (after 1 s, then up to 30 s
+    between tries while it keeps exiting at once); what it was running goes back to the queue
+    by itself."""
+    api, _ = children
+    delay, started = 0.5, time.monotonic()
+    while api.poll() is None:
+        worker = children[1]
+        if worker.poll() is None:
+            time.sleep(0.5)
+            continue
+        # One that ran a while starts again at once; one that keeps exiting, ever more slowly.
+        delay = 1.0 if time.monotonic() - started > 60 else min(delay * 2, 30.0)
+        _say(f"caseimport: the worker stopped (exit {worker.returncode}); starting it again.")
+        time.sleep(delay)
+        started = time.monotonic()
+        children[1] = subprocess.Popen([CASEIMPORT, "worker"])  # noqa: S603
+
+
 def _on_term(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM (a service manager) ends it like Ctrl-C
 
@@ -151,9 +170,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"for scripts is\n\n    {first.token}\n"
             )
         _say(f"The service runs on {url}/ ; Ctrl-C stops everything.")
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        _say("caseimport: a server process stopped; stopping the rest.")
+        _supervise(children)
+        _say("caseimport: the API stopped; stopping the rest.")
         return 1
     except KeyboardInterrupt:
         _say("\nStopping ...")

@@ -1,18 +1,21 @@
 """One attempt at one import, end to end, in the order its events happen.
 
-1. Claim the import for this attempt (queued → validating, with a lease), or leave it alone.
+1. Claim the import for this attempt (queued → validating, with a lease), on the connection
+   that holds the app's turn, or leave it alone.
 2. Refresh the planner's statistics of the app's stored rows, outside any transaction.
 3. In ONE transaction, with the heartbeat reporting progress (and applying) beside it:
    a fast path for a file expected to be clean, in a savepoint; if it refuses, the checked
    path; then complete or fail the import in the same transaction, so the rows and the status
    land together or not at all.
-4. After anything unexpected, the retry-or-fail policy of ``lifecycle.after_crash``.
+4. After anything unexpected, the retry-or-fail policy of ``lifecycle.after_crash``; when the
+   worker is asked to stop, ``lifecycle.hand_back``.
 
 No path commits: the runner owns the transaction, and every temporary table goes with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -38,24 +41,51 @@ log = logging.getLogger(__name__)
 FastPath = Callable[[Connection, Job, Progress], Awaitable[Outcome]]
 
 
-async def run_one(ctx: WorkerContext, import_id: uuid.UUID, attempt: int) -> None:
+async def run_one(ctx: WorkerContext, conn: Connection, import_id: uuid.UUID, attempt: int) -> None:
+    """Run this attempt on ``conn``, the connection that holds the app's turn."""
     settings = ctx.settings
-    async with ctx.pool.acquire() as conn:
-        claim = await lifecycle.claim(conn, import_id, attempt, settings.worker_lease_seconds)
-        if claim is None:
-            return  # finished, cancelled, or owned by another run: nothing to do
-        try:
-            await _run(ctx, conn, claim)
-            return
-        except ImportLost:
-            log.info("import %s attempt %s was cancelled or superseded", import_id, attempt)
-            return
-        except Exception:
-            log.exception("import %s attempt %s failed unexpectedly", import_id, attempt)
-    async with ctx.pool.acquire() as conn:
-        requeued = await lifecycle.after_crash(conn, claim, settings.max_attempts)
+    claim = await lifecycle.claim(conn, import_id, attempt, settings.worker_lease_seconds)
+    if claim is None:
+        return  # finished, cancelled, or owned by another run: nothing to do
+    backend = conn.get_server_pid()
+    try:
+        await _run(ctx, conn, claim)
+        return
+    except ImportLost:
+        log.info("import %s attempt %s was cancelled or superseded", import_id, attempt)
+        return
+    except asyncio.CancelledError:
+        await _hand_back(ctx, claim, backend)
+        raise
+    except Exception:
+        # Cancelled in the middle of a statement, asyncpg may raise its own error instead.
+        if _stopping():
+            await _hand_back(ctx, claim, backend)
+            raise asyncio.CancelledError from None
+        log.exception("import %s attempt %s failed unexpectedly", import_id, attempt)
+    async with ctx.pool.acquire() as other:
+        requeued = await lifecycle.after_crash(other, claim, settings.max_attempts)
     if requeued is not None:
         await ctx.queue.enqueue(requeued.import_id, requeued.attempt)
+
+
+def _stopping() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def _hand_back(ctx: WorkerContext, claim: Claim, backend: int) -> None:
+    """The worker is stopping (SIGTERM): the attempt goes back to the queue at once for another
+    worker, rather than waiting for its lease to run out."""
+    async with ctx.pool.acquire() as other:
+        queued = await lifecycle.hand_back(other, claim, backend)
+    if queued is not None:
+        log.warning(
+            "import %s handed back as attempt %s: the worker is stopping",
+            queued.import_id,
+            queued.attempt,
+        )
+        await ctx.queue.enqueue(queued.import_id, queued.attempt)
 
 
 async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> None:
