@@ -16,6 +16,7 @@ from api.auth.router import router as auth_router
 from api.cases.router import router as cases_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_pool
+from api.docs_page import docs_router
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
 from api.imports.router import router as imports_router
@@ -24,6 +25,7 @@ from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
 from api.problems import install_handlers
+from api.security_headers import SecurityHeaders
 from api.version import VERSION
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -55,16 +57,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=VERSION,
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Served by api/docs_page.py, under a policy that lets Swagger UI run.
+        docs_url=None,
         redoc_url=None,
     )
     install_handlers(app)
 
     app.add_middleware(RefuseNul)
     app.add_middleware(RequestCounter)
+    # Outermost: the NUL guard's refusals carry the headers too.
+    app.add_middleware(SecurityHeaders)
 
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.include_router(docs_router(app.openapi_url or "/api/openapi.json", app.title))
     for router in (
         auth_router,
         apps_router,
