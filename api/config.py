@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # How long each sign-in to an account waits while the account has had login_max_failures
+    # failures in the window (from any addresses): guesses slow down, the owner is not locked out.
+    login_slowdown_seconds: float = Field(default=1.0, ge=0, le=30)
+    # The reverse proxies in front of the API (addresses or networks, comma separated; "*" for
+    # any). Only a request from one of them may name its client in X-Forwarded-For: otherwise a
+    # client could choose the address its failed sign-ins are counted under.
+    trusted_proxies: str = ""
     # Connections an API process keeps open: enough for the requests in flight under a poll
     # load, so that none has to open (and close again) a connection of its own.
     db_pool_size: int = Field(default=20, ge=1)

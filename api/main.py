@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import queue
 from api.apps.router import router as apps_router
@@ -67,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestCounter)
     # Outermost: the NUL guard's refusals carry the headers too.
     app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:
+        # In the app, not only in uvicorn (cli/commands/servers.py): whatever server runs it,
+        # a forwarded client address counts only when a trusted proxy sent it.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     app.include_router(health_router)
     app.include_router(metrics_router)
