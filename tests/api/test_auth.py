@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
+from pydantic import ValidationError
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -314,6 +315,15 @@ async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
         headers={"X-Forwarded-For": "198.51.100.1"},
     )
     assert_problem(response, 429, "too_many_attempts")
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    assert Settings(trusted_proxies=" 10.0.0.5 ,10.1.0.0/16, ::1,").trusted_proxies == (
+        "10.0.0.5, 10.1.0.0/16, ::1"
+    )
+    assert Settings(trusted_proxies="*").trusted_proxies == "*"
+    with pytest.raises(ValidationError, match="gateway"):
+        Settings(trusted_proxies="10.0.0.5, gateway")
 
 
 @pytest.fixture
