@@ -7,10 +7,12 @@ import hashlib
 import re
 
 import pytest
-from httpx import AsyncClient, Response
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.security_headers import CONTENT_SECURITY_POLICY
+from api.problems import install_handlers
+from api.security_headers import CONTENT_SECURITY_POLICY, SecurityHeaders
 from tests.factories import admin_setup, assert_problem
 
 
@@ -80,3 +82,20 @@ async def test_the_api_docs_page_allows_only_its_own_inline_script(client: Async
     script_src = next(d for d in policy.split("; ") if d.startswith("script-src "))
     assert "'unsafe-inline'" not in script_src
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_server_error_answer() -> None:
+    # Starlette answers a 500 outside every middleware; the handler adds the headers itself.
+    failing = FastAPI()
+    install_handlers(failing)
+    failing.add_middleware(SecurityHeaders)
+
+    @failing.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    transport = ASGITransport(app=failing, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as c:
+        response = await c.get("/boom")
+    assert_problem(response, 500, "internal_error")
+    assert_secured(response)
