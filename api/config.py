@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
@@ -28,6 +29,13 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # How long each sign-in to an account waits while the account has had login_max_failures
+    # failures in the window (from any addresses): guesses slow down, the owner is not locked out.
+    login_slowdown_seconds: float = Field(default=1.0, ge=0, le=30)
+    # The reverse proxies in front of the API (addresses or networks, comma separated; "*" for
+    # any). Only a request from one of them may name its client in X-Forwarded-For: otherwise a
+    # client could choose the address its failed sign-ins are counted under.
+    trusted_proxies: str = ""
     # Connections an API process keeps open: enough for the requests in flight under a poll
     # load, so that none has to open (and close again) a connection of its own.
     db_pool_size: int = Field(default=20, ge=1)
@@ -57,6 +65,22 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        # uvicorn would take a mistyped entry for a name that never matches: say so at start-up.
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"CASEIMPORT_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
+                ) from None
+        return ", ".join(entries)
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import queue
 from api.apps.router import router as apps_router
@@ -16,6 +17,7 @@ from api.auth.router import router as auth_router
 from api.cases.router import router as cases_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_pool
+from api.docs_page import docs_router
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
 from api.imports.router import router as imports_router
@@ -24,6 +26,7 @@ from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
 from api.problems import install_handlers
+from api.security_headers import SecurityHeaders
 from api.version import VERSION
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -55,16 +58,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=VERSION,
         lifespan=lifespan,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Served by api/docs_page.py, under a policy that lets Swagger UI run.
+        docs_url=None,
         redoc_url=None,
     )
     install_handlers(app)
 
     app.add_middleware(RefuseNul)
     app.add_middleware(RequestCounter)
+    # Outermost: the NUL guard's refusals carry the headers too.
+    app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:
+        # In the app, not only in uvicorn (cli/commands/servers.py): whatever server runs it,
+        # a forwarded client address counts only when a trusted proxy sent it.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.include_router(docs_router(app.openapi_url or "/api/openapi.json", app.title))
     for router in (
         auth_router,
         apps_router,

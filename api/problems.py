@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.db import database_unavailable
 from api.errors import AppError
+from api.security_headers import HEADERS
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -96,7 +97,11 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem(500, "internal_error", "Something went wrong on our side; try again.")
+        # Answered outside every middleware (Starlette's ServerErrorMiddleware): the security
+        # headers are added here.
+        return problem(
+            500, "internal_error", "Something went wrong on our side; try again.", headers=HEADERS
+        )
 
     async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
         if not database_unavailable(exc):

@@ -6,6 +6,7 @@ test's running loop.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import io
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from httpx import AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.apps.models import Membership
-from api.config import get_settings
+from api.config import Settings, get_settings
+from cli.commands.servers import cmd_api
 from cli.main import main
 from tests.factories import bearer, make_app, make_user, sign_in
 
@@ -287,3 +290,21 @@ async def test_a_database_problem_is_one_line_naming_the_setting(
         '"caseimport_missing" does not exist (run `caseimport migrate` first, or check '
         "DATABASE_URL)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("trusted", "proxy_headers", "allowed"),
+    [("", False, None), ("10.0.0.5, 10.1.0.0/16", True, "10.0.0.5, 10.1.0.0/16")],
+)
+def test_the_api_believes_forwarded_headers_only_from_trusted_proxies(
+    monkeypatch: pytest.MonkeyPatch, trusted: str, proxy_headers: bool, allowed: str | None
+) -> None:
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: seen.update(kwargs))
+
+    args = argparse.Namespace(host="127.0.0.1", port=8000)
+    assert cmd_api(args, Settings(trusted_proxies=trusted)) == 0
+
+    # Without the setting uvicorn would trust X-Forwarded-For from 127.0.0.1 by default.
+    assert seen["proxy_headers"] is proxy_headers
+    assert seen["forwarded_allow_ips"] == allowed

@@ -39,7 +39,7 @@ def _own_origin(request: Request, settings: Settings) -> str | None:
     if settings.public_origin:
         return _origin(settings.public_origin)
     # Behind a proxy that terminates TLS, this is right only when the server trusts the proxy's
-    # forwarded headers (uvicorn --proxy-headers); otherwise set CASEIMPORT_PUBLIC_ORIGIN.
+    # forwarded headers (CASEIMPORT_TRUSTED_PROXIES); otherwise set CASEIMPORT_PUBLIC_ORIGIN.
     host = request.headers.get("host", request.url.netloc)
     return _origin(f"{request.url.scheme}://{host}")
 

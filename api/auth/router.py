@@ -35,6 +35,7 @@ async def login(
     session: SessionDep,
     settings: SettingsDep,
 ) -> UserOut:
+    # The peer, or the client a trusted proxy names (CASEIMPORT_TRUSTED_PROXIES, api/main.py).
     client_ip = request.client.host if request.client else "unknown"
     principal, value = await service.sign_in(
         session,

@@ -10,6 +10,7 @@ import math
 import re
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
@@ -109,36 +110,69 @@ async def get_user_by_email(session: AsyncSession, email: str) -> User:
 # --- signing in -----------------------------------------------------------------------------
 
 
-def _account_key(email: str) -> str:
-    return f"account:{email}"[:_KEY_LENGTH]
+# One address may fail this many times more across accounts than on one account: people behind
+# one NAT share an address, and a spray of one password over many accounts still stops.
+ADDRESS_FAILURES_FACTOR = 4
 
 
-def _throttle_keys(email: str, client_ip: str) -> list[str]:
-    # Per account, so one account cannot be guessed at from many addresses; per address, so one
-    # address cannot try one password on many accounts. Unknown emails are counted like known
-    # ones, so the throttle does not reveal which accounts exist. Sorted: the advisory locks
-    # below are always taken in the same order.
-    return sorted([_account_key(email), f"address:{client_ip}"[:_KEY_LENGTH]])
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """What one sign-in attempt's failures are counted under (login_failures.key).
+
+    Unknown emails are counted like known ones, so the throttle does not reveal which accounts
+    exist.
+    """
+
+    # Every failure on the account, from anywhere: slows its sign-ins down, never refuses them,
+    # or anyone could lock its owner out by failing on purpose.
+    account: str
+    # Failures from this address on this account: refused past the limit (guessing).
+    pair: str
+    # Failures from this address on any account: refused past a higher limit (spraying).
+    address: str
+
+    @classmethod
+    def of(cls, email: str, client_ip: str) -> _Keys:
+        return cls(
+            account=f"account:{email}"[:_KEY_LENGTH],
+            pair=f"account:{email} address:{client_ip}"[:_KEY_LENGTH],
+            address=f"address:{client_ip}"[:_KEY_LENGTH],
+        )
+
+    def limits(self, settings: Settings) -> dict[str, int]:
+        """The refusing keys, each with the failures it may have in the window."""
+        most = settings.login_max_failures
+        return {self.pair: most, self.address: most * ADDRESS_FAILURES_FACTOR}
 
 
 async def authenticate(
     session: AsyncSession, email: str, password: str, client_ip: str, settings: Settings
 ) -> User:
-    """The user with these credentials; TooManyRequests while throttled; else Unauthorized.
+    """The user with these credentials; TooManyRequests while this address is throttled; else
+    Unauthorized. An account under attack from many addresses is slowed down, not locked.
 
-    The Unauthorized keeps its changes: the unit of work commits the counted failure despite
-    the refusal, or the throttle would never trip.
+    Call it before anything is written in the unit of work (a slowed attempt ends the
+    transaction so far, to wait without holding a connection). The Unauthorized keeps its
+    changes: the unit of work commits the counted failure despite the refusal, or the throttle
+    would never trip.
     """
     email = normalize_email(email)
-    keys = _throttle_keys(email, client_ip)
-    # Refused at once while throttled, without queueing behind the lock below.
-    await _refuse_when_throttled(session, keys, settings)
-    # Concurrent attempts on the same account or address take turns from here until this
-    # transaction ends, so a burst of parallel guesses cannot all pass the count: each counts
-    # again once it is its turn.
-    for key in keys:
+    keys = _Keys.of(email, client_ip)
+    limits = keys.limits(settings)
+    # Refused at once while throttled, without queueing behind the locks below.
+    failures = await _recent_failures(session, [keys.account, *limits], settings)
+    _refuse_when_throttled(failures, limits)
+    if len(failures.get(keys.account, ())) >= settings.login_max_failures:
+        # Nothing is written yet: ending the read-only transaction gives the connection back
+        # for the wait, so that slowed guesses cannot tie up the pool.
+        await session.rollback()
+        await asyncio.sleep(settings.login_slowdown_seconds)
+    # Concurrent attempts from the same address take turns from here until this transaction
+    # ends, so a burst of parallel guesses cannot all pass the count: each counts again once it
+    # is its turn. The account is not locked: its owner would queue behind an attacker's burst.
+    for key in sorted(limits):
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-    await _refuse_when_throttled(session, keys, settings)
+    _refuse_when_throttled(await _recent_failures(session, list(limits), settings), limits)
 
     user = await user_by_email(session, email)
     if user is None:
@@ -147,26 +181,27 @@ async def authenticate(
     else:
         ok = await asyncio.to_thread(passwords.verify_password, user.password_hash, password)
     if user is None or not ok:
-        await _record_failure(session, keys, settings)
+        await _record_failure(session, [keys.account, *limits], settings)
         raise Unauthorized(
             "Wrong email or password.", code="invalid_credentials", keeps_changes=True
         )
 
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await asyncio.to_thread(passwords.hash_password, password)
-    # The account's count starts again after a success; the address's does not, or one known
-    # password would let an address keep guessing at other accounts.
-    await session.execute(delete(LoginFailure).where(LoginFailure.key == _account_key(email)))
+    # This address's count on the account starts again after a success. The account's does
+    # not (an attack from elsewhere goes on being slowed down), nor the address's (or one
+    # known password would let an address keep guessing at other accounts).
+    await session.execute(delete(LoginFailure).where(LoginFailure.key == keys.pair))
     await session.flush()
     return user
 
 
-async def _refuse_when_throttled(
+async def _recent_failures(
     session: AsyncSession, keys: list[str], settings: Settings
-) -> None:
+) -> dict[str, list[float]]:
+    """Each key's failures in the window, as the seconds until each leaves it, soonest first."""
     window = timedelta(seconds=settings.login_window_seconds)
-    # Seconds until each recent failure leaves the window, by the database's clock (the one that
-    # stamped failed_at).
+    # By the database's clock (the one that stamped failed_at).
     remaining = func.extract("epoch", LoginFailure.failed_at + window - func.now())
     rows = await session.execute(
         select(LoginFailure.key, remaining)
@@ -176,11 +211,15 @@ async def _refuse_when_throttled(
     by_key: dict[str, list[float]] = {}
     for key, seconds in rows:
         by_key.setdefault(key, []).append(float(seconds))
+    return by_key
+
+
+def _refuse_when_throttled(failures: dict[str, list[float]], limits: dict[str, int]) -> None:
     waits = [
-        # Below the limit again once the oldest (len - max + 1) failures have left the window.
-        seconds[len(seconds) - settings.login_max_failures]
-        for seconds in by_key.values()
-        if len(seconds) >= settings.login_max_failures
+        # Below the limit again once the oldest (len - limit + 1) failures have left the window.
+        seconds[len(seconds) - limits[key]]
+        for key, seconds in failures.items()
+        if key in limits and len(seconds) >= limits[key]
     ]
     if waits:
         retry_after = max(1, math.ceil(max(waits)))

@@ -115,10 +115,21 @@ def _fingerprint(form: CreateImportForm, file_sha256: str | None) -> str:
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
+def _still_kept(record: IdempotencyKey, settings: Settings) -> bool:
+    return record.created_at >= datetime.now(UTC) - timedelta(hours=settings.idempotency_hours)
+
+
 async def _claim_idempotency_key(
     session: AsyncSession, access: AppAccess, key: str, settings: Settings
 ) -> IdempotencyKey | None:
-    """Serialize requests with the same key; the earlier request's record, if one is kept."""
+    """The earlier request's record, if one is kept; else the key, claimed until this request
+    ends (409 while another request holds it)."""
+    ident = (access.app_id, access.principal.user_id, key)
+    # A committed record means the first request is done. A replay only reads, so it takes no
+    # lock: parallel replays would otherwise find each other's lock and answer 409.
+    record = await session.get(IdempotencyKey, ident)
+    if record is not None and _still_kept(record, settings):
+        return record
     # Held until this transaction ends: a repeat arriving mid-upload finds it taken.
     lock = advisory_key("idempotency", access.app_id, access.principal.user_id, key)
     locked = await session.scalar(select(func.pg_try_advisory_xact_lock(lock)))
@@ -127,11 +138,11 @@ async def _claim_idempotency_key(
             "A request with this Idempotency-Key is still being stored; retry in a moment.",
             code="idempotency_in_progress",
         )
-    record = await session.get(IdempotencyKey, (access.app_id, access.principal.user_id, key))
+    # Read again under the lock: the first request may have committed in between.
+    record = await session.get(IdempotencyKey, ident, populate_existing=True)
     if record is None:
         return None
-    kept_since = datetime.now(UTC) - timedelta(hours=settings.idempotency_hours)
-    if record.created_at < kept_since:
+    if not _still_kept(record, settings):
         await session.delete(record)
         await session.flush()
         return None

@@ -26,6 +26,10 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host,
         port=args.port,
         access_log=settings.access_log,
+        # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (its default): any
+        # local client could then choose the address its failed sign-ins count under.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
     return 0
 

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
+from pydantic import ValidationError
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth.deps import SESSION_COOKIE
 from api.auth.models import LoginFailure, UserSession
+from api.auth.service import ADDRESS_FAILURES_FACTOR
 from api.config import Settings
 from api.db import unit_of_work
+from api.main import create_app
 from tests.factories import (
     PASSWORD,
     assert_problem,
@@ -143,29 +147,57 @@ async def test_a_refused_login_is_counted_although_the_request_fails(
 
     async with sessionmaker() as session:
         keys = (await session.scalars(select(LoginFailure.key).order_by(LoginFailure.key))).all()
-    assert keys == ["account:ada@example.org", "address:127.0.0.1"]
+    assert keys == [
+        "account:ada@example.org",
+        "account:ada@example.org address:127.0.0.1",
+        "address:127.0.0.1",
+    ]
 
 
-async def test_failures_on_one_account_are_throttled_from_any_address(
+async def test_failures_from_one_address_refuse_it_but_do_not_lock_the_account_out(
     client_at: ClientAt, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     await make_user(sessionmaker, "ada@example.org")
-    for n in range(settings.login_max_failures):
-        async with client_at(f"10.0.0.{n + 1}") as c:
-            assert (await login(c, "ada@example.org", "guess")).status_code == 401
+    async with client_at("10.0.0.1") as attacker:
+        for _ in range(settings.login_max_failures):
+            assert (await login(attacker, "ada@example.org", "guess")).status_code == 401
 
-    # The right password, from an address that has not failed yet: still refused, for now.
-    async with client_at("10.0.1.1") as c:
-        response = await login(c, "ada@example.org")
+        # The right password from another address signs in: failing on purpose locks no one out.
+        async with client_at("10.0.1.1") as owner:
+            assert (await login(owner, "ada@example.org")).status_code == 200
 
+        # From the failing address, even the right password is refused, for now.
+        response = await login(attacker, "ada@example.org")
     body = assert_problem(response, 429, "too_many_attempts")
     retry_after = int(response.headers["retry-after"])
     assert 0 < retry_after <= settings.login_window_seconds
     assert str(retry_after) in str(body["detail"])
-    # Another account from that address is not affected.
+
+
+async def test_an_account_failing_from_many_addresses_is_slowed_down_not_locked(
+    app: FastAPI,
+    client_at: ClientAt,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(app.state.settings, "login_slowdown_seconds", 0.4)
+    await make_user(sessionmaker, "ada@example.org")
     await make_user(sessionmaker, "bob@example.org")
+    for n in range(settings.login_max_failures):
+        async with client_at(f"10.0.0.{n + 1}") as c:
+            assert (await login(c, "ada@example.org", "guess")).status_code == 401
+
     async with client_at("10.0.1.1") as c:
+        started = time.monotonic()
+        assert (await login(c, "ada@example.org")).status_code == 200
+        assert time.monotonic() - started >= 0.4
+        # Still a 401 from a new address, never a 429: the account is not locked.
+        assert (await login(c, "ada@example.org", "guess")).status_code == 401
+        # Another account is not slowed down.
+        started = time.monotonic()
         assert (await login(c, "bob@example.org")).status_code == 200
+        assert time.monotonic() - started < 0.4
 
 
 async def test_failures_from_one_address_are_throttled_across_accounts(
@@ -175,7 +207,7 @@ async def test_failures_from_one_address_are_throttled_across_accounts(
     settings: Settings,
 ) -> None:
     await make_user(sessionmaker, "ada@example.org")
-    for n in range(settings.login_max_failures):
+    for n in range(settings.login_max_failures * ADDRESS_FAILURES_FACTOR):
         assert (await login(client, f"guess{n}@example.org", "guess")).status_code == 401
 
     response = await login(client, "ada@example.org")
@@ -204,21 +236,41 @@ async def test_failures_leave_the_window(
     assert (await login(client, "ada@example.org")).status_code == 200
 
 
-async def test_a_success_starts_the_account_count_again(
-    client_at: ClientAt, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+async def test_a_success_starts_the_address_count_on_the_account_again(
+    app: FastAPI,
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(app.state.settings, "login_slowdown_seconds", 0)
+    await make_user(sessionmaker, "ada@example.org")
+    for _ in range(2):
+        for _ in range(settings.login_max_failures - 1):
+            assert (await login(client, "ada@example.org", "guess")).status_code == 401
+        assert (await login(client, "ada@example.org")).status_code == 200
+
+
+async def test_parallel_guesses_from_one_address_cannot_slip_past_the_limit(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     await make_user(sessionmaker, "ada@example.org")
-    for round_ in range(2):
-        for n in range(settings.login_max_failures - 1):
-            async with client_at(f"10.{round_}.0.{n + 1}") as c:
-                assert (await login(c, "ada@example.org", "guess")).status_code == 401
-        async with client_at(f"10.{round_}.9.9") as c:
-            assert (await login(c, "ada@example.org")).status_code == 200
+
+    responses = await asyncio.gather(
+        *(login(client, "ada@example.org", "guess") for _ in range(settings.login_max_failures + 4))
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [401] * settings.login_max_failures + [429] * 4
 
 
-async def test_parallel_guesses_cannot_slip_past_the_limit(
-    app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+async def test_parallel_guesses_from_many_addresses_are_never_refused(
+    app: FastAPI,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(app.state.settings, "login_slowdown_seconds", 0.1)
     await make_user(sessionmaker, "ada@example.org")
 
     async def guess(n: int) -> int:
@@ -226,9 +278,87 @@ async def test_parallel_guesses_cannot_slip_past_the_limit(
         async with AsyncClient(transport=transport, base_url="http://testserver") as c:
             return (await login(c, "ada@example.org", "guess")).status_code
 
-    statuses = await asyncio.gather(*(guess(n) for n in range(settings.login_max_failures + 4)))
+    statuses = await asyncio.gather(*(guess(n) for n in range(settings.login_max_failures * 2)))
 
-    assert sorted(statuses) == [401] * settings.login_max_failures + [429] * 4
+    assert statuses == [401] * (settings.login_max_failures * 2)
+
+
+# --- the client address ---------------------------------------------------------------------
+
+
+async def failure_addresses(sessionmaker: async_sessionmaker[AsyncSession]) -> set[str]:
+    async with sessionmaker() as session:
+        keys = await session.scalars(
+            select(LoginFailure.key).where(LoginFailure.key.startswith("address:"))
+        )
+        return set(keys)
+
+
+async def test_forwarded_for_from_an_untrusted_peer_is_ignored(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    assert settings.trusted_proxies == ""
+    await make_user(sessionmaker, "ada@example.org")
+    for n in range(settings.login_max_failures):
+        response = await client.post(
+            "/api/auth/login",
+            json={"email": "ada@example.org", "password": "guess"},
+            headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
+        )
+        assert response.status_code == 401
+
+    # Every failure counted under the peer's own address: a new forwarded one does not help.
+    assert await failure_addresses(sessionmaker) == {"address:127.0.0.1"}
+    response = await client.post(
+        "/api/auth/login",
+        json={"email": "ada@example.org", "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.1"},
+    )
+    assert_problem(response, 429, "too_many_attempts")
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    assert Settings(trusted_proxies=" 10.0.0.5 ,10.1.0.0/16, ::1,").trusted_proxies == (
+        "10.0.0.5, 10.1.0.0/16, ::1"
+    )
+    assert Settings(trusted_proxies="*").trusted_proxies == "*"
+    with pytest.raises(ValidationError, match="gateway"):
+        Settings(trusted_proxies="10.0.0.5, gateway")
+
+
+@pytest.fixture
+async def behind_proxy(engine: AsyncEngine, settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app with CASEIMPORT_TRUSTED_PROXIES naming the test client's address (127.0.0.1)."""
+    proxied = create_app(settings.model_copy(update={"trusted_proxies": "127.0.0.1, 10.8.0.0/16"}))
+    async with proxied.router.lifespan_context(proxied):
+        yield proxied
+
+
+async def test_forwarded_for_from_a_trusted_proxy_is_honoured(
+    behind_proxy: FastAPI, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    await make_user(sessionmaker, "ada@example.org")
+
+    async def login_via(peer: str, forwarded: str, password: str) -> Response:
+        transport = ASGITransport(app=behind_proxy, client=(peer, 40000))
+        async with AsyncClient(transport=transport, base_url="http://testserver") as c:
+            return await c.post(
+                "/api/auth/login",
+                json={"email": "ada@example.org", "password": password},
+                headers={"X-Forwarded-For": forwarded},
+            )
+
+    for _ in range(settings.login_max_failures):
+        # The client the proxy names is the rightmost address that is not a trusted proxy.
+        response = await login_via("127.0.0.1", "192.0.2.9, 203.0.113.7, 10.8.1.2", "guess")
+        assert response.status_code == 401
+    assert await failure_addresses(sessionmaker) == {"address:203.0.113.7"}
+
+    assert_problem(await login_via("127.0.0.1", "203.0.113.7", PASSWORD), 429, "too_many_attempts")
+    assert (await login_via("10.8.3.4", "198.51.100.8", PASSWORD)).status_code == 200
+    # A peer that is not a trusted proxy is counted under its own address.
+    assert (await login_via("192.0.2.50", "203.0.113.7", "guess")).status_code == 401
+    assert "address:192.0.2.50" in await failure_addresses(sessionmaker)
 
 
 # --- sessions -------------------------------------------------------------------------------

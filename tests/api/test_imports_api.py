@@ -8,12 +8,15 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
-from httpx import AsyncClient
-from sqlalchemy import func, select
+from httpx import AsyncClient, Response
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.config import Settings
+from api.db import unit_of_work
 from api.imports.models import FileChunk, IdempotencyKey, Import, StoredFile
 from api.paging import encode_cursor
 from tests.factories import admin_setup, assert_problem, bearer, make_member, make_token, make_user
@@ -224,6 +227,55 @@ async def test_repeat_while_first_is_stored_answers_409(
     release.set()
     assert_problem(repeat, 409, "idempotency_in_progress")
     assert (await first).status_code == 201
+
+
+async def test_parallel_replays_of_a_finished_key_all_answer_200(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    headers = {**admin.headers, "Idempotency-Key": "nightly-1"}
+    form = {"name": "nightly", "type": "cases.add"}
+    url = f"/api/apps/{admin.slug}/imports"
+
+    async def send() -> Response:
+        return await client.post(
+            url, data=form, files={"file": ("c.csv", GOOD, "text/csv")}, headers=headers
+        )
+
+    first = await send()
+    assert first.status_code == 201
+    await run_worker()
+    assert (await get_import(client, admin, first.json()["id"]))["status"] == "completed"
+
+    # Replays hold no lock against each other: only a first request still in flight is a 409.
+    replays = await asyncio.gather(*(send() for _ in range(10)))
+
+    assert [r.status_code for r in replays] == [200] * 10, [r.text for r in replays]
+    assert {r.json()["id"] for r in replays} == {first.json()["id"]}
+    assert {r.headers["Idempotent-Replayed"] for r in replays} == {"true"}
+    assert await count(sessionmaker, Import) == 1
+
+
+async def test_an_expired_key_is_free_again(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    headers = {**admin.headers, "Idempotency-Key": "old"}
+    url = f"/api/apps/{admin.slug}/imports"
+    first = await client.post(url, data={"name": "one", "type": "cases.add"}, headers=headers)
+    assert first.status_code == 201
+    async with unit_of_work(sessionmaker) as session:
+        await session.execute(
+            update(IdempotencyKey).values(
+                created_at=func.now() - timedelta(hours=settings.idempotency_hours, seconds=1)
+            )
+        )
+
+    second = await client.post(url, data={"name": "two", "type": "cases.add"}, headers=headers)
+
+    assert second.status_code == 201, second.text
+    assert second.json()["id"] != first.json()["id"]
+    assert await count(sessionmaker, IdempotencyKey) == 1
 
 
 async def test_a_boundary_too_long_to_parse_is_refused_on_both_uploads(

@@ -110,6 +110,7 @@ async def live_server(engine: AsyncEngine, e2e_settings: Settings) -> AsyncItera
         port=port,
         log_level="warning",
         access_log=False,
+        proxy_headers=False,  # as `caseimport api` runs without CASEIMPORT_TRUSTED_PROXIES
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
