@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from cli.embedded import start
+from tests.run_resources import claim_redis_db, drop_finished_runs
 
 
 def _answers(port: int) -> bool:
@@ -40,16 +41,18 @@ if _NEED_PG or _NEED_REDIS:
     if _embedded.redis_url:
         os.environ["TEST_REDIS_URL"] = _embedded.redis_url.replace("db=0", "db=15")
 
-# Each checkout has its own test database and Redis db, so that test runs of two checkouts on one
-# machine do not empty each other's tables (the Redis db below each is the bench smoke test's).
-_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).digest()
-_DEFAULT_DB = f"postgresql://postgres@127.0.0.1:5432/caseimport_test_{_CHECKOUT.hex()[:8]}"
-_DEFAULT_REDIS = f"redis://127.0.0.1:6379/{(15, 13, 11, 9, 7, 5, 3)[_CHECKOUT[0] % 7]}"
+# Each test run has its own database and Redis db, so that two runs on one machine (of one
+# checkout or of two) never empty each other's tables or queues.
+_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:8]
+_DB_PREFIX = f"caseimport_test_{_CHECKOUT}_"
+_DEFAULT_DB = f"postgresql://postgres@127.0.0.1:5432/{_DB_PREFIX}{os.getpid()}"
+if "TEST_REDIS_URL" not in os.environ:
+    os.environ["TEST_REDIS_URL"] = f"redis://127.0.0.1:6379/{claim_redis_db('127.0.0.1', 6379)}"
 
 # Before any project import: every Settings() in this process (API, worker, alembic) sees these.
 _BASE = os.environ.setdefault("TEST_DATABASE_URL", _DEFAULT_DB)
 os.environ["DATABASE_URL"] = _BASE
-os.environ["REDIS_URL"] = os.environ.setdefault("TEST_REDIS_URL", _DEFAULT_REDIS)
+os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
 os.environ.setdefault("CASEIMPORT_RECONCILE_SECONDS", "3600")
 # The database server is shared with other test runs and services (100 connections in all):
 # each app made here keeps this many open, not the production default.
@@ -77,12 +80,14 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    await drop_finished_runs(settings.database_url, _DB_PREFIX)
     await drop_database(settings.database_url)
     await create_database(settings.database_url)
     await upgrade(settings)
     engine = make_engine(settings)
     yield engine
     await engine.dispose()
+    await drop_database(settings.database_url)
 
 
 @pytest.fixture(scope="session")

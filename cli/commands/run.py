@@ -153,6 +153,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 os.environ["DATABASE_URL"] = embedded.database_url
             if embedded.redis_url:
                 os.environ["REDIS_URL"] = embedded.redis_url
+        # One machine's service, often beside test runs on the same database server.
+        os.environ.setdefault("CASEIMPORT_DB_POOL_SIZE", "5")
         _migrate()
         first = asyncio.run(_first_run())
         url = f"http://{args.host}:{args.port}"

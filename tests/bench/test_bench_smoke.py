@@ -5,15 +5,21 @@ so it never touches the suite's data. The large upload is shrunk to 4 MiB."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import pytest
+
+from api.migrate import drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 10_000
@@ -34,6 +40,41 @@ def _bench_urls() -> tuple[str, str]:
     return database_url, os.environ.get("BENCH_SMOKE_REDIS_URL") or default
 
 
+def _run_saying_what_it_waits_for(
+    command: list[str], env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run the bench; every 30 s, say on the terminal (past pytest's capture) that it still
+    runs and its last line, so that a slow machine is not mistaken for a hung one."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    lines: list[str] = []
+    assert process.stderr is not None
+    err_reader = threading.Thread(target=lambda: lines.extend(process.stderr or ()), daemon=True)
+    err_reader.start()
+    out: list[str] = []
+    out_reader = threading.Thread(
+        target=lambda: out.append((process.stdout or io.StringIO()).read())
+    )
+    out_reader.start()
+    started = time.monotonic()
+    while process.poll() is None:
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            waited = time.monotonic() - started
+            if waited > timeout:
+                process.kill()
+                break
+            last = lines[-1].strip() if lines else "(nothing yet)"
+            print(
+                f"\n[bench smoke] still running after {waited:.0f} s: {last}", file=sys.__stderr__
+            )
+    out_reader.join()
+    err_reader.join(5)
+    return subprocess.CompletedProcess(command, process.wait(), "".join(out), "".join(lines))
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
     database_url, redis_url = _bench_urls()
@@ -47,15 +88,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
         BENCH_DATA_DIR=str(work / "data"),
         BENCH_OUT_DIR=str(work / "out"),
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "bench"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-    )
+    done = _run_saying_what_it_waits_for([sys.executable, "-m", "bench"], env, timeout=280)
+    asyncio.run(drop_database(database_url))
     assert done.returncode == 0, f"the bench failed:\n{done.stderr[-3000:]}"
     lines = done.stdout.strip().splitlines()
     return done.stdout, json.loads(lines[-1])
