@@ -25,8 +25,9 @@ class WorkerContext:
 
 async def open_context(settings: Settings, redis: ArqRedis) -> WorkerContext:
     """The context over arq's own Redis client and a new pool of database connections."""
-    # Per running job: its own connection, one reading the file, one for the heartbeat, one
-    # holding the app's turn; plus the reconciler and a short lookup.
+    # Per running job: the one holding the app's turn and running the attempt, one reading the
+    # file, one for the heartbeat, one for a crash's or a stop's transition; plus the
+    # reconciler and a short lookup. Opened as needed (min_size 1).
     pool = await asyncpg.create_pool(
         settings.database_url, min_size=1, max_size=4 * settings.worker_concurrency + 2
     )
