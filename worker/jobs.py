@@ -9,8 +9,11 @@ the reconciler queues it again.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
+
+import asyncpg
 
 from api.imports import lifecycle
 from api.imports.status import ImportStatus
@@ -18,11 +21,20 @@ from api.pg import Connection
 from worker.context import WorkerContext, context_of
 from worker.pipeline.runner import run_one
 
+log = logging.getLogger(__name__)
+
 
 async def _run_queue(ctx: WorkerContext, conn: Connection, app_id: uuid.UUID) -> None:
-    while (head := await lifecycle.head_of_app(conn, app_id)) is not None:
-        if head.status is not ImportStatus.QUEUED:
-            return  # an earlier attempt still holds it: nothing later may start
+    while True:
+        try:
+            head = await lifecycle.head_of_app(conn, app_id)
+        except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+            # The session holding the turn was ended (this worker was frozen past its lease)
+            # or lost: the turn is gone with it, and another worker goes on.
+            log.warning("lost the database session holding app %s's turn", app_id)
+            return
+        if head is None or head.status is not ImportStatus.QUEUED:
+            return  # nothing queued, or an earlier attempt still holds it: nothing may start
         await run_one(ctx, conn, head.import_id, head.attempt)
 
 
