@@ -51,6 +51,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(line)
 
 
+@pytest.fixture(autouse=True)
+def _clean_slate() -> None:
+    """Replaces tests/conftest.py's fixture of that name when that conftest is loaded too (a
+    plain ``pytest tests/faults``): it would build and empty the unit tests' database. This
+    suite's own database is mended by ``faults``."""
+
+
 @pytest.fixture(scope="session")
 def folder() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="caseimport-faults-"))

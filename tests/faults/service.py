@@ -134,8 +134,10 @@ class Service:
         return self.postgres.url(self.database)
 
     def env(self, **settings: str | int) -> dict[str, str]:
+        # The production defaults, not whatever the caller's shell or tests/conftest.py set.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("CASEIMPORT_")}
         env = {
-            **os.environ,
+            **inherited,
             **BASE_ENV,
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis.url,
