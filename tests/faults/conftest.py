@@ -116,27 +116,31 @@ MakeApps = Callable[[int], Coroutine[Any, Any, list[App]]]
 
 
 @pytest.fixture(scope="session")
-async def make_apps(service: Service) -> AsyncIterator[MakeApps]:
+def make_apps(service: Service) -> MakeApps:
     """New apps with an owner's token each, made through the API's services (as ``caseimport
     run`` makes its demo app): a process per app would take a second each."""
     settings = Settings.model_validate(
-        {"DATABASE_URL": service.database_url, "REDIS_URL": service.redis.url, "db_pool_size": 2}
+        {"DATABASE_URL": service.database_url, "REDIS_URL": service.redis.url, "db_pool_size": 1}
     )
-    engine = make_engine(settings)
 
     async def make(count: int) -> list[App]:
+        # An engine per call: a pooled connection would not survive a scenario's restart of
+        # PostgreSQL.
+        engine = make_engine(settings)
         made = []
-        async with unit_of_work(make_sessionmaker(engine)) as session:
-            owner = await get_user_by_email(session, OWNER)
-            for _ in range(count):
-                slug = f"f-{secrets.token_hex(4)}"
-                app = await create_app(session, slug, slug)
-                _, token = await create_token(session, owner.id, app.id, "faults", None)
-                made.append(App(slug, uuid.UUID(str(app.id)), token))
+        try:
+            async with unit_of_work(make_sessionmaker(engine)) as session:
+                owner = await get_user_by_email(session, OWNER)
+                for _ in range(count):
+                    slug = f"f-{secrets.token_hex(4)}"
+                    app = await create_app(session, slug, slug)
+                    _, token = await create_token(session, owner.id, app.id, "faults", None)
+                    made.append(App(slug, uuid.UUID(str(app.id)), token))
+        finally:
+            await engine.dispose()
         return made
 
-    yield make
-    await engine.dispose()
+    return make
 
 
 @pytest.fixture

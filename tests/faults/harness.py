@@ -56,10 +56,27 @@ async def wait_for(
         await asyncio.sleep(interval)
 
 
-def recovery(scenario: str, seconds: float, target: float) -> None:
-    line = f"RECOVERY {scenario}: {seconds:.1f} s (target {target:g} s)"
+def recovery(scenario: str, seconds: float, target: float, *, reached: bool = True) -> None:
+    """The scenario's RECOVERY line: from the fault to the import running again or finished."""
+    took = f"{seconds:.1f} s" if reached else f"none within {seconds:.1f} s"
+    line = f"RECOVERY {scenario}: {took} (target {target:g} s)"
     RECOVERIES.append(line)
     print(line, flush=True)
+
+
+async def measure_recovery(
+    scenario: str, target: float, fault: float, waiting: Awaitable[T]
+) -> tuple[T, float]:
+    """``waiting``'s answer and the seconds since ``fault`` (a monotonic time), printed as the
+    scenario's RECOVERY line, also when the wait runs out."""
+    try:
+        value = await waiting
+    except AssertionError:
+        recovery(scenario, time.monotonic() - fault, target, reached=False)
+        raise
+    took = time.monotonic() - fault
+    recovery(scenario, took, target)
+    return value, took
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -282,9 +299,12 @@ async def wait_running_again(
             return row
         return None
 
-    return await wait_for(
-        f"import {import_id} to run again (attempt > {after_attempt}) or finish", check, within
-    )
+    try:
+        return await wait_for(
+            f"import {import_id} to run again (attempt > {after_attempt}) or finish", check, within
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; it is {await db.import_row(import_id)}") from None
 
 
 # --- which worker runs an import -----------------------------------------------------------------

@@ -22,7 +22,7 @@ from tests.faults.harness import (
     Database,
     case_files,
     create_import,
-    recovery,
+    measure_recovery,
     say,
     wait_for,
     wait_running_again,
@@ -116,9 +116,12 @@ async def test_one_slot_sigkill_mid_add_then_modify_behind_it(
     faults.start_worker(worker_concurrency=1)
     watch = OrderWatch(db, add_id, modify_id)
     try:
-        again = await wait_running_again(db, add_id, before.attempt, SIGKILL_TARGET + 25)
-        took = time.monotonic() - fault
-        recovery("sigkill_one_slot_add_then_modify", took, SIGKILL_TARGET)
+        again, took = await measure_recovery(
+            "sigkill_one_slot_add_then_modify",
+            SIGKILL_TARGET,
+            fault,
+            wait_running_again(db, add_id, before.attempt, SIGKILL_TARGET + 25),
+        )
         await wait_status(db, add_id, FINISHED, 60)
         await wait_status(db, modify_id, FINISHED, 60, what="the modify queued behind the add")
     finally:
@@ -147,9 +150,12 @@ async def test_two_workers_sigkill_add_modify_waits_for_it(
         fault = victim.kill()
         # As a supervisor would: two workers again.
         faults.start_worker(worker_concurrency=1)
-        again = await wait_running_again(db, add_id, before.attempt, SIGKILL_TARGET + 25)
-        took = time.monotonic() - fault
-        recovery("sigkill_add_modify_on_other_worker", took, SIGKILL_TARGET)
+        again, took = await measure_recovery(
+            "sigkill_add_modify_on_other_worker",
+            SIGKILL_TARGET,
+            fault,
+            wait_running_again(db, add_id, before.attempt, SIGKILL_TARGET + 25),
+        )
         await wait_status(db, add_id, FINISHED, 60)
         await wait_status(db, modify_id, FINISHED, 60, what="the modify of the add's cases")
     finally:
@@ -187,9 +193,12 @@ async def test_twenty_apps_at_once_keep_their_order(
         )
         return bool(finished == len(every))
 
-    await wait_for(f"{len(every)} imports of {APPS} apps to finish", all_finished, 180)
-    took = time.monotonic() - start
-    recovery("twenty_apps_add_then_modify", took, TWENTY_APPS_TARGET)
+    _, took = await measure_recovery(
+        "twenty_apps_add_then_modify",
+        TWENTY_APPS_TARGET,
+        start,
+        wait_for(f"{len(every)} imports of {APPS} apps to finish", all_finished, 180),
+    )
     for app, (add_id, modify_id) in zip(apps, pairs, strict=True):
         await assert_add_then_modify(db, app, made, add_id, modify_id)
     assert took <= TWENTY_APPS_TARGET

@@ -18,7 +18,7 @@ from tests.faults.harness import (
     Database,
     case_files,
     create_import,
-    recovery,
+    measure_recovery,
     say,
     wait_running_again,
     wait_status,
@@ -55,9 +55,12 @@ async def test_sigkill_mid_import_runs_again_on_another_worker(
     before = await db.import_row(import_id)
     say(f"SIGKILL {victim.name} running {before}")
     fault = victim.kill()
-    again = await wait_running_again(db, import_id, before.attempt, SIGKILL_TARGET + 30)
-    took = time.monotonic() - fault
-    recovery("sigkill_mid_add", took, SIGKILL_TARGET)
+    again, took = await measure_recovery(
+        "sigkill_mid_add",
+        SIGKILL_TARGET,
+        fault,
+        wait_running_again(db, import_id, before.attempt, SIGKILL_TARGET + 30),
+    )
     await wait_status(db, import_id, FINISHED, 120)
     await _completed_once(db, app.id, import_id, made.rows)
     assert took <= SIGKILL_TARGET, f"ran again after {took:.1f} s: {again}"
@@ -75,15 +78,24 @@ async def test_sigterm_mid_import_hands_it_over_at_once(
     before = await db.import_row(import_id)
     say(f"SIGTERM {victim.name} running {before}")
     fault = victim.terminate()
-    again = await wait_running_again(db, import_id, before.attempt, SIGKILL_TARGET + 30)
-    took = time.monotonic() - fault
-    recovery("sigterm_mid_add", took, SIGTERM_TARGET)
+    again, took = await measure_recovery(
+        "sigterm_mid_add",
+        SIGTERM_TARGET,
+        fault,
+        wait_running_again(db, import_id, before.attempt, SIGKILL_TARGET + 30),
+    )
     exited = victim.wait_exit(max(0.0, fault + SIGTERM_EXIT - time.monotonic()))
     exit_took = time.monotonic() - fault
     await wait_status(db, import_id, FINISHED, 120)
     await _completed_once(db, app.id, import_id, made.rows)
-    assert took <= SIGTERM_TARGET, f"ran again after {took:.1f} s: {again}"
-    assert exited is not None, f"{victim.name} still running {exit_took:.1f} s after SIGTERM"
+    problems = []
+    if took > SIGTERM_TARGET:
+        problems.append(
+            f"ran again {took:.1f} s after SIGTERM (target {SIGTERM_TARGET:g} s): {again}"
+        )
+    if exited is None:
+        problems.append(f"{victim.name} still running {exit_took:.1f} s after SIGTERM")
+    assert not problems, "; ".join(problems)
 
 
 @pytest.mark.timeout(180)
@@ -119,22 +131,30 @@ async def test_postgres_restart_mid_import(
     try:
         await faults.postgres.restart("fast")
         say(f"PostgreSQL is back after {time.monotonic() - fault:.1f} s")
-        row = await wait_status(db, import_id, FINISHED, 120)
-        took = time.monotonic() - fault
+        row, took = await measure_recovery(
+            "postgres_restart_mid_add",
+            PG_RESTART_TARGET,
+            fault,
+            wait_status(db, import_id, FINISHED, 120),
+        )
         await asyncio.sleep(1)
     finally:
         done.set()
         await poller
-    recovery("postgres_restart_mid_add", took, PG_RESTART_TARGET)
     codes: dict[int, int] = {}
     for code, _, _ in answers:
         codes[code] = codes.get(code, 0) + 1
     say(f"GET answers during the restart: {codes}")
     bad = [a for a in answers if not (a[0] == 200 or (a[0] == 503 and a[1]))]
-    assert not bad, f"answers other than 200 or 503 with Retry-After: {bad[:5]}"
-    assert row.attempt <= 2, row
+    problems = []
+    if bad:
+        problems.append(f"{len(bad)} answers other than 200 or 503 with Retry-After: {bad[:3]}")
+    if row.status != "completed" or row.attempt > 2:
+        problems.append(f"the import ended {row}")
+    if took > PG_RESTART_TARGET:
+        problems.append(f"finished {took:.1f} s after the restart (target {PG_RESTART_TARGET:g} s)")
+    assert not problems, "; ".join(problems)
     await _completed_once(db, app.id, import_id, made.rows)
-    assert took <= PG_RESTART_TARGET, f"completed {took:.1f} s after the restart"
 
 
 @pytest.mark.timeout(240)
@@ -150,9 +170,12 @@ async def test_frozen_worker_is_replaced_and_applies_nothing_when_thawed(
     say(f"SIGSTOP {victim.name} running {before}")
     fault = victim.freeze()
     try:
-        again = await wait_running_again(db, import_id, before.attempt, FROZEN_TARGET + 10)
-        took = time.monotonic() - fault
-        recovery("sigstop_mid_add", took, FROZEN_TARGET)
+        again, took = await measure_recovery(
+            "sigstop_mid_add",
+            FROZEN_TARGET,
+            fault,
+            wait_running_again(db, import_id, before.attempt, FROZEN_TARGET + 10),
+        )
         row = await wait_status(db, import_id, FINISHED, 120)
         assert row.status == "completed", row
     finally:
@@ -180,9 +203,12 @@ async def test_three_crashes_fail_the_import(
         say(f"crash {crash}: SIGKILL {victim.name} running {await db.import_row(import_id)}")
         fault = victim.kill()
         faults.start_worker(max_attempts=attempts)
-    row = await wait_status(db, import_id, FINISHED, GIVE_UP_TARGET + 30)
-    took = time.monotonic() - fault
-    recovery("three_crashes_fail", took, GIVE_UP_TARGET)
+    row, took = await measure_recovery(
+        "three_crashes_fail",
+        GIVE_UP_TARGET,
+        fault,
+        wait_status(db, import_id, FINISHED, GIVE_UP_TARGET + 30),
+    )
     assert row.status == "failed", row
     assert row.attempt == attempts, row
     assert row.error_summary is not None, row
