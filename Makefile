@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format services migrate check-migrations clean bench
+.PHONY: install run test test-faults lint format services migrate check-migrations clean bench
 
 $(BIN)/caseimport: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,23 @@ run: install
 	$(BIN)/caseimport run --host $(HOST) --port $(PORT)
 
 # The whole suite, the browser tests in Debian's Chromium and the corpus of files exported by
-# Debian's LibreOffice included (both installed when missing).
+# Debian's LibreOffice included (both installed when missing); then the fault suite.
 test: install services
 	scripts/ensure-chromium
 	scripts/ensure-libreoffice
+	scripts/ensure-fault-servers
 	$(BIN)/pytest
+	$(FAULT_SUITE)
+
+# The fault suite (tests/faults/, about 5 minutes): its own PostgreSQL and Redis, two API
+# processes and real workers, killed, stopped, frozen and cut off mid-import; it prints a
+# RECOVERY line per scenario. Only its own conftest (--confcutdir): the unit tests' one builds
+# their database on the machine's server. One scenario: `make test-faults ARGS='-k sigkill'`.
+ARGS ?=
+FAULT_SUITE = $(BIN)/pytest --confcutdir tests/faults -s tests/faults $(ARGS)
+test-faults: install
+	scripts/ensure-fault-servers
+	$(FAULT_SUITE)
 
 # The benchmark of docs/performance.md (not part of `make test`; a 10,000-row run of it is): ROWS rows
 # (default 1,000,000) through the API and a real worker, against PostgreSQL's own COPY. It wipes
