@@ -1,18 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from api.apps.deps import AppAccessDep
 from api.auth.deps import PrincipalDep
 from api.deps import RedisDep, SessionDep, SettingsDep
-from api.errors import PayloadTooLarge
+from api.errors import BadRequest, PayloadTooLarge
 from api.import_types.dates import DateOrder
 from api.imports import service
 from api.imports.encodings import ENCODINGS
+from api.imports.in_flight import UploadsInFlight
 from api.imports.presenter import import_out, status_out
 from api.imports.schemas import (
     EncodingOut,
@@ -99,7 +102,26 @@ def _upload(request: Request, settings_limit: int) -> service.Upload:
                 }
             ],
         )
-    return service.Upload(request.stream(), request.headers.get("content-type"))
+    return service.Upload(_body(request), request.headers.get("content-type"))
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.stream():
+            yield chunk
+    except ClientDisconnect:
+        # Nobody reads the answer; raised so that the upload is abandoned like any refused one.
+        raise BadRequest(
+            "The client closed the connection before the upload ended.", code="upload_incomplete"
+        ) from None
+
+
+async def _in_flight(request: Request) -> UploadsInFlight:
+    uploads: UploadsInFlight = request.app.state.uploads_in_flight
+    return uploads
+
+
+InFlightDep = Annotated[UploadsInFlight, Depends(_in_flight)]
 
 
 @router.post(
@@ -115,6 +137,7 @@ async def create_import(
     session: SessionDep,
     settings: SettingsDep,
     redis: RedisDep,
+    in_flight: InFlightDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Create an import; without a file it is a draft. Answers once the import and its file
@@ -126,6 +149,7 @@ async def create_import(
         idempotency_key=idempotency_key,
         settings=settings,
         redis=redis,
+        in_flight=in_flight,
     )
     body = import_out(created.view).model_dump(mode="json")
     if created.replayed:
@@ -162,6 +186,7 @@ async def attach_file(
     session: SessionDep,
     settings: SettingsDep,
     redis: RedisDep,
+    in_flight: InFlightDep,
 ) -> ImportOut:
     """Attach the file of a draft, or a corrected file to a failed import; it is queued again."""
     view = await service.attach_file(
@@ -171,6 +196,7 @@ async def attach_file(
         _upload(request, settings.max_upload_bytes),
         settings=settings,
         redis=redis,
+        in_flight=in_flight,
     )
     return import_out(view)
 
