@@ -269,3 +269,32 @@ async def test_the_temporary_file_is_gone_after_success_failure_and_disconnect(
     await until(lambda: live.app.state.uploads_in_flight.count(live.admin.app_id) == 0)
     assert os.listdir(live.spool) == []
     assert await stored(sessionmaker) == (1, 1)
+
+
+async def test_a_draft_cancelled_while_its_file_arrives_keeps_no_file(
+    live: Live, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with httpx.AsyncClient(base_url=live.url, timeout=10, headers=live.admin.headers) as c:
+        draft = await c.post(live.imports, data={"name": "later", "type": "cases.add"})
+        assert draft.status_code == 201, draft.text
+        url = f"{live.imports}/{draft.json()['id']}"
+
+        async def file_body() -> AsyncIterator[bytes]:
+            yield (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="a.csv"\r\n\r\n{ADD_HEADER}'
+            ).encode()
+            for _ in range(6):
+                await asyncio.sleep(0.2)
+                yield ROW
+            yield TAIL
+
+        attach = asyncio.create_task(c.put(f"{url}/file", content=file_body(), headers=MULTIPART))
+        await until(lambda: len(spool_fds(live.spool)) == 1)
+        assert live.checked_out() == 0  # the draft's row lock was not kept while it arrives
+        assert (await c.post(f"{url}/cancel")).json()["status"] == "cancelled"
+        refused = await attach
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "import_not_editable"
+    assert await stored(sessionmaker) == (1, 0)
+    assert spool_fds(live.spool) == []
