@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.config import Settings
 from api.imports.models import Import, StoredFile
 from api.main import create_app
-from tests.factories import admin_setup, assert_problem, make_token
+from tests.factories import admin_setup, assert_problem, make_token, sign_in
 from tests.importing import ADD_HEADER
 
 BOUNDARY = "lim"
@@ -226,3 +226,20 @@ async def test_uploads_over_the_caps_answer_429_with_retry_after(
         )
         assert later.status_code == 201, later.text
     assert capped_app.state.uploads_in_flight.count(admin.app_id) == 0
+
+
+async def test_a_signed_in_user_is_capped_like_a_token(
+    capped_app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    url = f"/api/apps/{admin.slug}/imports"
+    transport = ASGITransport(app=capped_app)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await sign_in(client, admin.email)
+        held = HeldUploads(client, url)
+        await held.start({}, "one")
+        await held.start({}, "two")
+        third = await client.post(url, data={"name": "t", "type": "cases.add"})
+        problem = assert_problem(third, 429, "too_many_uploads")
+        assert problem["detail"].startswith("You already have 2 uploads in progress")
+        assert await held.release() == [201, 201]
