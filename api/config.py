@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -67,6 +68,14 @@ class Settings(BaseSettings):
         if not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("DATABASE_URL must be a postgresql:// URL")
         return value
+
+    @field_validator("upload_spool_dir")
+    @classmethod
+    def _spool_dir_exists(cls, value: str | None) -> str | None:
+        # Checked at start: a missing folder would otherwise fail every upload with a file.
+        if value and not Path(value).is_dir():
+            raise ValueError(f"CASEIMPORT_UPLOAD_SPOOL_DIR {value!r} is not an existing folder")
+        return value or None
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:
