@@ -223,6 +223,7 @@ async def _create(
 
     if await repository.name_taken(session, access.app_id, form.name):
         raise _name_taken(form.name)
+    file_id = await _store(session, file, settings) if file else None
     try:
         record = await lifecycle.create(
             session,
@@ -235,7 +236,7 @@ async def _create(
             encoding=form.encoding,
             sheet=form.sheet,
             created_by=access.principal.user_id,
-            file_id=await _store(session, file, settings) if file else None,
+            file_id=file_id,
         )
     except IntegrityError:
         raise _name_taken(form.name) from None
