@@ -70,6 +70,11 @@ _MULTIPART = {
         },
     }
 }
+_UPLOAD_REFUSALS: dict[int | str, dict[str, Any]] = {
+    408: {"description": "the body stalled, or arrived too slowly (upload_idle, upload_too_slow)"},
+    413: {"description": "the file or the form's other fields are over a limit"},
+    429: {"description": "the app or the token has too many uploads in progress"},
+}
 _FILE_ONLY = {
     "requestBody": {
         "required": True,
@@ -129,7 +134,10 @@ InFlightDep = Annotated[UploadsInFlight, Depends(_in_flight)]
     status_code=201,
     response_model=ImportOut,
     openapi_extra=_MULTIPART,
-    responses={200: {"description": "an idempotent replay of an earlier request"}},
+    responses={
+        200: {"description": "an idempotent replay of an earlier request"},
+        **_UPLOAD_REFUSALS,
+    },
 )
 async def create_import(
     request: Request,
@@ -178,7 +186,12 @@ async def get_import(import_id: uuid.UUID, access: AppAccessDep, session: Sessio
     return import_out(await service.get_import(session, access, import_id))
 
 
-@router.put("/{import_id}/file", response_model=ImportOut, openapi_extra=_FILE_ONLY)
+@router.put(
+    "/{import_id}/file",
+    response_model=ImportOut,
+    openapi_extra=_FILE_ONLY,
+    responses=_UPLOAD_REFUSALS,
+)
 async def attach_file(
     import_id: uuid.UUID,
     request: Request,
