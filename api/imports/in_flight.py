@@ -41,6 +41,9 @@ class UploadsInFlight:
     def count(self, app_id: uuid.UUID) -> int:
         return self._apps[app_id]
 
+    def total(self) -> int:
+        return sum(self._apps.values())
+
     @contextmanager
     def hold(self, access: AppAccess, idempotency_key: str | None = None) -> Iterator[None]:
         """A slot for one upload of the caller's, or 409 (its key in flight) or 429 (a cap)."""

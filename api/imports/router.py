@@ -4,18 +4,17 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from api.apps.deps import AppAccessDep
 from api.auth.deps import PrincipalDep
-from api.deps import RedisDep, SessionDep, SettingsDep
+from api.deps import InFlightDep, RedisDep, SessionDep, SettingsDep
 from api.errors import BadRequest, PayloadTooLarge
 from api.import_types.dates import DateOrder
 from api.imports import service
 from api.imports.encodings import ENCODINGS
-from api.imports.in_flight import UploadsInFlight
 from api.imports.presenter import import_out, status_out
 from api.imports.schemas import (
     EncodingOut,
@@ -119,14 +118,6 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
         raise BadRequest(
             "The client closed the connection before the upload ended.", code="upload_incomplete"
         ) from None
-
-
-async def _in_flight(request: Request) -> UploadsInFlight:
-    uploads: UploadsInFlight = request.app.state.uploads_in_flight
-    return uploads
-
-
-InFlightDep = Annotated[UploadsInFlight, Depends(_in_flight)]
 
 
 @router.post(

@@ -195,6 +195,7 @@ async def test_slow_uploads_hold_no_connection_and_others_are_answered(
         assert (listed.status_code, other.status_code) == (200, 200)
         assert elapsed < 1.0, elapsed
         assert (await c.get("/readyz")).status_code == 200
+        assert f"caseimport_uploads_in_flight {count}\n" in (await c.get("/metrics")).text
         assert not any(task.done() for task in uploads)
         answers = await asyncio.gather(*uploads)
     assert [a.status_code for a in answers] == [201] * count
