@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -26,6 +27,19 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     max_upload_bytes: int = 200 * 1024 * 1024
     upload_chunk_bytes: int = 1024 * 1024
+    # An upload's body is received into a local temporary file before any database work, so a
+    # slow client holds no connection; these bound how long and how slowly it may send.
+    upload_idle_seconds: float = Field(default=30, gt=0)
+    upload_min_bytes_per_second: int = Field(default=1024, ge=0)
+    upload_rate_grace_seconds: float = Field(default=10, ge=0)
+    # Uploads being received at once, per API process: per app, and per token (or signed-in user).
+    upload_max_per_app: int = Field(default=10, ge=1)
+    upload_max_per_token: int = Field(default=4, ge=1)
+    # The form's fields beside the file: how many parts, and their bytes (names, headers, values).
+    upload_max_form_fields: int = Field(default=50, ge=1)
+    upload_max_form_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Where uploads are received (an unnamed file, gone when closed); by default the system's.
+    upload_spool_dir: str | None = None
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
@@ -81,6 +95,14 @@ class Settings(BaseSettings):
                     f"CASEIMPORT_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
                 ) from None
         return ", ".join(entries)
+
+    @field_validator("upload_spool_dir")
+    @classmethod
+    def _spool_dir_exists(cls, value: str | None) -> str | None:
+        # Checked at start: a missing folder would otherwise fail every upload with a file.
+        if value and not Path(value).is_dir():
+            raise ValueError(f"CASEIMPORT_UPLOAD_SPOOL_DIR {value!r} is not an existing folder")
+        return value or None
 
     @model_validator(mode="after")
     def _no_placeholder_secret_in_production(self) -> Settings:

@@ -111,6 +111,16 @@ def after_commit(session: AsyncSession, action: AfterCommit) -> None:
     session.info.setdefault("after_commit", []).append(action)
 
 
+async def release_connection(session: AsyncSession) -> None:
+    """End the request's transaction so far (committing what it did: authentication's
+    bookkeeping, a check) and give its connection back to the pool, before the request waits on
+    its client: an upload's body may take minutes, and a pooled connection held that long is
+    one every other tenant waits for. The session takes a connection again at its next
+    statement; what it had loaded is forgotten, to be read afresh."""
+    await session.commit()
+    session.expunge_all()
+
+
 @asynccontextmanager
 async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A session committed at the end, or rolled back if the block raises, unless what it raises

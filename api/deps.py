@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
 from api.db import unit_of_work
+from api.imports.in_flight import UploadsInFlight
 
 _READS = frozenset({"GET", "HEAD"})
 
@@ -42,6 +43,12 @@ async def get_redis(request: Request) -> ArqRedis:
     return redis
 
 
+async def get_uploads_in_flight(request: Request) -> UploadsInFlight:
+    uploads: UploadsInFlight = request.app.state.uploads_in_flight
+    return uploads
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 RedisDep = Annotated[ArqRedis, Depends(get_redis)]
+InFlightDep = Annotated[UploadsInFlight, Depends(get_uploads_in_flight)]

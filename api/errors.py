@@ -57,6 +57,11 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class RequestTimeout(AppError):
+    status = 408
+    code = "request_timeout"
+
+
 class Conflict(AppError):
     status = 409
     code = "conflict"

@@ -20,6 +20,7 @@ from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_
 from api.docs_page import docs_router
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
+from api.imports.in_flight import UploadsInFlight
 from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
 from api.metrics.middleware import RequestCounter
@@ -63,6 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_handlers(app)
+    app.state.uploads_in_flight = UploadsInFlight(
+        per_app=settings.upload_max_per_app, per_token=settings.upload_max_per_token
+    )
 
     app.add_middleware(RefuseNul)
     app.add_middleware(RequestCounter)

@@ -15,6 +15,7 @@ class Principal:
     via: Literal["session", "token"]
     # A token belongs to one app: the caller sees only that app through it.
     token_app_id: uuid.UUID | None = None
+    token_id: uuid.UUID | None = None
 
 
 Role = Literal["admin", "viewer"]

@@ -357,7 +357,12 @@ async def principal_from_token(session: AsyncSession, bearer: str) -> Principal 
     if last_used_at is None or last_used_at < now - LAST_USED_RESOLUTION:
         await session.execute(_TOUCH_TOKEN, {"token_id": token_id, "used_at": now})
     return Principal(
-        user_id=user_id, email=email, is_owner=is_owner, via="token", token_app_id=token_app_id
+        user_id=user_id,
+        email=email,
+        is_owner=is_owner,
+        via="token",
+        token_app_id=token_app_id,
+        token_id=token_id,
     )
 
 

@@ -1,14 +1,15 @@
 """Uploaded files in PostgreSQL, in fixed-size chunks, so any worker on any machine reads them.
 
-Object storage could replace this later behind the same two small classes.
+Object storage could replace this later behind the same two small functions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import AsyncIterator
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.imports.models import FileChunk, StoredFile
@@ -39,48 +40,26 @@ class HashingSink:
         return self._hash.hexdigest()
 
 
-class ChunkedFileWriter(HashingSink):
-    """Writes a file part into ``files`` and ``file_chunks`` as it arrives."""
-
-    def __init__(self, session: AsyncSession, chunk_bytes: int) -> None:
-        super().__init__()
-        self.session = session
-        self.chunk_bytes = chunk_bytes
-        self.file_id: uuid.UUID | None = None
-        self._buffer = bytearray()
-        self._seq = 0
-
-    async def begin(self, filename: str) -> None:
-        await super().begin(filename)
-        self.file_id = uuid.uuid4()
-        await self.session.execute(
-            insert(StoredFile).values(
-                id=self.file_id, filename=self.filename, size_bytes=0, sha256=""
-            )
+async def store_file(
+    session: AsyncSession,
+    *,
+    filename: str,
+    size_bytes: int,
+    sha256: str,
+    chunks: AsyncIterator[bytes],
+) -> uuid.UUID:
+    """Writes a received file into ``files`` and ``file_chunks``; answers its id."""
+    file_id = uuid.uuid4()
+    await session.execute(
+        insert(StoredFile).values(
+            id=file_id, filename=filename, size_bytes=size_bytes, sha256=sha256
         )
-
-    async def write(self, data: bytes) -> None:
-        await super().write(data)
-        self._buffer += data
-        while len(self._buffer) >= self.chunk_bytes:
-            await self._flush(bytes(self._buffer[: self.chunk_bytes]))
-            del self._buffer[: self.chunk_bytes]
-
-    async def end(self) -> None:
-        if self._buffer:
-            await self._flush(bytes(self._buffer))
-            self._buffer.clear()
-        await self.session.execute(
-            update(StoredFile)
-            .where(StoredFile.id == self.file_id)
-            .values(size_bytes=self.size_bytes, sha256=self.sha256)
-        )
-
-    async def _flush(self, data: bytes) -> None:
-        await self.session.execute(
-            insert(FileChunk).values(file_id=self.file_id, seq=self._seq, data=data)
-        )
-        self._seq += 1
+    )
+    seq = 0
+    async for data in chunks:
+        await session.execute(insert(FileChunk).values(file_id=file_id, seq=seq, data=data))
+        seq += 1
+    return file_id
 
 
 async def delete_file(session: AsyncSession, file_id: uuid.UUID) -> None:

@@ -1,8 +1,9 @@
 """A streaming multipart/form-data reader: small fields are kept, the file goes to a sink.
 
-Starlette's own form parsing spools a file to local disk before the handler runs; here the file
-flows to PostgreSQL chunk by chunk as it arrives, so a 200 MiB upload never sits whole in memory
-or on a disk another replica cannot see, and an oversized one is refused as soon as it is.
+The file flows to the sink chunk by chunk as it arrives, so a 200 MiB upload never sits whole
+in memory, and an oversized one is refused as soon as it is. The fields beside it are capped in
+number and in bytes (their names, part headers and values) as they arrive, whether the body's
+length was declared or it comes chunked.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ from api.errors import PayloadTooLarge, Unprocessable
 from api.nul import NUL, nul_error
 
 MAX_FIELD_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FormLimits:
+    max_file_bytes: int
+    max_fields: int
+    max_form_bytes: int
 
 
 class FileSink(Protocol):
@@ -47,10 +55,11 @@ def _disposition(raw: bytes) -> tuple[str, str | None]:
 class _Reader:
     """Turns the parser's synchronous callbacks into a list of events awaited after each write."""
 
-    def __init__(self, file_field: str, sink: FileSink, max_file_bytes: int) -> None:
+    def __init__(self, file_field: str, sink: FileSink, limits: FormLimits) -> None:
         self.file_field = file_field
         self.sink = sink
-        self.max_file_bytes = max_file_bytes
+        self.limits = limits
+        self.max_file_bytes = limits.max_file_bytes
         self.fields: dict[str, str] = {}
         self.file_seen = False
         self.ended = False  # the closing boundary was read
@@ -60,6 +69,8 @@ class _Reader:
         self._field_value = bytearray()
         self._pending: list[tuple[str, bytes | str]] = []
         self._file_bytes = 0
+        self._field_count = 0
+        self._form_bytes = 0  # everything but the file's content
 
     # Parser callbacks.
     def on_part_begin(self) -> None:
@@ -67,9 +78,11 @@ class _Reader:
         self._field_value.clear()
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_form_bytes(end - start)
         self._header_field += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._count_form_bytes(end - start)
         self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
@@ -84,6 +97,10 @@ class _Reader:
         self.on_headers_check()
         if self._is_file():
             self._pending.append(("begin", self._part.filename or ""))
+            return
+        self._field_count += 1
+        if self._field_count > self.limits.max_fields:
+            raise _form_too_large(f"{self.limits.max_fields:,} fields")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._is_file():
@@ -96,6 +113,7 @@ class _Reader:
                 )
             self._pending.append(("data", bytes(data[start:end])))
             return
+        self._count_form_bytes(end - start)
         self._field_value += data[start:end]
         if len(self._field_value) > MAX_FIELD_BYTES:
             raise Unprocessable(f'The form field "{self._part.name}" is too long.')
@@ -118,6 +136,11 @@ class _Reader:
     def on_end(self) -> None:
         self.ended = True
 
+    def _count_form_bytes(self, size: int) -> None:
+        self._form_bytes += size
+        if self._form_bytes > self.limits.max_form_bytes:
+            raise _form_too_large(f"{self.limits.max_form_bytes:,} bytes")
+
     def _is_file(self) -> bool:
         # Browsers send an unfilled file input as a part with filename="": that is no file.
         return self._part.name == self.file_field and bool(self._part.filename)
@@ -135,13 +158,26 @@ class _Reader:
                 await self.sink.end()
 
 
-async def _read_urlencoded(body: AsyncIterator[bytes]) -> dict[str, str]:
+def _form_too_large(limit: str) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The form's fields beside the file are over the limit of {limit}; send only the "
+        "import's fields.",
+        code="form_too_large",
+        errors=[{"loc": ["body"], "message": f"At most {limit}.", "type": "form_too_large"}],
+    )
+
+
+async def _read_urlencoded(body: AsyncIterator[bytes], limits: FormLimits) -> dict[str, str]:
     raw = bytearray()
     async for chunk in body:
         raw += chunk
+        if len(raw) > limits.max_form_bytes:
+            raise _form_too_large(f"{limits.max_form_bytes:,} bytes")
         if len(raw) > MAX_FIELD_BYTES:
             raise Unprocessable("The form is too long; send files as multipart/form-data.")
     pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    if len(pairs) > limits.max_fields:
+        raise _form_too_large(f"{limits.max_fields:,} fields")
     return dict(pairs)
 
 
@@ -153,19 +189,19 @@ async def read_form(
     body: AsyncIterator[bytes],
     content_type: str | None,
     sink: FileSink,
+    limits: FormLimits,
     *,
-    max_file_bytes: int,
     file_field: str = "file",
 ) -> tuple[dict[str, str], bool]:
     """Reads the whole body: returns the text fields and whether a file part was received."""
     media_type, params = parse_options_header(content_type)
     if media_type == b"application/x-www-form-urlencoded":
         # A form without a file (a draft), as `curl -d` and plain HTML forms send it.
-        return _without_nul(await _read_urlencoded(body)), False
+        return _without_nul(await _read_urlencoded(body, limits)), False
     boundary = params.get(b"boundary")
     if media_type != b"multipart/form-data" or not boundary:
         raise Unprocessable("Send the import as multipart/form-data.", code="multipart_required")
-    reader = _Reader(file_field, sink, max_file_bytes)
+    reader = _Reader(file_field, sink, limits)
     callbacks = {
         "on_part_begin": reader.on_part_begin,
         "on_part_data": reader.on_part_data,

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from api.apps.deps import AppAccessDep
 from api.auth.deps import PrincipalDep
-from api.deps import RedisDep, SessionDep, SettingsDep
-from api.errors import PayloadTooLarge
+from api.deps import InFlightDep, RedisDep, SessionDep, SettingsDep
+from api.errors import BadRequest, PayloadTooLarge
 from api.import_types.dates import DateOrder
 from api.imports import service
 from api.imports.encodings import ENCODINGS
@@ -67,6 +69,11 @@ _MULTIPART = {
         },
     }
 }
+_UPLOAD_REFUSALS: dict[int | str, dict[str, Any]] = {
+    408: {"description": "the body stalled, or arrived too slowly (upload_idle, upload_too_slow)"},
+    413: {"description": "the file or the form's other fields are over a limit"},
+    429: {"description": "the app or the token has too many uploads in progress"},
+}
 _FILE_ONLY = {
     "requestBody": {
         "required": True,
@@ -99,7 +106,18 @@ def _upload(request: Request, settings_limit: int) -> service.Upload:
                 }
             ],
         )
-    return service.Upload(request.stream(), request.headers.get("content-type"))
+    return service.Upload(_body(request), request.headers.get("content-type"))
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in request.stream():
+            yield chunk
+    except ClientDisconnect:
+        # Nobody reads the answer; raised so that the upload is abandoned like any refused one.
+        raise BadRequest(
+            "The client closed the connection before the upload ended.", code="upload_incomplete"
+        ) from None
 
 
 @router.post(
@@ -107,7 +125,10 @@ def _upload(request: Request, settings_limit: int) -> service.Upload:
     status_code=201,
     response_model=ImportOut,
     openapi_extra=_MULTIPART,
-    responses={200: {"description": "an idempotent replay of an earlier request"}},
+    responses={
+        200: {"description": "an idempotent replay of an earlier request"},
+        **_UPLOAD_REFUSALS,
+    },
 )
 async def create_import(
     request: Request,
@@ -115,6 +136,7 @@ async def create_import(
     session: SessionDep,
     settings: SettingsDep,
     redis: RedisDep,
+    in_flight: InFlightDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Create an import; without a file it is a draft. Answers once the import and its file
@@ -126,6 +148,7 @@ async def create_import(
         idempotency_key=idempotency_key,
         settings=settings,
         redis=redis,
+        in_flight=in_flight,
     )
     body = import_out(created.view).model_dump(mode="json")
     if created.replayed:
@@ -154,7 +177,12 @@ async def get_import(import_id: uuid.UUID, access: AppAccessDep, session: Sessio
     return import_out(await service.get_import(session, access, import_id))
 
 
-@router.put("/{import_id}/file", response_model=ImportOut, openapi_extra=_FILE_ONLY)
+@router.put(
+    "/{import_id}/file",
+    response_model=ImportOut,
+    openapi_extra=_FILE_ONLY,
+    responses=_UPLOAD_REFUSALS,
+)
 async def attach_file(
     import_id: uuid.UUID,
     request: Request,
@@ -162,6 +190,7 @@ async def attach_file(
     session: SessionDep,
     settings: SettingsDep,
     redis: RedisDep,
+    in_flight: InFlightDep,
 ) -> ImportOut:
     """Attach the file of a draft, or a corrected file to a failed import; it is queued again."""
     view = await service.attach_file(
@@ -171,6 +200,7 @@ async def attach_file(
         _upload(request, settings.max_upload_bytes),
         settings=settings,
         redis=redis,
+        in_flight=in_flight,
     )
     return import_out(view)
 

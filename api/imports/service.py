@@ -3,6 +3,10 @@
 An upload commits the import as ``queued`` together with its file (the outbox); the job is
 enqueued only after that commit. If the enqueue is lost, the worker's reconciler finds the
 queued import and enqueues it again.
+
+An upload is received whole (its file on local disk) before its transaction begins, so a slow
+client never holds a pooled connection; receiving is paced (``pacing``) and capped per app and
+per token (``in_flight``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,16 +28,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import queue
 from api.auth.principal import AppAccess
 from api.config import Settings
-from api.db import after_commit
+from api.db import after_commit, release_connection
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.import_types.dates import DateOrder
 from api.imports import lifecycle, repository
 from api.imports.errors_csv import errors_csv_lines
-from api.imports.file_store import ChunkedFileWriter, HashingSink, delete_file
+from api.imports.file_store import delete_file, store_file
 from api.imports.form import CreateImportForm, parse_create_form
+from api.imports.in_flight import UploadsInFlight
 from api.imports.models import IdempotencyKey, Import, ImportRowError
-from api.imports.multipart import read_form
+from api.imports.multipart import FormLimits
+from api.imports.pacing import Pace, paced
 from api.imports.repository import ImportView
+from api.imports.spool import Received, SpooledFile, received_form
 from api.imports.status import ImportStatus
 from api.paging import Page, decode_cursor, integer_key, page_of, timestamp_key, uuid_key
 from api.pg import advisory_key
@@ -130,7 +138,8 @@ async def _claim_idempotency_key(
     record = await session.get(IdempotencyKey, ident)
     if record is not None and _still_kept(record, settings):
         return record
-    # Held until this transaction ends: a repeat arriving mid-upload finds it taken.
+    # Held until this transaction ends: a repeat (from any API process) arriving while the file
+    # is written finds it taken; one arriving while it is received is ``in_flight``'s to refuse.
     lock = advisory_key("idempotency", access.app_id, access.principal.user_id, key)
     locked = await session.scalar(select(func.pg_try_advisory_xact_lock(lock)))
     if not locked:
@@ -149,6 +158,32 @@ async def _claim_idempotency_key(
     return record
 
 
+def _received(upload: Upload, settings: Settings) -> AbstractAsyncContextManager[Received]:
+    pace = Pace(
+        idle_seconds=settings.upload_idle_seconds,
+        min_bytes_per_second=settings.upload_min_bytes_per_second,
+        grace_seconds=settings.upload_rate_grace_seconds,
+    )
+    limits = FormLimits(
+        max_file_bytes=settings.max_upload_bytes,
+        max_fields=settings.upload_max_form_fields,
+        max_form_bytes=settings.upload_max_form_bytes,
+    )
+    return received_form(
+        paced(upload.body, pace), upload.content_type, limits, spool_dir=settings.upload_spool_dir
+    )
+
+
+async def _store(session: AsyncSession, file: SpooledFile, settings: Settings) -> uuid.UUID:
+    return await store_file(
+        session,
+        filename=file.filename,
+        size_bytes=file.size_bytes,
+        sha256=file.sha256,
+        chunks=file.chunks(settings.upload_chunk_bytes),
+    )
+
+
 async def create_import(
     session: AsyncSession,
     access: AppAccess,
@@ -157,36 +192,49 @@ async def create_import(
     idempotency_key: str | None,
     settings: Settings,
     redis: ArqRedis,
+    in_flight: UploadsInFlight,
 ) -> Created:
     _require_admin(access)
-    earlier = None
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+        raise Unprocessable(
+            "The Idempotency-Key must be 1 to 255 characters.", code="invalid_idempotency_key"
+        )
+    with in_flight.hold(access, idempotency_key):
+        await release_connection(session)
+        async with _received(upload, settings) as received:
+            form = parse_create_form(received.fields)
+            file = received.file
+            fingerprint = _fingerprint(form, file.sha256 if file else None)
+            return await _create(
+                session, access, form, file, fingerprint, idempotency_key, settings, redis
+            )
+
+
+async def _create(
+    session: AsyncSession,
+    access: AppAccess,
+    form: CreateImportForm,
+    file: SpooledFile | None,
+    fingerprint: str,
+    idempotency_key: str | None,
+    settings: Settings,
+    redis: ArqRedis,
+) -> Created:
+    """The import and its received file, stored in the request's one transaction."""
     if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= 255:
-            raise Unprocessable(
-                "The Idempotency-Key must be 1 to 255 characters.", code="invalid_idempotency_key"
-            )
         earlier = await _claim_idempotency_key(session, access, idempotency_key, settings)
-
-    sink: HashingSink = (
-        HashingSink() if earlier else ChunkedFileWriter(session, settings.upload_chunk_bytes)
-    )
-    fields, has_file = await read_form(
-        upload.body, upload.content_type, sink, max_file_bytes=settings.max_upload_bytes
-    )
-    form = parse_create_form(fields)
-    fingerprint = _fingerprint(form, sink.sha256 if has_file else None)
-
-    if earlier is not None:
-        if earlier.fingerprint != fingerprint:
-            raise Unprocessable(
-                "This Idempotency-Key was used for a different import (name, type, options "
-                "or file); use a new key for a new import.",
-                code="idempotency_key_reused",
-            )
-        return Created(await _view(session, access, earlier.import_id), replayed=True)
+        if earlier is not None:
+            if earlier.fingerprint != fingerprint:
+                raise Unprocessable(
+                    "This Idempotency-Key was used for a different import (name, type, options "
+                    "or file); use a new key for a new import.",
+                    code="idempotency_key_reused",
+                )
+            return Created(await _view(session, access, earlier.import_id), replayed=True)
 
     if await repository.name_taken(session, access.app_id, form.name):
         raise _name_taken(form.name)
+    file_id = await _store(session, file, settings) if file else None
     try:
         record = await lifecycle.create(
             session,
@@ -199,7 +247,7 @@ async def create_import(
             encoding=form.encoding,
             sheet=form.sheet,
             created_by=access.principal.user_id,
-            file_id=sink.file_id if isinstance(sink, ChunkedFileWriter) and has_file else None,
+            file_id=file_id,
         )
     except IntegrityError:
         raise _name_taken(form.name) from None
@@ -213,7 +261,7 @@ async def create_import(
                 import_id=record.id,
             )
         )
-    if has_file:
+    if file is not None:
         _enqueue_after_commit(session, redis, record.id, record.attempt)
     return Created(await _view(session, access, record.id), replayed=False)
 
@@ -226,23 +274,31 @@ async def attach_file(
     *,
     settings: Settings,
     redis: ArqRedis,
+    in_flight: UploadsInFlight,
 ) -> ImportView:
     """A file for a draft, or a corrected file for a failed import; it is queued again."""
-    record = await _locked_for_change(session, access, import_id)
-    lifecycle.ensure_attachable(record)
-    writer = ChunkedFileWriter(session, settings.upload_chunk_bytes)
-    _, has_file = await read_form(
-        upload.body, upload.content_type, writer, max_file_bytes=settings.max_upload_bytes
-    )
-    if not has_file or writer.file_id is None:
-        raise Unprocessable(
-            'Attach the file in the form field "file".',
-            code="file_required",
-            errors=[
-                {"loc": ["body", "file"], "message": "A file is required.", "type": "file_required"}
-            ],
-        )
-    replaced = await lifecycle.attach(session, record, writer.file_id)
+    # Asked before the body is read, so a wrong import costs no upload.
+    lifecycle.ensure_attachable(await _locked_for_change(session, access, import_id))
+    with in_flight.hold(access):
+        await release_connection(session)
+        async with _received(upload, settings) as received:
+            if received.file is None:
+                raise Unprocessable(
+                    'Attach the file in the form field "file".',
+                    code="file_required",
+                    errors=[
+                        {
+                            "loc": ["body", "file"],
+                            "message": "A file is required.",
+                            "type": "file_required",
+                        }
+                    ],
+                )
+            # Locked again: the import may have been cancelled while the file arrived.
+            record = await _locked_for_change(session, access, import_id)
+            lifecycle.ensure_attachable(record)
+            file_id = await _store(session, received.file, settings)
+    replaced = await lifecycle.attach(session, record, file_id)
     if replaced is not None:
         await delete_file(session, replaced)
     _enqueue_after_commit(session, redis, record.id, record.attempt)

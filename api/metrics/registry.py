@@ -20,8 +20,11 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render(imports_by_status: Iterable[tuple[str, str, int]]) -> str:
+def render(imports_by_status: Iterable[tuple[str, str, int]], uploads_in_flight: int) -> str:
     lines = [
+        "# HELP caseimport_uploads_in_flight Uploads this API process is receiving or storing.",
+        "# TYPE caseimport_uploads_in_flight gauge",
+        f"caseimport_uploads_in_flight {uploads_in_flight}",
         "# HELP caseimport_http_requests_total HTTP requests answered by this API process.",
         "# TYPE caseimport_http_requests_total counter",
     ]

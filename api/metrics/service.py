@@ -18,6 +18,6 @@ async def import_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
     return [(t, s, int(n)) for t, s, n in rows.all()]
 
 
-async def exposition(session: AsyncSession) -> str:
+async def exposition(session: AsyncSession, uploads_in_flight: int) -> str:
     """The metrics in Prometheus's text format."""
-    return render(await import_counts(session))
+    return render(await import_counts(session), uploads_in_flight)
