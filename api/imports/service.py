@@ -11,6 +11,7 @@ per token (``in_flight``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -127,6 +128,14 @@ def _still_kept(record: IdempotencyKey, settings: Settings) -> bool:
     return record.created_at >= datetime.now(UTC) - timedelta(hours=settings.idempotency_hours)
 
 
+async def _kept_record(
+    session: AsyncSession, access: AppAccess, key: str, settings: Settings
+) -> IdempotencyKey | None:
+    """The stored request this key names, if it is still kept."""
+    record = await session.get(IdempotencyKey, (access.app_id, access.principal.user_id, key))
+    return record if record is not None and _still_kept(record, settings) else None
+
+
 async def _claim_idempotency_key(
     session: AsyncSession, access: AppAccess, key: str, settings: Settings
 ) -> IdempotencyKey | None:
@@ -135,8 +144,8 @@ async def _claim_idempotency_key(
     ident = (access.app_id, access.principal.user_id, key)
     # A committed record means the first request is done. A replay only reads, so it takes no
     # lock: parallel replays would otherwise find each other's lock and answer 409.
-    record = await session.get(IdempotencyKey, ident)
-    if record is not None and _still_kept(record, settings):
+    record = await _kept_record(session, access, key, settings)
+    if record is not None:
         return record
     # Held until this transaction ends: a repeat (from any API process) arriving while the file
     # is written finds it taken; one arriving while it is received is ``in_flight``'s to refuse.
@@ -199,7 +208,13 @@ async def create_import(
         raise Unprocessable(
             "The Idempotency-Key must be 1 to 255 characters.", code="invalid_idempotency_key"
         )
-    with in_flight.hold(access, idempotency_key):
+    stored = idempotency_key is not None and (
+        await _kept_record(session, access, idempotency_key, settings) is not None
+    )
+    # A repeat of a stored request creates nothing: it is not held up by the first request's
+    # key, nor counted against the caps (its body is paced like any other).
+    holding = contextlib.nullcontext() if stored else in_flight.hold(access, idempotency_key)
+    with holding:
         await release_connection(session)
         async with _received(upload, settings) as received:
             form = parse_create_form(received.fields)
