@@ -46,7 +46,7 @@ _FAILED = pytest.StashKey[bool]()
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if RECOVERIES:
-        terminalreporter.section("recovery times")
+        terminalreporter.section("recovery times and measures")
         for line in RECOVERIES:
             terminalreporter.write_line(line)
 

@@ -25,7 +25,8 @@ T = TypeVar("T")
 SAY_EVERY = 5.0
 # Rows of the imports that a fault hits mid-way: enough to run for seconds on this machine.
 BIG_ROWS = 200_000
-RECOVERIES: list[str] = []  # the RECOVERY lines of the run, repeated in the terminal summary
+# The RECOVERY and MEASURE lines of the run, repeated in the terminal summary.
+RECOVERIES: list[str] = []
 
 
 def say(message: str) -> None:
@@ -62,6 +63,22 @@ def recovery(scenario: str, seconds: float, target: float, *, reached: bool = Tr
     line = f"RECOVERY {scenario}: {took} (target {target:g} s)"
     RECOVERIES.append(line)
     print(line, flush=True)
+
+
+def measure(name: str, value: float, unit: str, target: float) -> None:
+    """A scenario's MEASURE line (a number that is not a recovery: a latency, a size), collected
+    with the RECOVERY lines in the terminal summary."""
+    line = f"MEASURE {name}: {value:.0f} {unit} (target {target:g} {unit})"
+    RECOVERIES.append(line)
+    print(line, flush=True)
+
+
+def rss_mib(proc: Proc) -> float:
+    """The process's resident memory (VmRSS), in MiB."""
+    for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {proc.name} (pid {proc.pid})")
 
 
 async def measure_recovery(

@@ -127,6 +127,7 @@ class Service:
     apis: list[Proc] = field(default_factory=list)
     api_urls: list[str] = field(default_factory=list)
     workers: list[Proc] = field(default_factory=list)
+    extra_apis: list[Proc] = field(default_factory=list)
     _spawned: int = 0
 
     @property
@@ -161,27 +162,45 @@ class Service:
 
     def start_apis(self, count: int = 2) -> None:
         for index in range(count):
-            port = free_port()
-            api = Proc(
-                f"api{index + 1}",
-                ["api", "--port", str(port)],
-                self.env(),
-                self.folder / f"api{index + 1}.log",
-            )
-            api.start()
+            api, url = self._spawn_api(f"api{index + 1}")
             self.apis.append(api)
-            self.api_urls.append(f"http://127.0.0.1:{port}")
+            self.api_urls.append(url)
         for api, url in zip(self.apis, self.api_urls, strict=True):
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if not api.alive() or time.monotonic() > deadline:
-                    raise RuntimeError(f"{api.name} did not get ready:\n{api.tail()}")
-                time.sleep(0.1)
+            self._wait_ready(api, url)
+
+    def start_extra_api(self, name: str, **settings: str | int) -> tuple[Proc, str]:
+        """One more API process with other settings (``trusted_proxies="127.0.0.1"``), for one
+        scenario: not one of ``apis``; the scenario stops it with ``stop_extra_api`` (``close()``
+        does otherwise)."""
+        api, url = self._spawn_api(name, **settings)
+        self.extra_apis.append(api)
+        self._wait_ready(api, url)
+        return api, url
+
+    def stop_extra_api(self, api: Proc) -> None:
+        api.close()
+        self.extra_apis.remove(api)
+
+    def _spawn_api(self, name: str, **settings: str | int) -> tuple[Proc, str]:
+        port = free_port()
+        api = Proc(
+            name, ["api", "--port", str(port)], self.env(**settings), self.folder / f"{name}.log"
+        )
+        api.start()
+        return api, f"http://127.0.0.1:{port}"
+
+    @staticmethod
+    def _wait_ready(api: Proc, url: str) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if not api.alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{api.name} did not get ready:\n{api.tail()}")
+            time.sleep(0.1)
 
     def start_worker(self, **settings: str | int) -> Proc:
         """A new worker process; ``settings`` are CASEIMPORT_ settings by their lower-case
@@ -203,7 +222,7 @@ class Service:
 
     def tails(self) -> str:
         parts = []
-        for proc in [*self.apis, *self.workers]:
+        for proc in [*self.apis, *self.extra_apis, *self.workers]:
             state = "running" if proc.alive() else f"exited {proc.exit_code()}"
             parts.append(f"----- {proc.name} (pid {proc.process and proc.process.pid}, {state})")
             parts.append(proc.tail())
@@ -215,6 +234,7 @@ class Service:
 
     def close(self) -> None:
         self.stop_workers()
-        for api in self.apis:
+        for api in [*self.apis, *self.extra_apis]:
             api.close()
         self.apis.clear()
+        self.extra_apis.clear()
