@@ -23,6 +23,7 @@ from api.import_types.router import router as import_types_router
 from api.imports.in_flight import UploadsInFlight
 from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
+from api.lost_connection import RetryLostConnection
 from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         per_app=settings.upload_max_per_app, per_token=settings.upload_max_per_token
     )
 
+    app.add_middleware(RetryLostConnection)
     app.add_middleware(RefuseNul)
     app.add_middleware(RequestCounter)
     # Outermost: the NUL guard's refusals carry the headers too.

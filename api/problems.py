@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.db import database_unavailable
 from api.errors import AppError
+from api.lost_connection import mark_lost
 from api.security_headers import HEADERS
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ def install_handlers(app: FastAPI) -> None:
         if not database_unavailable(exc):
             return await on_unexpected(request, exc)
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        mark_lost(request.scope)
         return problem(
             503,
             "service_unavailable",
