@@ -1,9 +1,10 @@
 """Browser tests: the SPA in a real Chromium, against a live API server and a live worker.
 
-One uvicorn server and one arq worker run as tasks in the tests' own event loop for the whole
-session; the worker polls Redis (not burst mode), so an import completes by itself, as in
-production. One browser per session, and a fresh context (cookies, storage) and page per test.
-The parent conftest empties every table and flushes Redis after each test.
+One uvicorn server and one arq worker run as tasks in the tests' own event loop, the server
+for the session and the worker for these tests; the worker polls Redis (not burst mode), so an
+import completes by itself, as in production. One browser per session, and a fresh context
+(cookies, storage) and page per test. The parent conftest empties every table and flushes
+Redis after each test.
 
 Chromium is Debian's (``/usr/bin/chromium``, which ``make test`` installs when missing);
 Playwright's own browser download is not used. Without it these tests fail: they are never
@@ -180,7 +181,9 @@ class LiveWorker:
             await self.start()
 
 
-@pytest.fixture(scope="session")
+# For the browser tests only: left running, it would take the jobs of the tests after them
+# (a job is a wake-up for an app, and a worker that has the app's turn runs its queue).
+@pytest.fixture(scope="package")
 async def _session_worker(engine: AsyncEngine, e2e_settings: Settings) -> AsyncIterator[LiveWorker]:
     worker = LiveWorker(e2e_settings)
     await worker.start()
