@@ -15,8 +15,7 @@ from typing import Any
 
 import asyncpg
 from arq.worker import Worker
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from api import queue
 from api.config import Settings
@@ -32,8 +31,9 @@ _RECONCILER = "reconciler"
 NO_RECONCILER = "no_reconciler"
 
 
-# What a lost Redis raises; the worker waits for it to come back rather than exit.
-_REDIS_LOST = (RedisConnectionError, RedisTimeoutError, OSError)
+# What a lost Redis raises (redis-py turns a connection lost during WATCH into a WatchError,
+# which arq does not expect there); the worker waits for it to come back rather than exit.
+_REDIS_LOST = (RedisError, OSError)
 _BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
