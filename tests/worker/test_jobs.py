@@ -39,11 +39,15 @@ async def ctx(settings: Settings) -> AsyncIterator[WorkerContext]:
     await redis.aclose()
 
 
-async def run_job(ctx: WorkerContext, import_id: str) -> None:
-    """What a job for this import does: run its app's queue, if no one else is."""
+async def app_of(ctx: WorkerContext, import_id: str) -> uuid.UUID:
     app_id = await lifecycle.app_of(ctx.pool, uuid.UUID(import_id))
     assert app_id is not None
-    await run_app(ctx, app_id)
+    return app_id
+
+
+async def run_job(ctx: WorkerContext, import_id: str) -> None:
+    """What a job for this import does: run its app's queue, if no one else is."""
+    await run_app(ctx, await app_of(ctx, import_id))
 
 
 async def db_row(ctx: WorkerContext, import_id: str) -> asyncpg.Record:
@@ -247,8 +251,7 @@ async def test_a_job_does_not_wait_for_an_app_another_worker_has(
 ) -> None:
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
-    app_id = await lifecycle.app_of(ctx.pool, uuid.UUID(created["id"]))
-    assert app_id is not None
+    app_id = await app_of(ctx, created["id"])
     async with lifecycle.app_turn(ctx.pool, app_id) as held:  # another worker's turn
         assert held is not None
         await asyncio.wait_for(run_job(ctx, created["id"]), timeout=5)
@@ -311,8 +314,7 @@ async def test_a_frozen_workers_session_is_ended_when_its_lease_expires(
 ) -> None:
     admin = await admin_setup(sessionmaker)
     created = await upload(client, admin, GOOD)
-    app_id = await lifecycle.app_of(ctx.pool, uuid.UUID(created["id"]))
-    assert app_id is not None
+    app_id = await app_of(ctx, created["id"])
     frozen = await asyncpg.connect(ctx.settings.database_url)
     key = advisory_key("app", app_id)
     await frozen.execute("SELECT pg_advisory_lock($1)", key)  # it holds the app's turn
@@ -362,8 +364,7 @@ async def test_a_waiting_import_is_woken_only_when_no_worker_has_its_app(
     created = await upload(client, admin, GOOD)
     await ctx.queue.redis.flushdb()
     await ctx.pool.execute("UPDATE imports SET queued_at = now() - interval '1 minute'")
-    app_id = await lifecycle.app_of(ctx.pool, uuid.UUID(created["id"]))
-    assert app_id is not None
+    app_id = await app_of(ctx, created["id"])
     async with lifecycle.app_turn(ctx.pool, app_id) as held:
         assert held is not None
         assert await reconcile(ctx) == 0  # the worker that has the app runs its queue
