@@ -19,12 +19,7 @@ from python_calamine import (
 
 from api.imports.file_format import FileFormat
 from worker.pipeline.records import NotTextError, Record
-from worker.pipeline.workbooks.sheets import SAVE_AGAIN, SheetEntry, pick_sheet
-
-
-def _number(value: float) -> str:
-    # As a spreadsheet shows it in a General cell: 15 significant digits, no trailing ".0".
-    return format(value, ".15g") if value else "0"
+from worker.pipeline.workbooks.sheets import SAVE_AGAIN, SheetEntry, general_number, pick_sheet
 
 
 def cell_text(value: object) -> str:
@@ -34,7 +29,7 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
-        return _number(value)
+        return general_number(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, datetime):

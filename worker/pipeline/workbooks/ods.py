@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-import zlib
 from collections.abc import Callable, Generator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +21,16 @@ from typing import IO
 from xml.parsers import expat
 
 from worker.pipeline.records import NotTextError, Record
-from worker.pipeline.workbooks.sheets import SAVE_AGAIN, SheetEntry, pick_sheet
+from worker.pipeline.workbooks.sheets import (
+    DAMAGED,
+    SAVE_AGAIN,
+    SheetEntry,
+    damaged_after,
+    general_number,
+    moment_text,
+    opened,
+    pick_sheet,
+)
 
 # The namespaces read, by the prefixes every writer declares for them on the root element.
 # Names are matched as prefix:local, which spares expat's namespace processing (a quarter of
@@ -76,16 +84,6 @@ _MAX_COLUMNS = 16_384
 _MAX_SPACES = 100_001  # past the longest cell allowed (docs/format.md, "Limits"), which fails
 # An ISO 8601 duration as office:time-value holds it: PT13H05M00S, P1DT2H, -PT0.5S.
 _DURATION = re.compile(r"(-?)P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:[.,]\d*)?)S)?)?")
-# What a damaged or hand-made archive raises while it is read.
-_DAMAGED = (
-    expat.ExpatError,
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    ValueError,
-    OverflowError,
-    KeyError,
-)
 
 Start = Callable[[str, dict[str, str]], None]
 End = Callable[[str], None]
@@ -100,16 +98,7 @@ def _number(text: str | None) -> str:
     # LibreOffice writes whole numbers as such: they need no float's round trip.
     if len(text) < 16 and text.isascii() and text.isdigit() and (text[0] != "0" or text == "0"):
         return text
-    number = float(text)
-    # As a spreadsheet shows it in a General cell: 15 significant digits, no ".0".
-    return format(number, ".15g") if number else "0"
-
-
-def _shown(moment: datetime) -> str:
-    # A date-time at midnight is a date; one with a time of day is not, and reads as such.
-    if moment.time() == datetime.min.time():
-        return moment.date().isoformat()
-    return moment.isoformat(" ", "seconds")
+    return general_number(float(text))
 
 
 def _date(text: str | None) -> str:
@@ -124,7 +113,7 @@ def _date(text: str | None) -> str:
             moment = (moment + timedelta(microseconds=500_000)).replace(microsecond=0)
     except (ValueError, OverflowError):
         return text
-    return _shown(moment)
+    return moment_text(moment)
 
 
 def _time(text: str | None) -> str:
@@ -482,11 +471,8 @@ class OdsRows:
             while len(content.records) + content.extra < count and not content.finished:
                 if next(self._buffers, False) is False:
                     break
-        except _DAMAGED as exc:
-            where = f"after row {content.row}" if content.row else "before its first row"
-            raise NotTextError(
-                f"the workbook's sheet cannot be read {where} ({exc}); {SAVE_AGAIN}"
-            ) from None
+        except DAMAGED as exc:
+            raise damaged_after(content.row, exc) from None
         content = self._content
         taken = content.taken(count)
         if taken:
@@ -521,11 +507,8 @@ def _checked(archive: zipfile.ZipFile) -> None:
 def load(path: Path, wanted: str | None) -> tuple[str, OdsRows]:
     """The chosen sheet's name and rows; ``SheetNotFound`` when the workbook lacks it,
     ``NotTextError`` when the workbook cannot be read."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise NotTextError(f"the workbook cannot be read ({exc}); {SAVE_AGAIN}") from None
-    try:
+
+    def open_sheet(archive: zipfile.ZipFile) -> tuple[str, OdsRows]:
         _checked(archive)
         entries: list[SheetEntry] = []
 
@@ -545,9 +528,5 @@ def load(path: Path, wanted: str | None) -> tuple[str, OdsRows]:
         if not rows.seek():
             raise NotTextError(f'the workbook lost the sheet "{name}"; {SAVE_AGAIN}')
         return name, rows
-    except _DAMAGED as exc:
-        archive.close()
-        raise NotTextError(f"the workbook cannot be read ({exc}); {SAVE_AGAIN}") from None
-    except BaseException:
-        archive.close()
-        raise
+
+    return opened(path, open_sheet)

@@ -1,14 +1,71 @@
-"""What every workbook reader shares: its sheet list, the choice of a sheet, and its rows."""
+"""What every workbook reader shares: its sheet list, the choice of a sheet, its rows, how a
+cell's number or moment reads, and how a damaged archive is told."""
 
 from __future__ import annotations
 
+import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol, TypeVar
+from xml.etree import ElementTree
+from xml.parsers import expat
 
 from api.imports.file_format import FileFormat
-from worker.pipeline.records import Record
+from worker.pipeline.records import NotTextError, Record
 
 SAVE_AGAIN = "open it in a spreadsheet program and save it again as .xlsx"
+# What a damaged or hand-made archive raises while a streaming reader reads it.
+DAMAGED = (
+    expat.ExpatError,
+    ElementTree.ParseError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    OverflowError,
+    IndexError,
+    KeyError,
+)
+
+T = TypeVar("T")
+
+
+def general_number(number: float) -> str:
+    """As a spreadsheet shows a number in a General cell: 15 significant digits, no ".0"."""
+    return format(number, ".15g") if number else "0"
+
+
+def moment_text(moment: datetime) -> str:
+    """A date-time at midnight is a date; one with a time of day reads as such, to the second."""
+    if moment.time() == datetime.min.time():
+        return moment.date().isoformat()
+    return moment.isoformat(" ", "seconds")
+
+
+def damaged_after(row: int, exc: Exception) -> NotTextError:
+    """The refusal of a sheet that breaks off after its first rows (nothing is stored)."""
+    where = f"after row {row}" if row else "before its first row"
+    return NotTextError(f"the workbook's sheet cannot be read {where} ({exc}); {SAVE_AGAIN}")
+
+
+def opened(path: Path, open_sheet: Callable[[zipfile.ZipFile], T]) -> T:
+    """``open_sheet`` on the workbook's archive, which it keeps open for its rows; the archive
+    closed again, and ``NotTextError`` for a damaged one, when it fails."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise NotTextError(f"the workbook cannot be read ({exc}); {SAVE_AGAIN}") from None
+    try:
+        return open_sheet(archive)
+    except DAMAGED as exc:
+        archive.close()
+        raise NotTextError(f"the workbook cannot be read ({exc}); {SAVE_AGAIN}") from None
+    except BaseException:
+        archive.close()
+        raise
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-import zlib
 from array import array
 from collections.abc import Callable, Generator
 from datetime import datetime, timedelta
@@ -21,7 +20,16 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from worker.pipeline.records import NotTextError, Record
-from worker.pipeline.workbooks.sheets import SAVE_AGAIN, SheetEntry, pick_sheet
+from worker.pipeline.workbooks.sheets import (
+    DAMAGED,
+    SAVE_AGAIN,
+    SheetEntry,
+    damaged_after,
+    general_number,
+    moment_text,
+    opened,
+    pick_sheet,
+)
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -36,17 +44,6 @@ _EPOCHS = {False: datetime(1899, 12, 30), True: datetime(1904, 1, 1)}
 _LEAP_BUG_SERIAL = 60  # Excel counts a 29 February 1900: serials below it are a day later
 _COLUMN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _NUMBERS_KEPT = 50_000
-# What a damaged or hand-made archive raises while it is read.
-_DAMAGED = (
-    expat.ExpatError,
-    ElementTree.ParseError,
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    ValueError,
-    IndexError,
-    KeyError,
-)
 
 Handlers = tuple[
     Callable[[str, dict[str, str]], None], Callable[[str], None], Callable[[str], None]
@@ -284,8 +281,7 @@ class _Cells:
         number = float(text)
         if dated:
             return self._moment(number)
-        # As a spreadsheet shows it in a General cell: 15 significant digits, no ".0".
-        return format(number, ".15g") if number else "0"
+        return general_number(number)
 
     def _moment(self, serial: float) -> str:
         if serial < _LEAP_BUG_SERIAL and self.epoch.year == 1899 and serial >= 1:
@@ -294,7 +290,7 @@ class _Cells:
         moment = self.epoch + timedelta(seconds=round(serial * 86_400))
         if 0 <= serial < 1:  # a time of day alone
             return moment.time().isoformat()
-        return _shown(moment)
+        return moment_text(moment)
 
 
 def _iso_moment(text: str) -> str:
@@ -302,14 +298,7 @@ def _iso_moment(text: str) -> str:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         return text
-    return _shown(moment)
-
-
-def _shown(moment: datetime) -> str:
-    # A date-time at midnight is a date; one with a time of day is not, and reads as such.
-    if moment.time() == datetime.min.time():
-        return moment.date().isoformat()
-    return moment.isoformat(" ", "seconds")
+    return moment_text(moment)
 
 
 class XlsxRows:
@@ -335,10 +324,8 @@ class XlsxRows:
             while len(cells.records) < count and not self.done:
                 if next(self._buffers, False) is False:
                     self.done = True
-        except _DAMAGED as exc:
-            raise NotTextError(
-                f"the workbook's sheet cannot be read after row {cells.row} ({exc}); {SAVE_AGAIN}"
-            ) from None
+        except DAMAGED as exc:
+            raise damaged_after(cells.row, exc) from None
         taken, cells.records = cells.records, []
         if taken:
             self.line = taken[-1][0]
@@ -353,17 +340,13 @@ class XlsxRows:
 def load(path: Path, wanted: str | None) -> tuple[str, XlsxRows]:
     """The chosen sheet's name and rows; ``SheetNotFound`` when the workbook lacks it,
     ``NotTextError`` when the workbook cannot be read."""
-    archive = zipfile.ZipFile(path)
-    try:
+
+    def open_sheet(archive: zipfile.ZipFile) -> tuple[str, XlsxRows]:
         entries, date1904 = sheet_entries(archive)
         name = pick_sheet([entry for entry, _ in entries], wanted)
         part = next(part for entry, part in entries if entry.name == name)
         if part not in archive.NameToInfo:
             raise NotTextError(f'the workbook lacks the sheet "{name}" it lists; {SAVE_AGAIN}')
         return name, XlsxRows(archive, part, date1904)
-    except _DAMAGED as exc:
-        archive.close()
-        raise NotTextError(f"the workbook cannot be read ({exc}); {SAVE_AGAIN}") from None
-    except BaseException:
-        archive.close()
-        raise
+
+    return opened(path, open_sheet)
