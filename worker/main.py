@@ -37,6 +37,11 @@ _REDIS_LOST = (RedisError, OSError)
 _BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
+def _backoff(failures: int) -> float:
+    """The wait after so many failures in a row: 0.5 s, then longer, up to 5 s."""
+    return _BACKOFF_SECONDS[min(failures, len(_BACKOFF_SECONDS) - 1)]
+
+
 class _Worker(Worker):
     """arq's worker, kept alive while Redis is away: a poll that fails waits (0.5 s, then
     longer, up to 5 s) and tries again, and the jobs running meanwhile go on, since they need
@@ -50,7 +55,7 @@ class _Worker(Worker):
         except _REDIS_LOST as exc:
             if not self._failed_polls:
                 log.warning("Redis is unreachable (%s); waiting for it", exc)
-            delay = _BACKOFF_SECONDS[min(self._failed_polls, len(_BACKOFF_SECONDS) - 1)]
+            delay = _backoff(self._failed_polls)
             self._failed_polls += 1
             await asyncio.sleep(delay)
             return
@@ -96,7 +101,7 @@ async def _opened_context(settings: Settings, redis: Any) -> WorkerContext:
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             if not failures:
                 log.warning("PostgreSQL is unreachable (%s); waiting for it", exc)
-            await asyncio.sleep(_BACKOFF_SECONDS[min(failures, len(_BACKOFF_SECONDS) - 1)])
+            await asyncio.sleep(_backoff(failures))
             failures += 1
 
 

@@ -452,9 +452,9 @@ def _retry_or_fail(which: str) -> str:
 
 # The backend that ran an attempt is gone: its connection closed (the worker was killed, or
 # PostgreSQL restarted). A backend started after the claim is another one with a reused pid.
-_HOLDER_GONE = """(worker_pid IS NOT NULL AND NOT EXISTS (
-    SELECT 1 FROM pg_stat_activity AS a
-    WHERE a.pid = imports.worker_pid AND a.backend_start <= imports.started_at))"""
+_SAME_BACKEND = "a.pid = imports.worker_pid AND a.backend_start <= imports.started_at"
+_HOLDER_GONE = f"""(worker_pid IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM pg_stat_activity AS a WHERE {_SAME_BACKEND}))"""
 
 _AFTER_CRASH = _retry_or_fail("id = $3 AND attempt = $4")
 _EXPIRED = _retry_or_fail(f"(lease_until < now() OR {_HOLDER_GONE})")
@@ -493,10 +493,9 @@ async def after_crash(conn: Connection, claim: Claim, max_attempts: int) -> Queu
 # transaction rolls back and the app's turn is free, so a frozen worker blocks nothing, and
 # whatever it sends when it wakes goes nowhere.
 _FENCE = f"""
-    SELECT i.id, pg_terminate_backend(a.pid, 5000) AS ended
-    FROM imports AS i JOIN pg_stat_activity AS a
-        ON a.pid = i.worker_pid AND a.backend_start <= i.started_at
-    WHERE i.status IN {_RUNNING} AND i.lease_until < now()
+    SELECT imports.id, pg_terminate_backend(a.pid, 5000) AS ended
+    FROM imports JOIN pg_stat_activity AS a ON {_SAME_BACKEND}
+    WHERE imports.status IN {_RUNNING} AND imports.lease_until < now()
 """
 
 
