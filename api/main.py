@@ -15,6 +15,7 @@ from api import queue
 from api.apps.router import router as apps_router
 from api.auth.router import router as auth_router
 from api.cases.router import router as cases_router
+from api.changes.router import router as changes_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_pool
 from api.docs_page import docs_router
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statuses_router,
         imports_router,
         cases_router,
+        changes_router,
     ):
         app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND
