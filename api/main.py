@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import queue
 from api.apps.router import router as apps_router
+from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.cases.router import router as cases_router
 from api.changes.router import router as changes_router
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports_router,
         cases_router,
         changes_router,
+        audit_router,
     ):
         app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND

@@ -1,6 +1,7 @@
 """Every table, imported in one place for alembic's autogenerate and for metadata checks."""
 
 from api.apps.models import App, Membership
+from api.audit.models import AuditEvent
 from api.auth.models import ApiToken, LoginFailure, User, UserSession
 from api.cases.models import Case
 from api.changes.models import ImportChange
@@ -10,6 +11,7 @@ from api.imports.models import FileChunk, IdempotencyKey, Import, ImportRowError
 __all__ = [
     "ApiToken",
     "App",
+    "AuditEvent",
     "Base",
     "Case",
     "FileChunk",

@@ -27,6 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import queue
+from api.audit import service as audit
+from api.audit.actions import AuditAction
 from api.auth.principal import AppAccess
 from api.config import Settings
 from api.db import after_commit, release_connection
@@ -167,6 +169,11 @@ async def _claim_idempotency_key(
     return record
 
 
+def _about(form: CreateImportForm, file: SpooledFile | None) -> dict[str, object]:
+    """What the audit log keeps of a new import."""
+    return {"name": form.name, "type": form.type, "filename": file.filename if file else None}
+
+
 def _received(upload: Upload, settings: Settings) -> AbstractAsyncContextManager[Received]:
     pace = Pace(
         idle_seconds=settings.upload_idle_seconds,
@@ -276,6 +283,9 @@ async def _create(
                 import_id=record.id,
             )
         )
+    await audit.record_in_app(
+        session, access, AuditAction.IMPORT_CREATED, target=record.id, details=_about(form, file)
+    )
     if file is not None:
         _enqueue_after_commit(session, redis, record.id, record.attempt)
     return Created(await _view(session, access, record.id), replayed=False)
@@ -316,6 +326,13 @@ async def attach_file(
     replaced = await lifecycle.attach(session, record, file_id)
     if replaced is not None:
         await delete_file(session, replaced)
+    await audit.record_in_app(
+        session,
+        access,
+        AuditAction.IMPORT_FILE_ATTACHED,
+        target=record.id,
+        details={"filename": received.file.filename, "corrected": replaced is not None},
+    )
     _enqueue_after_commit(session, redis, record.id, record.attempt)
     return await _view(session, access, record.id)
 
@@ -325,6 +342,7 @@ async def cancel_import(
 ) -> ImportView:
     record = await _locked_for_change(session, access, import_id)
     await lifecycle.cancel(session, record)
+    await audit.record_in_app(session, access, AuditAction.IMPORT_CANCELLED, target=record.id)
     return await _view(session, access, record.id)
 
 
