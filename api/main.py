@@ -22,6 +22,7 @@ from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_
 from api.docs_page import docs_router
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
+from api.imports.derived_router import router as derived_imports_router
 from api.imports.in_flight import UploadsInFlight
 from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         import_types_router,
         statuses_router,
         imports_router,
+        derived_imports_router,
         cases_router,
         changes_router,
         audit_router,

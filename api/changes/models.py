@@ -41,6 +41,7 @@ class ImportChange(Base):
     tag_id: Mapped[str | None] = mapped_column(Text)
     # A planned create's key: the plan is stale once a case has it.
     tag_key: Mapped[str | None] = mapped_column(Text)
+    # The keys of a new and of a replaced description, written back by a plan and a revert.
     about_key: Mapped[str | None] = mapped_column(Text)
     case_status: Mapped[int | None] = mapped_column(SmallInteger)
     date_opened: Mapped[date | None] = mapped_column(Date)
@@ -48,3 +49,4 @@ class ImportChange(Base):
     old_case_status: Mapped[int | None] = mapped_column(SmallInteger)
     old_date_opened: Mapped[date | None] = mapped_column(Date)
     old_about: Mapped[str | None] = mapped_column(Text)
+    old_about_key: Mapped[str | None] = mapped_column(Text)

@@ -103,6 +103,44 @@ async def create(
     return record
 
 
+async def create_derived(
+    session: AsyncSession,
+    source: Import,
+    *,
+    name: str,
+    type_key: str,
+    on_error: str,
+    created_by: uuid.UUID,
+    plan_id: uuid.UUID | None = None,
+    revert_of: uuid.UUID | None = None,
+) -> Import:
+    """An import made from another, queued at once: the apply of a plan (``plan_id``; it keeps
+    the plan's file) or a revert (``revert_of``; no file). ``IntegrityError`` when the name is
+    taken or the plan was applied already."""
+    record = Import(
+        app_id=source.app_id,
+        name=name,
+        type=type_key,
+        validate_only=False,
+        on_error=on_error,
+        date_order=source.date_order,
+        encoding=source.encoding,
+        sheet=source.sheet,
+        created_by=created_by,
+        status=QUEUED,
+        file_id=source.file_id if plan_id is not None else None,
+        plan_id=plan_id,
+        revert_of=revert_of,
+        attempt=1,
+        queued_at=datetime.now(UTC),
+        rows_processed=0,
+        bytes_processed=0,
+    )
+    session.add(record)
+    await session.flush()
+    return record
+
+
 def _refuse_unless(record: Import, allowed: frozenset[ImportStatus], code: str, rule: str) -> None:
     if record.status not in allowed:
         raise Conflict(f"{rule}; this one is {record.status}.", code=code)
@@ -110,6 +148,11 @@ def _refuse_unless(record: Import, allowed: frozenset[ImportStatus], code: str, 
 
 def ensure_attachable(record: Import) -> None:
     """Conflict unless a file may be attached: asked before the upload is read."""
+    if record.plan_id is not None or record.revert_of is not None:
+        raise Conflict(
+            "This import applies a plan or reverts an import: it takes no file.",
+            code="import_not_editable",
+        )
     _refuse_unless(
         record,
         ATTACHABLE,
@@ -176,6 +219,9 @@ class Claim:
     encoding: str | None
     # A workbook's sheet as the user named it, or None for the first visible one.
     sheet: str | None
+    # The check-only import whose changes this one applies, or the import it reverts.
+    plan_id: uuid.UUID | None = None
+    revert_of: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +242,8 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    # A revert's removal of the cases its import created.
+    deleted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +267,8 @@ _CLAIM = f"""
         lease_until = now() + make_interval(secs => $3), worker_pid = pg_backend_pid(),
         rows_processed = 0, bytes_processed = 0, rows_total = NULL
     WHERE id = $1 AND attempt = $2 AND status = '{QUEUED}'
-    RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding, sheet
+    RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding, sheet,
+              plan_id, revert_of
 """
 
 
@@ -246,6 +295,8 @@ async def claim(
         date_order=DateOrder(row["date_order"]),
         encoding=row["encoding"],
         sheet=row["sheet"],
+        plan_id=row["plan_id"],
+        revert_of=row["revert_of"],
     )
 
 

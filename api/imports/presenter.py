@@ -66,6 +66,10 @@ def import_out(view: ImportView) -> ImportOut:
             else None
         ),
         warnings=[WarningOut.model_validate(w) for w in row.warnings or ()],
+        plan_id=row.plan_id,
+        applied_by=view.applied_by,
+        revert_of=row.revert_of,
+        reverted_by=view.reverted_by,
         created_by=view.created_by,
         created_at=row.created_at,
         started_at=row.started_at,

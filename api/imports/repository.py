@@ -39,6 +39,8 @@ class ImportRecord:
     error_summary: str | None
     error_count: int | None
     warnings: list[dict[str, Any]] | None
+    plan_id: uuid.UUID | None
+    revert_of: uuid.UUID | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -59,6 +61,10 @@ class ImportView:
     file: FileRecord | None
     app_slug: str
     created_by: str
+    # The import that applied this plan, and the revert that took this import back (or is
+    # queued to), if any.
+    applied_by: uuid.UUID | None = None
+    reverted_by: uuid.UUID | None = None
 
 
 # Read as plain rows from the tables, not as mapped objects, and the statement for one import is
@@ -70,8 +76,22 @@ _FILE = tuple(_FILES[field.name] for field in fields(FileRecord))
 _WIDTH = len(_RECORD)
 
 
+_LATER = Import.__table__.alias("later")
+_APPLIED_BY = select(_LATER.c.id).where(_LATER.c.plan_id == _IMPORTS.id).scalar_subquery()
+_REVERTED_BY = (
+    select(_LATER.c.id)
+    .where(_LATER.c.revert_of == _IMPORTS.id, _LATER.c.status.not_in(["failed", "cancelled"]))
+    .order_by(_LATER.c.created_at.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+
+
 def _views() -> Select[Any]:
-    return select(*_RECORD, *_FILE, App.__table__.c.slug, User.__table__.c.email).select_from(
+    links = (_APPLIED_BY, _REVERTED_BY)
+    return select(
+        *_RECORD, *_FILE, *links, App.__table__.c.slug, User.__table__.c.email
+    ).select_from(
         Import.__table__.join(App.__table__, App.__table__.c.id == _IMPORTS.app_id)
         .join(User.__table__, User.__table__.c.id == _IMPORTS.created_by)
         .outerjoin(StoredFile.__table__, _FILES.id == _IMPORTS.file_id)
@@ -90,6 +110,8 @@ def _view(row: Sequence[Any]) -> ImportView:
         FileRecord(*file) if file[0] is not None else None,
         row[-2],
         row[-1],
+        applied_by=row[-4],
+        reverted_by=row[-3],
     )
 
 

@@ -34,6 +34,8 @@ class ResultOut(BaseModel):
     updated: int
     unchanged: int
     failed: int
+    # A revert's removals of the cases its import created (0 for any other import).
+    deleted: int = 0
 
 
 class WarningOut(BaseModel):
@@ -67,6 +69,12 @@ class ImportOut(BaseModel):
     result: ResultOut | None
     error: ErrorSummaryOut | None
     warnings: list[WarningOut]
+    # Plans and undo: the check-only import this one applies, the import that applied this
+    # plan; the import this revert takes back, the revert that took this one back.
+    plan_id: uuid.UUID | None = None
+    applied_by: uuid.UUID | None = None
+    revert_of: uuid.UUID | None = None
+    reverted_by: uuid.UUID | None = None
     created_by: str
     created_at: datetime
     started_at: datetime | None

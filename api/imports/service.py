@@ -74,7 +74,7 @@ def _not_found(import_id: uuid.UUID) -> NotFound:
     return NotFound(f"There is no import {import_id} in this app.", code="import_not_found")
 
 
-def _name_taken(name: str) -> Conflict:
+def name_taken_conflict(name: str) -> Conflict:
     return Conflict(
         f'An import named "{name}" already exists in this app; choose another name.',
         code="name_taken",
@@ -82,7 +82,7 @@ def _name_taken(name: str) -> Conflict:
     )
 
 
-def _enqueue_after_commit(
+def enqueue_after_commit(
     session: AsyncSession, redis: ArqRedis, import_id: uuid.UUID, attempt: int
 ) -> None:
     async def action() -> None:
@@ -103,7 +103,7 @@ async def _view(session: AsyncSession, access: AppAccess, import_id: uuid.UUID) 
     return view
 
 
-async def _locked_for_change(
+async def locked_for_change(
     session: AsyncSession, access: AppAccess, import_id: uuid.UUID
 ) -> Import:
     """The import, locked against the worker and other requests until the request ends."""
@@ -255,7 +255,7 @@ async def _create(
             return Created(await _view(session, access, earlier.import_id), replayed=True)
 
     if await repository.name_taken(session, access.app_id, form.name):
-        raise _name_taken(form.name)
+        raise name_taken_conflict(form.name)
     file_id = await _store(session, file, settings) if file else None
     try:
         record = await lifecycle.create(
@@ -272,7 +272,7 @@ async def _create(
             file_id=file_id,
         )
     except IntegrityError:
-        raise _name_taken(form.name) from None
+        raise name_taken_conflict(form.name) from None
     if idempotency_key is not None:
         await session.execute(
             insert(IdempotencyKey).values(
@@ -287,7 +287,7 @@ async def _create(
         session, access, AuditAction.IMPORT_CREATED, target=record.id, details=_about(form, file)
     )
     if file is not None:
-        _enqueue_after_commit(session, redis, record.id, record.attempt)
+        enqueue_after_commit(session, redis, record.id, record.attempt)
     return Created(await _view(session, access, record.id), replayed=False)
 
 
@@ -303,7 +303,7 @@ async def attach_file(
 ) -> ImportView:
     """A file for a draft, or a corrected file for a failed import; it is queued again."""
     # Asked before the body is read, so a wrong import costs no upload.
-    lifecycle.ensure_attachable(await _locked_for_change(session, access, import_id))
+    lifecycle.ensure_attachable(await locked_for_change(session, access, import_id))
     with in_flight.hold(access):
         await release_connection(session)
         async with _received(upload, settings) as received:
@@ -320,7 +320,7 @@ async def attach_file(
                     ],
                 )
             # Locked again: the import may have been cancelled while the file arrived.
-            record = await _locked_for_change(session, access, import_id)
+            record = await locked_for_change(session, access, import_id)
             lifecycle.ensure_attachable(record)
             file_id = await _store(session, received.file, settings)
     replaced = await lifecycle.attach(session, record, file_id)
@@ -333,14 +333,14 @@ async def attach_file(
         target=record.id,
         details={"filename": received.file.filename, "corrected": replaced is not None},
     )
-    _enqueue_after_commit(session, redis, record.id, record.attempt)
+    enqueue_after_commit(session, redis, record.id, record.attempt)
     return await _view(session, access, record.id)
 
 
 async def cancel_import(
     session: AsyncSession, access: AppAccess, import_id: uuid.UUID
 ) -> ImportView:
-    record = await _locked_for_change(session, access, import_id)
+    record = await locked_for_change(session, access, import_id)
     await lifecycle.cancel(session, record)
     await audit.record_in_app(session, access, AuditAction.IMPORT_CANCELLED, target=record.id)
     return await _view(session, access, record.id)

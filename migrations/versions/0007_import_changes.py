@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("old_case_status", sa.SmallInteger(), nullable=True),
         sa.Column("old_date_opened", sa.Date(), nullable=True),
         sa.Column("old_about", sa.Text(), nullable=True),
+        sa.Column("old_about_key", sa.Text(), nullable=True),
         sa.CheckConstraint("action IN (1, 2, 3, 4, 5)", name=op.f("ck_import_changes_action")),
         sa.PrimaryKeyConstraint("import_id", "line", name=op.f("pk_import_changes")),
     )

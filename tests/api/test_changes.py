@@ -87,7 +87,14 @@ async def test_a_checked_upsert_lists_what_it_would_do_and_changes_nothing(
         client, admin, MIXED, type_="cases.upsert", name="plan", validate_only="true"
     )
     assert plan["status"] == "completed", plan
-    assert plan["result"] == {"rows": 4, "created": 1, "updated": 2, "unchanged": 1, "failed": 0}
+    assert plan["result"] == {
+        "rows": 4,
+        "created": 1,
+        "updated": 2,
+        "unchanged": 1,
+        "failed": 0,
+        "deleted": 0,
+    }
     assert _shown(await changes_of(client, admin, plan["id"])) == EXPECTED_MIXED
     after = {
         t: (c.case_status, c.date_opened, c.about)
@@ -104,7 +111,14 @@ async def test_an_applied_upsert_records_its_changes_and_the_cases_history(
     admin = await seeded(client, sessionmaker)
     done = await import_file(client, admin, MIXED, type_="cases.upsert", name="upsert")
     assert done["status"] == "completed", done
-    assert done["result"] == {"rows": 4, "created": 1, "updated": 2, "unchanged": 1, "failed": 0}
+    assert done["result"] == {
+        "rows": 4,
+        "created": 1,
+        "updated": 2,
+        "unchanged": 1,
+        "failed": 0,
+        "deleted": 0,
+    }
     assert _shown(await changes_of(client, admin, done["id"])) == EXPECTED_MIXED
     cases = await cases_by_tag(sessionmaker)
     assert (cases["C-1"].case_status, cases["C-4"].about) == (0, "Pothole")
@@ -159,7 +173,14 @@ async def test_failed_rows_are_recorded_whatever_failed(
 
     done = await import_file(client, admin, content, name="skip", on_error="skip")
     assert done["status"] == "completed", done
-    assert done["result"] == {"rows": 5, "created": 1, "updated": 0, "unchanged": 0, "failed": 4}
+    assert done["result"] == {
+        "rows": 5,
+        "created": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 4,
+        "deleted": 0,
+    }
     changes = await changes_of(client, admin, done["id"])
     assert [(c["line"], c["action"], c["tag_id"]) for c in changes] == [
         (2, "create", "C-5"),

@@ -35,7 +35,7 @@ def _good_rows(count: int) -> str:
 def _completed(done: dict[str, Any], rows: int, **counts: int) -> None:
     """The import completed with these counts (the others 0, and no row failed)."""
     assert done["status"] == "completed", done
-    expected = {"rows": rows, "created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    expected = {"rows": rows, "created": 0, "updated": 0, "unchanged": 0, "failed": 0, "deleted": 0}
     assert done["result"] == {**expected, **counts}
 
 

@@ -31,7 +31,7 @@ from worker.pipeline.heartbeat import ImportLost, Progress, heartbeat
 from worker.pipeline.job import Job
 from worker.pipeline.laps import Laps
 from worker.pipeline.outcome import Failed, Outcome, Refused
-from worker.pipeline.paths import batched, checked, direct, dry
+from worker.pipeline.paths import batched, checked, direct, dry, plan, revert
 from worker.pipeline.planner import refresh_if_stale
 from worker.pipeline.source import file_chunks
 from worker.pipeline.sql import statements_for
@@ -89,6 +89,11 @@ async def _hand_back(ctx: WorkerContext, claim: Claim, backend: int) -> None:
 
 
 async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> None:
+    if claim.plan_id is not None or claim.revert_of is not None:
+        await _in_one_transaction(
+            ctx, conn, claim, lambda progress: _derived(ctx, claim, conn, progress)
+        )
+        return
     import_type = get_type(claim.type_key)
     statements = statements_for(claim.type_key)
     file_id = claim.file_id
@@ -108,15 +113,35 @@ async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> None:
             keep_errors=ctx.settings.max_kept_errors,
             clock=Laps(f"import {claim.import_id}"),
         )
-        lease = ctx.settings.worker_lease_seconds
-        async with heartbeat(ctx.pool, claim, lease) as progress, conn.transaction():
-            # What an earlier file of this import recorded (a corrected file runs again).
-            await conn.execute("DELETE FROM import_changes WHERE import_id = $1", claim.import_id)
-            outcome = await _outcome(conn, job, progress)
-            if progress.lost or not await _finish(conn, claim, outcome):
-                raise ImportLost  # rolls back: nothing of this attempt remains
+        await _in_one_transaction(ctx, conn, claim, lambda progress: _outcome(conn, job, progress))
         job.clock.lap("commit")
         job.clock.report()
+
+
+async def _in_one_transaction(
+    ctx: WorkerContext,
+    conn: Connection,
+    claim: Claim,
+    outcome_of: Callable[[Progress], Awaitable[Outcome]],
+) -> None:
+    """The outcome and the import's final state, in one transaction, with the heartbeat beside
+    it; rolled back when the attempt no longer owns the import."""
+    lease = ctx.settings.worker_lease_seconds
+    async with heartbeat(ctx.pool, claim, lease) as progress, conn.transaction():
+        # What an earlier file of this import recorded (a corrected file runs again).
+        await conn.execute("DELETE FROM import_changes WHERE import_id = $1", claim.import_id)
+        outcome = await outcome_of(progress)
+        if progress.lost or not await _finish(conn, claim, outcome):
+            raise ImportLost  # rolls back: nothing of this attempt remains
+
+
+async def _derived(
+    ctx: WorkerContext, claim: Claim, conn: Connection, progress: Progress
+) -> Outcome:
+    """An import made from another: a plan's apply, or a revert. No file is read."""
+    if claim.plan_id is not None:
+        return await plan.run(conn, claim, progress)
+    return await revert.run(conn, claim, progress, ctx.settings.max_kept_errors)
 
 
 async def _outcome(conn: Connection, job: Job, progress: Progress) -> Outcome:

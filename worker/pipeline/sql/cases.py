@@ -206,10 +206,10 @@ def _record_changes(rows: str, *, creates: bool) -> Statement:
         WITH recorded AS (
             INSERT INTO import_changes (import_id, line, action, case_id, tag_id, tag_key,
                 about_key, case_status, date_opened, about,
-                old_case_status, old_date_opened, old_about)
+                old_case_status, old_date_opened, old_about, old_about_key)
             SELECT $2, s.line, a.action, c.id, coalesce(c.tag_id, s.tag_id),
                    CASE WHEN c.id IS NULL THEN s.tag_key END,
-                   CASE WHEN c.id IS NULL THEN s.about_key END,
+                   CASE WHEN c.id IS NULL OR s.about <> c.about THEN s.about_key END,
                    CASE WHEN c.id IS NULL OR s.case_status <> c.case_status
                         THEN s.case_status END,
                    CASE WHEN c.id IS NULL OR s.date_opened <> c.date_opened
@@ -217,7 +217,8 @@ def _record_changes(rows: str, *, creates: bool) -> Statement:
                    CASE WHEN c.id IS NULL OR s.about <> c.about THEN s.about END,
                    CASE WHEN a.action = {update} THEN c.case_status END,
                    CASE WHEN a.action = {update} THEN c.date_opened END,
-                   CASE WHEN a.action = {update} THEN c.about END
+                   CASE WHEN a.action = {update} THEN c.about END,
+                   CASE WHEN a.action = {update} AND s.about <> c.about THEN c.about_key END
             FROM {rows} s
             LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
             CROSS JOIN LATERAL (SELECT {_ACTION} AS action) a

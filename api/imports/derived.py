@@ -1,0 +1,212 @@
+"""Imports made from another: the apply of a plan, and a revert.
+
+A completed check-only import is a plan: applying it queues an import that writes exactly its
+recorded changes (the worker checks again, in the transaction that applies, that none of its
+cases changed). A completed import that applied rows can be reverted once: the revert import
+deletes what it created and restores what it changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from arq.connections import ArqRedis
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.audit import service as audit
+from api.audit.actions import AuditAction
+from api.auth.principal import AppAccess
+from api.cases.models import Case
+from api.changes.actions import ChangeAction
+from api.changes.models import ImportChange
+from api.changes.staleness import Stale, first_stale
+from api.errors import Conflict
+from api.imports import lifecycle, repository
+from api.imports.models import Import
+from api.imports.repository import ImportView
+from api.imports.service import (
+    enqueue_after_commit,
+    get_import,
+    locked_for_change,
+    name_taken_conflict,
+)
+from api.imports.status import ImportStatus
+
+REVERT_TYPE = "revert"
+OnError = Literal["fail", "skip"]
+
+
+async def _free_name(session: AsyncSession, app_id: uuid.UUID, base: str) -> str:
+    """``base``, or ``base (2)``, ``(3)`` … when it is taken."""
+    name, n = base[:200], 1
+    while await repository.name_taken(session, app_id, name):
+        n += 1
+        suffix = f" ({n})"
+        name = base[: 200 - len(suffix)] + suffix
+    return name
+
+
+async def _recorded(session: AsyncSession, import_id: uuid.UUID, action: ChangeAction) -> int:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(ImportChange)
+        .where(ImportChange.import_id == import_id, ImportChange.action == int(action))
+    )
+    return int(found or 0)
+
+
+async def _ensure_plan(session: AsyncSession, access: AppAccess, plan: Import) -> None:
+    if not (plan.status == ImportStatus.COMPLETED and plan.validate_only):
+        raise Conflict(
+            "Only a completed check-only (validate_only) import is a plan that can be applied.",
+            code="not_a_plan",
+        )
+    applied = await session.scalar(select(Import.name).where(Import.plan_id == plan.id))
+    if applied is not None:
+        raise Conflict(
+            f'This plan was applied already, by the import "{applied}".', code="plan_applied"
+        )
+    result = plan.result or {}
+    planned = await _recorded(session, plan.id, ChangeAction.CREATE) + await _recorded(
+        session, plan.id, ChangeAction.UPDATE
+    )
+    if planned != result.get("created", 0) + result.get("updated", 0):
+        raise Conflict(
+            "This check was made before plans were recorded; check the file again.",
+            code="plan_unavailable",
+        )
+    found = (
+        await session.execute(
+            text(first_stale(":app_id", ":plan_id")), {"app_id": access.app_id, "plan_id": plan.id}
+        )
+    ).first()
+    if found is not None:
+        stale = Stale(found.line, found.tag_id, found.what)
+        raise Conflict(
+            stale.message,
+            code="plan_stale",
+            extra={"line": stale.line, "tag_id": stale.tag_id},
+        )
+
+
+async def apply_plan(
+    session: AsyncSession,
+    access: AppAccess,
+    plan_id: uuid.UUID,
+    *,
+    name: str | None,
+    redis: ArqRedis,
+) -> ImportView:
+    plan = await locked_for_change(session, access, plan_id)
+    await _ensure_plan(session, access, plan)
+    record = await _derive(
+        session,
+        access,
+        plan,
+        name=name or await _free_name(session, access.app_id, f"{plan.name} (applied)"),
+        type_key=plan.type,
+        on_error=plan.on_error,
+        plan_id=plan.id,
+    )
+    await audit.record_in_app(
+        session,
+        access,
+        AuditAction.IMPORT_APPLIED,
+        target=record.id,
+        details={"plan": str(plan.id)},
+    )
+    enqueue_after_commit(session, redis, record.id, record.attempt)
+    return await get_import(session, access, record.id)
+
+
+async def _ensure_revertible(session: AsyncSession, done: Import) -> None:
+    if not (
+        done.status == ImportStatus.COMPLETED and not done.validate_only and done.revert_of is None
+    ):
+        raise Conflict(
+            "Only a completed import that applied rows can be reverted (not a check-only run, "
+            "nor a revert).",
+            code="not_revertible",
+        )
+    earlier = await session.scalar(
+        select(Import.name).where(
+            Import.revert_of == done.id,
+            Import.status.not_in([ImportStatus.FAILED, ImportStatus.CANCELLED]),
+        )
+    )
+    if earlier is not None:
+        raise Conflict(
+            f'This import is reverted already, by the import "{earlier}".', code="already_reverted"
+        )
+    unrecorded = await session.scalar(
+        select(exists().where(Case.created_by_import == done.id, Case.created_line.is_(None)))
+    )
+    updated = (done.result or {}).get("updated", 0)
+    if unrecorded or updated > await _recorded(session, done.id, ChangeAction.UPDATE):
+        raise Conflict(
+            "This import ran before changes were recorded, so it cannot be reverted.",
+            code="not_revertible",
+        )
+
+
+async def revert_import(
+    session: AsyncSession,
+    access: AppAccess,
+    import_id: uuid.UUID,
+    *,
+    name: str | None,
+    on_error: OnError,
+    redis: ArqRedis,
+) -> ImportView:
+    done = await locked_for_change(session, access, import_id)
+    await _ensure_revertible(session, done)
+    record = await _derive(
+        session,
+        access,
+        done,
+        name=name or await _free_name(session, access.app_id, f"Revert of {done.name}"),
+        type_key=REVERT_TYPE,
+        on_error=on_error,
+        revert_of=done.id,
+    )
+    await audit.record_in_app(
+        session,
+        access,
+        AuditAction.IMPORT_REVERTED,
+        target=record.id,
+        details={"reverts": str(done.id), "on_error": on_error},
+    )
+    enqueue_after_commit(session, redis, record.id, record.attempt)
+    return await get_import(session, access, record.id)
+
+
+async def _derive(
+    session: AsyncSession,
+    access: AppAccess,
+    source: Import,
+    *,
+    name: str,
+    type_key: str,
+    on_error: str,
+    plan_id: uuid.UUID | None = None,
+    revert_of: uuid.UUID | None = None,
+) -> Import:
+    if await repository.name_taken(session, access.app_id, name):
+        raise name_taken_conflict(name)
+    try:
+        async with session.begin_nested():
+            return await lifecycle.create_derived(
+                session,
+                source,
+                name=name,
+                type_key=type_key,
+                on_error=on_error,
+                created_by=access.principal.user_id,
+                plan_id=plan_id,
+                revert_of=revert_of,
+            )
+    except IntegrityError:
+        raise name_taken_conflict(name) from None

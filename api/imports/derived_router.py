@@ -1,0 +1,79 @@
+"""Applying a plan and reverting an import: each answers the new import it queued."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.apps.deps import AppAccessDep
+from api.deps import RedisDep, SessionDep
+from api.imports import derived
+from api.imports.presenter import import_out
+from api.imports.schemas import ImportOut
+
+router = APIRouter(prefix="/apps/{app}/imports/{import_id}", tags=["imports"])
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "viewers cannot change imports (admin_required)"},
+    404: {"description": "no such import in this app"},
+}
+
+
+class ApplyIn(BaseModel):
+    name: Name | None = None
+
+
+class RevertIn(BaseModel):
+    name: Name | None = None
+    # fail: any case changed since makes the revert fail whole; skip: revert the others.
+    on_error: Literal["fail", "skip"] = "fail"
+
+
+@router.post(
+    "/apply",
+    status_code=201,
+    response_model=ImportOut,
+    responses={
+        **_REFUSALS,
+        409: {"description": "not a plan, applied already, or stale (plan_stale)"},
+    },
+)
+async def apply_plan(
+    import_id: uuid.UUID,
+    access: AppAccessDep,
+    session: SessionDep,
+    redis: RedisDep,
+    body: ApplyIn | None = None,
+) -> ImportOut:
+    """Apply a completed check-only import exactly as it was checked, without another upload:
+    409 ``plan_stale`` (naming the first case) when a case it touches changed since."""
+    view = await derived.apply_plan(
+        session, access, import_id, name=body.name if body else None, redis=redis
+    )
+    return import_out(view)
+
+
+@router.post(
+    "/revert",
+    status_code=201,
+    response_model=ImportOut,
+    responses={**_REFUSALS, 409: {"description": "not revertible, or reverted already"}},
+)
+async def revert_import(
+    import_id: uuid.UUID,
+    access: AppAccessDep,
+    session: SessionDep,
+    redis: RedisDep,
+    body: RevertIn | None = None,
+) -> ImportOut:
+    """Queue a revert: the cases the import created are deleted and the fields it changed put
+    back, all or nothing; cases changed again since are conflicts (``on_error``)."""
+    options = body or RevertIn()
+    view = await derived.revert_import(
+        session, access, import_id, name=options.name, on_error=options.on_error, redis=redis
+    )
+    return import_out(view)
