@@ -20,6 +20,8 @@ from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_
 from api.docs_page import docs_router
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
+from api.imports.error_summary_router import router as error_summary_router
+from api.imports.files_router import router as files_router
 from api.imports.in_flight import UploadsInFlight
 from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         import_types_router,
         statuses_router,
         imports_router,
+        error_summary_router,
+        files_router,
         cases_router,
     ):
         app.include_router(router, prefix="/api")

@@ -4,7 +4,14 @@ from api.apps.models import App, Membership
 from api.auth.models import ApiToken, LoginFailure, User, UserSession
 from api.cases.models import Case
 from api.db import Base
-from api.imports.models import FileChunk, IdempotencyKey, Import, ImportRowError, StoredFile
+from api.imports.models import (
+    FileChunk,
+    IdempotencyKey,
+    Import,
+    ImportFile,
+    ImportRowError,
+    StoredFile,
+)
 
 __all__ = [
     "ApiToken",
@@ -14,6 +21,7 @@ __all__ = [
     "FileChunk",
     "IdempotencyKey",
     "Import",
+    "ImportFile",
     "ImportRowError",
     "LoginFailure",
     "Membership",

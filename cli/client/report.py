@@ -105,6 +105,11 @@ def reporter_for(stream: TextIO = sys.stderr) -> Reporter:
     return LiveReporter(stream) if stream.isatty() else PlainReporter(stream)
 
 
+def _counted(n: int | None, noun: str) -> str:
+    n = n or 0
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def summary(
     item: dict[str, Any],
     errors: list[dict[str, Any]],
@@ -132,11 +137,10 @@ def summary(
     if isinstance(error, dict):
         console.print(str(error.get("summary")), markup=False)
     if errors:
-        total = error.get("error_count") if isinstance(error, dict) else None
+        counts = error if isinstance(error, dict) else {}
+        total, rows = counts.get("error_count"), counts.get("error_rows")
         shown = "The error" if len(errors) == 1 else f"The first {len(errors)} errors"
-        in_all = (
-            f" ({total:,} {'row' if total == 1 else 'rows'} with errors in all)" if total else ""
-        )
+        in_all = f" ({_counted(total, 'error')} on {_counted(rows, 'row')} in all)" if total else ""
         title = shown + in_all
         table = Table(title=title, title_justify="left")
         for name in ("line", "column", "value", "message"):
