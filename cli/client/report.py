@@ -137,11 +137,12 @@ def summary(
     if isinstance(error, dict):
         console.print(str(error.get("summary")), markup=False)
     if errors:
-        counts = error if isinstance(error, dict) else {}
-        total, rows = counts.get("error_count"), counts.get("error_rows")
+        tally: dict[str, Any] = error if isinstance(error, dict) else {}
+        total, bad_rows = tally.get("error_count"), tally.get("error_rows")
         shown = "The error" if len(errors) == 1 else f"The first {len(errors)} errors"
-        in_all = f" ({_counted(total, 'error')} on {_counted(rows, 'row')} in all)" if total else ""
-        title = shown + in_all
+        title = shown
+        if total:
+            title += f" ({_counted(total, 'error')} on {_counted(bad_rows, 'row')} in all)"
         table = Table(title=title, title_justify="left")
         for name in ("line", "column", "value", "message"):
             table.add_column(name, overflow="fold")
