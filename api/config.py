@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     reconcile_seconds: float = 2
     max_kept_errors: int = 1000
     idempotency_hours: int = 24
+    # Uploaded files are kept this long, then the worker deletes their content (their name,
+    # size and hash stay); never while their import is unfinished.
+    file_retention_days: int = Field(default=90, ge=1)
     # Where the SPA's static files are; by default the frontend/ folder beside the code.
     frontend_dir: str | None = None
     # The SPA's own origin for the cookie CSRF check; by default the request's own scheme and host.

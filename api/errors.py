@@ -72,6 +72,11 @@ class PayloadTooLarge(AppError):
     code = "payload_too_large"
 
 
+class Gone(AppError):
+    status = 410
+    code = "gone"
+
+
 class Unprocessable(AppError):
     status = 422
     code = "invalid_request"

@@ -23,6 +23,8 @@ from api.docs_page import docs_router
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
 from api.imports.derived_router import router as derived_imports_router
+from api.imports.error_summary_router import router as error_summary_router
+from api.imports.files_router import router as files_router
 from api.imports.in_flight import UploadsInFlight
 from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statuses_router,
         imports_router,
         derived_imports_router,
+        error_summary_router,
+        files_router,
         cases_router,
         changes_router,
         audit_router,

@@ -6,7 +6,14 @@ from api.auth.models import ApiToken, LoginFailure, User, UserSession
 from api.cases.models import Case
 from api.changes.models import ImportChange
 from api.db import Base
-from api.imports.models import FileChunk, IdempotencyKey, Import, ImportRowError, StoredFile
+from api.imports.models import (
+    FileChunk,
+    IdempotencyKey,
+    Import,
+    ImportFile,
+    ImportRowError,
+    StoredFile,
+)
 
 __all__ = [
     "ApiToken",
@@ -18,6 +25,7 @@ __all__ = [
     "IdempotencyKey",
     "Import",
     "ImportChange",
+    "ImportFile",
     "ImportRowError",
     "LoginFailure",
     "Membership",

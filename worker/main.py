@@ -1,5 +1,5 @@
 """The worker process: arq's worker built from the settings, the typed context made once at
-start-up, and the reconciler loop.
+start-up, and the background loops: the reconciler, and the purge of old files.
 
 arq is in maintenance mode, so it stays behind this module and ``api.queue``: jobs carry only
 ``(import_id, attempt)`` as JSON, and everything else lives in PostgreSQL.
@@ -21,6 +21,7 @@ from api import queue
 from api.config import Settings
 from worker.context import WorkerContext, attach, close_context, detach, open_context
 from worker.jobs import run_import
+from worker.purge import purge_old_files
 from worker.reconciler import reconcile
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,12 @@ log = logging.getLogger(__name__)
 # Keys of arq's ctx beside the typed context: what the process was started with.
 _SETTINGS = "settings"
 _RECONCILER = "reconciler"
+_PURGE = "purge"
+# Set in ctx, no background loop runs (tests call them instead).
 NO_RECONCILER = "no_reconciler"
+# How often a worker looks for files past their retention time (days of retention: an hour late
+# is nothing).
+PURGE_EVERY_SECONDS = 3600.0
 
 
 # What a lost Redis raises (redis-py turns a connection lost during WATCH into a WatchError,
@@ -85,11 +91,21 @@ async def _reconcile_forever(ctx: WorkerContext) -> None:
         await asyncio.sleep(ctx.settings.reconcile_seconds)
 
 
+async def _purge_forever(ctx: WorkerContext) -> None:
+    while True:
+        try:
+            await purge_old_files(ctx.pool, ctx.settings.file_retention_days)
+        except Exception:  # try again next time, whatever this time ran into
+            log.exception("purging old files failed")
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     context = await _opened_context(ctx[_SETTINGS], ctx["redis"])
     attach(ctx, context)
     if not ctx.get(NO_RECONCILER):
         ctx[_RECONCILER] = asyncio.create_task(_reconcile_forever(context))
+        ctx[_PURGE] = asyncio.create_task(_purge_forever(context))
 
 
 async def _opened_context(settings: Settings, redis: Any) -> WorkerContext:
@@ -106,11 +122,12 @@ async def _opened_context(settings: Settings, redis: Any) -> WorkerContext:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    task = ctx.get(_RECONCILER)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    for key in (_RECONCILER, _PURGE):
+        task = ctx.get(key)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     context = detach(ctx)
     if context is not None:
         await close_context(context)

@@ -49,9 +49,8 @@ class RowValidator:
         # Dates may lie up to today + 1 day (time zones); "today" is fixed once per import.
         context = {"latest": today + timedelta(days=1), "order": date_order}
         self._validate = _tuple_validator(model, context, fail_fast=False)
-        # Stops at a row's first bad cell: enough to know the row is bad, and for rows whose
-        # errors are only counted (past the errors kept), making ``RowError``s would double
-        # their cost.
+        # Stops at a row's first bad cell: enough to know the row is bad. Most rows are good,
+        # and only a bad one is validated again in full for its errors.
         self.check = _tuple_validator(model, context, fail_fast=True)
 
     def __call__(

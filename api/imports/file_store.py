@@ -1,6 +1,6 @@
 """Uploaded files in PostgreSQL, in fixed-size chunks, so any worker on any machine reads them.
 
-Object storage could replace this later behind the same two small functions.
+Object storage could replace this later behind the same small functions.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterator
 
-from sqlalchemy import delete, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.imports.models import FileChunk, StoredFile
 
@@ -62,5 +62,19 @@ async def store_file(
     return file_id
 
 
-async def delete_file(session: AsyncSession, file_id: uuid.UUID) -> None:
-    await session.execute(delete(StoredFile).where(StoredFile.id == file_id))
+async def stored_chunks(
+    sessions: async_sessionmaker[AsyncSession], file_id: uuid.UUID
+) -> AsyncIterator[bytes]:
+    """A stored file's bytes in order, each chunk read in a session of its own: a slow download
+    holds no database connection between chunks. Ends early if the file is purged meanwhile;
+    the download's Content-Length then tells its client that it is incomplete."""
+    seq = 0
+    while True:
+        async with sessions() as session:
+            data = await session.scalar(
+                select(FileChunk.data).where(FileChunk.file_id == file_id, FileChunk.seq == seq)
+            )
+        if data is None:
+            return
+        yield data
+        seq += 1

@@ -42,6 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import Conflict
 from api.import_types.dates import DateOrder
 from api.import_types.row_error import ImportWarning, RowError
+from api.imports import file_history
+from api.imports.error_groups import ErrorGroup
 from api.imports.file_format import FileFormat
 from api.imports.models import Import, ImportRowError
 from api.imports.status import (
@@ -100,6 +102,8 @@ async def create(
     )
     session.add(record)
     await session.flush()
+    if file_id is not None:
+        await file_history.add(session, record.id, file_id)
     return record
 
 
@@ -161,11 +165,12 @@ def ensure_attachable(record: Import) -> None:
     )
 
 
-async def attach(session: AsyncSession, record: Import, file_id: uuid.UUID) -> uuid.UUID | None:
+async def attach(session: AsyncSession, record: Import, file_id: uuid.UUID) -> None:
     """Give a draft its file, or a failed import a corrected one, and queue it (the next
-    attempt). ``record`` is locked by the caller. Answers the file it replaced, if any."""
+    attempt). ``record`` is locked by the caller. The file before is kept, with its outcome."""
     ensure_attachable(record)
-    replaced = record.file_id
+    await file_history.close(session, record)
+    await file_history.add(session, record.id, file_id)
     await session.execute(delete(ImportRowError).where(ImportRowError.import_id == record.id))
     record.file_id = file_id
     record.status = QUEUED
@@ -175,12 +180,12 @@ async def attach(session: AsyncSession, record: Import, file_id: uuid.UUID) -> u
     record.worker_pid = None
     record.crashes = 0
     record.rows_processed = record.bytes_processed = 0
-    record.rows_total = record.error_count = None
+    record.rows_total = record.error_count = record.error_rows = None
+    record.error_groups = None
     record.result = record.warnings = None
     record.file_format = record.file_encoding = record.file_delimiter = None
     record.error_summary = None
     await session.flush()
-    return replaced
 
 
 async def cancel(session: AsyncSession, record: Import) -> None:
@@ -337,6 +342,7 @@ _FINISH = f"""
     UPDATE imports SET status = $3, result = $4::jsonb, error_summary = $5, error_count = $6,
         rows_total = $7::bigint, rows_processed = coalesce($7::bigint, 0), warnings = $8::jsonb,
         file_format = $9, file_encoding = $10, file_delimiter = $11,
+        error_rows = $12, error_groups = $13::jsonb,
         finished_at = clock_timestamp(), lease_until = NULL, worker_pid = NULL
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
     RETURNING 1
@@ -352,6 +358,8 @@ async def _finish(
     counts: Counts | None,
     errors: Sequence[RowError],
     error_count: int | None,
+    error_rows: int | None,
+    error_groups: Sequence[ErrorGroup],
     summary: str | None,
     warnings: Sequence[ImportWarning],
     read_as: ReadAs | None,
@@ -374,6 +382,8 @@ async def _finish(
         read_as.format.value if read_as else None,
         read_as.encoding if read_as else None,
         read_as.delimiter if read_as else None,
+        error_rows,
+        json.dumps([asdict(_storable_group(g)) for g in error_groups]) if error_groups else None,
     )
     if not owned:
         return False
@@ -388,12 +398,15 @@ async def complete(
     *,
     errors: Sequence[RowError] = (),
     error_count: int | None = None,
+    error_rows: int | None = None,
+    error_groups: Sequence[ErrorGroup] = (),
     summary: str | None = None,
     warnings: Sequence[ImportWarning] = (),
     read_as: ReadAs | None = None,
 ) -> bool:
-    """running → completed, in the apply's transaction; with ``errors`` when bad rows were
-    skipped. False when the attempt no longer owns the import: the caller rolls back."""
+    """running → completed, in the apply's transaction; with ``errors`` (the kept ones of
+    ``error_count`` errors on ``error_rows`` rows) when bad rows were skipped. False when the
+    attempt no longer owns the import: the caller rolls back."""
     return await _finish(
         conn,
         claim,
@@ -402,6 +415,8 @@ async def complete(
         counts=counts,
         errors=errors,
         error_count=error_count,
+        error_rows=error_rows,
+        error_groups=error_groups,
         summary=summary,
         warnings=warnings,
         read_as=read_as,
@@ -415,12 +430,15 @@ async def fail(
     counts: Counts | None,
     errors: Sequence[RowError],
     error_count: int,
+    error_rows: int,
+    error_groups: Sequence[ErrorGroup],
     summary: str,
     warnings: Sequence[ImportWarning] = (),
     read_as: ReadAs | None = None,
 ) -> bool:
-    """running → failed, nothing applied: the file's errors (``counts`` is None when the file
-    could not be read as rows). False when the attempt no longer owns the import."""
+    """running → failed, nothing applied: the file's errors, the kept ones of ``error_count``
+    on ``error_rows`` rows (``counts`` is None when the file could not be read as rows). False
+    when the attempt no longer owns the import."""
     return await _finish(
         conn,
         claim,
@@ -429,6 +447,8 @@ async def fail(
         counts=counts,
         errors=errors,
         error_count=error_count,
+        error_rows=error_rows,
+        error_groups=error_groups,
         summary=summary,
         warnings=warnings,
         read_as=read_as,
@@ -442,6 +462,10 @@ def storable(text: None) -> None: ...
 def storable(text: str | None) -> str | None:
     """Text PostgreSQL can store: it refuses NUL, which is shown as ␀ instead."""
     return None if text is None else text.replace(NUL, SHOWN)
+
+
+def _storable_group(group: ErrorGroup) -> ErrorGroup:
+    return replace(group, column=storable(group.column), message=storable(group.message))
 
 
 async def _store_errors(conn: Connection, import_id: uuid.UUID, errors: Sequence[RowError]) -> None:
@@ -467,7 +491,7 @@ async def _store_errors(conn: Connection, import_id: uuid.UUID, errors: Sequence
 
 _GIVE_UP = f"""
     UPDATE imports SET status = '{ImportStatus.FAILED}', error_summary = $3, error_count = 0,
-        finished_at = now(), lease_until = NULL, worker_pid = NULL
+        error_rows = 0, finished_at = now(), lease_until = NULL, worker_pid = NULL
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
 """
 
@@ -491,6 +515,7 @@ def _retry_or_fail(which: str) -> str:
             crashes = crashes + 1,
             finished_at = CASE WHEN {spent} THEN now() ELSE finished_at END,
             error_count = CASE WHEN {spent} THEN 0 ELSE error_count END,
+            error_rows = CASE WHEN {spent} THEN 0 ELSE error_rows END,
             error_summary = CASE WHEN {spent} THEN format($1::text, crashes + 1)
                                  ELSE error_summary END,
             rows_processed = CASE WHEN {spent} THEN rows_processed ELSE 0 END,

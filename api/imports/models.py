@@ -33,12 +33,18 @@ class StoredFile(Base):
     """An uploaded file; its bytes live in ``file_chunks``, readable by any worker anywhere."""
 
     __tablename__ = "files"
+    __table_args__ = (
+        # The retention purge's scan: the files it has not purged yet, oldest first.
+        Index("ix_files_unpurged", "created_at", postgresql_where="purged_at IS NULL"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     filename: Mapped[str] = mapped_column(String(255))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # When its chunks were deleted, past the retention time; the row stays to describe it.
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class FileChunk(Base):
@@ -104,13 +110,40 @@ class Import(Base):
     bytes_processed: Mapped[int] = mapped_column(BigInteger, default=0)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error_summary: Mapped[str | None] = mapped_column(Text)
+    # Errors in all, and the rows they are on (a row may have several).
     error_count: Mapped[int | None] = mapped_column(BigInteger)
+    error_rows: Mapped[int | None] = mapped_column(BigInteger)
+    # Every error counted by code and column: [{"code", "column", "count", "first_line",
+    # "message"}] (api.imports.error_groups), or None when there were none.
+    error_groups: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     # What the user should confirm: [{"code", "message", "count"}], or None.
     warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     # The check-only import whose changes this one applies; a plan is applied once.
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("imports.id"), unique=True)
     # The import this one takes back (type "revert").
     revert_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("imports.id"), index=True)
+
+
+class ImportFile(Base):
+    """A file an import was given, in the order they came (``n`` from 1): the current one is
+    the last. An earlier one keeps the status and error counts its run ended with."""
+
+    __tablename__ = "import_files"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), unique=True
+    )
+    attached_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    # Set when a later file replaces it; the current file's are the import's own.
+    status: Mapped[str | None] = mapped_column(String(16))
+    error_count: Mapped[int | None] = mapped_column(BigInteger)
+    error_rows: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ImportRowError(Base):

@@ -50,6 +50,7 @@ def import_out(view: ImportView) -> ImportOut:
                 format=FileFormat(row.file_format) if row.file_format else None,
                 encoding=row.file_encoding,
                 delimiter=row.file_delimiter,
+                purged_at=view.file.purged_at,
             )
             if view.file is not None
             else None
@@ -61,7 +62,11 @@ def import_out(view: ImportView) -> ImportOut:
         ),
         result=ResultOut.model_validate(row.result) if row.result is not None else None,
         error=(
-            ErrorSummaryOut(summary=row.error_summary, error_count=row.error_count or 0)
+            ErrorSummaryOut(
+                summary=row.error_summary,
+                error_count=row.error_count or 0,
+                error_rows=row.error_rows or 0,
+            )
             if row.error_summary is not None
             else None
         ),

@@ -38,6 +38,7 @@ class ImportRecord:
     result: dict[str, Any] | None
     error_summary: str | None
     error_count: int | None
+    error_rows: int | None
     warnings: list[dict[str, Any]] | None
     plan_id: uuid.UUID | None
     revert_of: uuid.UUID | None
@@ -51,6 +52,7 @@ class FileRecord:
     filename: str
     size_bytes: int
     sha256: str
+    purged_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,25 @@ async def name_taken(session: AsyncSession, app_id: uuid.UUID, name: str) -> boo
         select(Import.id).where(Import.app_id == app_id, Import.name == name)
     )
     return found.first() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCounts:
+    error_count: int | None
+    error_rows: int | None
+    error_groups: list[dict[str, Any]] | None
+
+
+async def error_counts(session: AsyncSession, import_id: uuid.UUID) -> ErrorCounts:
+    """The import's error counts and groups (kept out of ``ImportView``: a poll needs none)."""
+    found = (
+        await session.execute(
+            select(Import.error_count, Import.error_rows, Import.error_groups).where(
+                Import.id == import_id
+            )
+        )
+    ).one()
+    return ErrorCounts(*found)
 
 
 async def errors_page(

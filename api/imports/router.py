@@ -15,6 +15,7 @@ from api.errors import BadRequest, PayloadTooLarge
 from api.import_types.dates import DateOrder
 from api.imports import service
 from api.imports.encodings import ENCODINGS
+from api.imports.errors_csv import CSV_MEDIA_TYPE, spreadsheet_csv
 from api.imports.presenter import import_out, status_out
 from api.imports.schemas import (
     EncodingOut,
@@ -231,6 +232,7 @@ async def list_errors(
         ],
         next_cursor=errors.page.next_cursor,
         error_count=errors.error_count,
+        error_rows=errors.error_rows,
         kept_limit=settings.max_kept_errors,
     )
 
@@ -243,13 +245,14 @@ async def list_errors(
 async def download_errors(
     import_id: uuid.UUID, access: AppAccessDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    """The kept row errors as CSV; cells a spreadsheet would run as formulas are escaped."""
+    """The kept row errors as CSV (UTF-8 with a byte-order mark); cells a spreadsheet would run
+    as formulas are escaped."""
     filename, text = await service.errors_csv(
         session, access, import_id, keep=settings.max_kept_errors
     )
     return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
+        spreadsheet_csv(text),
+        media_type=CSV_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -20,6 +20,8 @@ class FileOut(BaseModel):
     format: FileFormat | None
     encoding: str | None
     delimiter: str | None
+    # When the file's content was deleted, past the retention time (null while it is kept).
+    purged_at: datetime | None
 
 
 class ProgressOut(BaseModel):
@@ -48,7 +50,9 @@ class WarningOut(BaseModel):
 
 class ErrorSummaryOut(BaseModel):
     summary: str
+    # Errors in all, and the rows they are on (a row may have several).
     error_count: int
+    error_rows: int
 
 
 class ImportOut(BaseModel):
@@ -98,8 +102,50 @@ class RowErrorPage(BaseModel):
     items: list[RowErrorOut]
     next_cursor: str | None
     error_count: int
-    # At most this many errors of an import are kept in full; error_count is always exact.
+    error_rows: int
+    # At most this many errors of an import are kept in full; the counts are always exact.
     kept_limit: int
+
+
+class ErrorGroupOut(BaseModel):
+    """The errors of one code in one column: how many, and the first of them."""
+
+    code: str
+    column: str | None
+    count: int
+    first_line: int | None
+    message: str
+
+
+class ErrorGroupsOut(BaseModel):
+    """Every error of an import, kept in full or not, grouped by code and column."""
+
+    error_count: int
+    error_rows: int
+    groups: list[ErrorGroupOut]
+
+
+class KeptFileOut(BaseModel):
+    """A file the import was given; the last is the current one."""
+
+    n: int
+    filename: str
+    size_bytes: int
+    sha256: str
+    attached_at: datetime
+    purged_at: datetime | None
+    current: bool
+    # How its run ended; for the current file, the import's status and counts now (the counts
+    # null until it is finished).
+    status: ImportStatus
+    error_count: int | None
+    error_rows: int | None
+    download_url: str
+
+
+class KeptFilePage(BaseModel):
+    items: list[KeptFileOut]
+    next_cursor: str | None
 
 
 class EncodingOut(BaseModel):

@@ -36,7 +36,7 @@ from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.import_types.dates import DateOrder
 from api.imports import lifecycle, repository
 from api.imports.errors_csv import errors_csv_lines
-from api.imports.file_store import delete_file, store_file
+from api.imports.file_store import store_file
 from api.imports.form import CreateImportForm, parse_create_form
 from api.imports.in_flight import UploadsInFlight
 from api.imports.models import IdempotencyKey, Import, ImportRowError
@@ -323,15 +323,14 @@ async def attach_file(
             record = await locked_for_change(session, access, import_id)
             lifecycle.ensure_attachable(record)
             file_id = await _store(session, received.file, settings)
-    replaced = await lifecycle.attach(session, record, file_id)
-    if replaced is not None:
-        await delete_file(session, replaced)
+    corrected = record.file_id is not None
+    await lifecycle.attach(session, record, file_id)
     await audit.record_in_app(
         session,
         access,
         AuditAction.IMPORT_FILE_ATTACHED,
         target=record.id,
-        details={"filename": received.file.filename, "corrected": replaced is not None},
+        details={"filename": received.file.filename, "corrected": corrected},
     )
     enqueue_after_commit(session, redis, record.id, record.attempt)
     return await _view(session, access, record.id)
@@ -372,8 +371,9 @@ async def list_imports(
 @dataclass(frozen=True, slots=True)
 class ErrorPage:
     page: Page[ImportRowError]
-    # Rows with errors in all (the kept errors are the first of them).
+    # Errors in all, and the rows they are on (the kept errors are the first of them).
     error_count: int
+    error_rows: int
 
 
 async def error_page(
@@ -388,7 +388,11 @@ async def error_page(
     view = await _view(session, access, import_id)
     after = decode_cursor(cursor, integer_key)[0] if cursor else None
     rows = await repository.errors_page(session, import_id, limit=limit + 1, after_seq=after)
-    return ErrorPage(page_of(rows, limit, lambda last: [last.seq]), view.row.error_count or 0)
+    return ErrorPage(
+        page_of(rows, limit, lambda last: [last.seq]),
+        view.row.error_count or 0,
+        view.row.error_rows or 0,
+    )
 
 
 async def errors_csv(

@@ -105,6 +105,11 @@ def reporter_for(stream: TextIO = sys.stderr) -> Reporter:
     return LiveReporter(stream) if stream.isatty() else PlainReporter(stream)
 
 
+def _counted(n: int | None, noun: str) -> str:
+    n = n or 0
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def summary(
     item: dict[str, Any],
     errors: list[dict[str, Any]],
@@ -132,12 +137,12 @@ def summary(
     if isinstance(error, dict):
         console.print(str(error.get("summary")), markup=False)
     if errors:
-        total = error.get("error_count") if isinstance(error, dict) else None
+        tally: dict[str, Any] = error if isinstance(error, dict) else {}
+        total, bad_rows = tally.get("error_count"), tally.get("error_rows")
         shown = "The error" if len(errors) == 1 else f"The first {len(errors)} errors"
-        in_all = (
-            f" ({total:,} {'row' if total == 1 else 'rows'} with errors in all)" if total else ""
-        )
-        title = shown + in_all
+        title = shown
+        if total:
+            title += f" ({_counted(total, 'error')} on {_counted(bad_rows, 'row')} in all)"
         table = Table(title=title, title_justify="left")
         for name in ("line", "column", "value", "message"):
             table.add_column(name, overflow="fold")

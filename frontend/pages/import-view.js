@@ -44,8 +44,9 @@ function errorList(slug, id) {
     if (!isNewest()) return;
     clear(kept);
     if (page.error_count > page.kept_limit) {
+      const rows = page.error_rows === 1 ? "1 row" : `${formatNumber(page.error_rows)} rows`;
       kept.append(h("p", { class: "muted" }, `The first ${formatNumber(page.kept_limit)} errors are listed; `
-        + `${formatNumber(page.error_count)} rows have errors in all.`));
+        + `${formatNumber(page.error_count)} errors on ${rows} in all.`));
     }
     table.show(page.items.map((e) => h("tr", {},
       h("td", { class: "num" }, e.line ?? "—"), h("td", {}, e.column ?? "—"),

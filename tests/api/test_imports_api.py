@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.config import Settings
 from api.db import unit_of_work
-from api.imports.models import FileChunk, IdempotencyKey, Import, StoredFile
+from api.imports.models import FileChunk, IdempotencyKey, Import
 from api.paging import encode_cursor
 from tests.factories import admin_setup, assert_problem, bearer, make_member, make_token, make_user
 from tests.importing import ADD_HEADER, count_cases, errors_of, get_import, upload, where
@@ -74,8 +74,14 @@ async def test_corrected_file_replaces_failed_one(
     done = await get_import(client, admin, bad["id"])
     assert done["status"] == "completed"
     assert await errors_of(client, admin, bad["id"]) == []
-    # The first file is gone with its chunks: only the corrected one is stored.
-    assert await count(sessionmaker, StoredFile) == 1
+    # The first file is kept beside the corrected one, with how its run ended.
+    kept = await client.get(
+        f"/api/apps/{admin.slug}/imports/{bad['id']}/files", headers=admin.headers
+    )
+    assert [(f["filename"], f["status"], f["current"]) for f in kept.json()["items"]] == [
+        ("cases.csv", "failed", False),
+        ("fixed.csv", "completed", True),
+    ]
 
     again = await client.put(
         f"/api/apps/{admin.slug}/imports/{bad['id']}/file",
@@ -397,7 +403,7 @@ async def test_errors_csv_is_safe_for_spreadsheets(
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.text)))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["line", "column", "value", "code", "message"]
     assert rows[1][:4] == ["2", "tag_id", '\'=HYPERLINK("x")', "invalid_tag_id"]
     assert rows[2][2] == "'+2"

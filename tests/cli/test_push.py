@@ -83,7 +83,9 @@ async def test_a_bad_file_exits_1_with_its_errors_printed_and_saved(
     assert "2 rows have errors." in done.stdout
     assert 'case_status "9" is not valid' in done.stdout
     assert "02/30/2024" in done.stdout
-    rows = list(csv.DictReader(saved.open(encoding="utf-8")))
+    assert "The first 2 errors (2 errors on 2 rows in all)" in done.stdout
+    # As the API serves it: UTF-8 behind a byte-order mark, for Excel.
+    rows = list(csv.DictReader(saved.open(encoding="utf-8-sig")))
     assert [(r["line"], r["column"], r["code"]) for r in rows] == [
         ("2", "case_status", "invalid_status"),
         ("3", "date_opened", "invalid_date"),

@@ -338,7 +338,7 @@ async def test_formulas_typed_as_text_are_stored_as_typed_and_escaped_in_the_err
         f"/api/apps/{admin.slug}/imports/{again['id']}/errors.csv", headers=admin.headers
     )
     assert response.status_code == 200, response.text
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     abouts = {r["line"]: r["value"] for r in rows if r["column"] == "about"}
     lines = make.physical_lines()
     formula = ("=", "+", "-", "@")

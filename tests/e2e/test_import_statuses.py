@@ -153,7 +153,7 @@ async def test_the_errors_page_tells_the_apis_kept_limit_and_pages_the_kept_erro
     await expect_import_page(page, "Many errors", "Failed")
     await expect(
         page.get_by_text(
-            f"The first {KEPT_ERRORS} errors are listed; {count} rows have errors in all.",
+            f"The first {KEPT_ERRORS} errors are listed; {count} errors on {count} rows in all.",
             exact=True,
         )
     ).to_be_visible()

@@ -175,4 +175,4 @@ async def test_a_row_with_bad_cells_still_gets_the_database_checks(
         (3, "case_status", "invalid_status"),
         (4, "tag_id", "duplicate_in_file"),
     ]
-    assert done["error"]["error_count"] == 3  # rows, each counted once
+    assert (done["error"]["error_count"], done["error"]["error_rows"]) == (4, 3)

@@ -1,10 +1,12 @@
-"""Collecting row errors: the first ones in full, and an exact count of rows with errors."""
+"""Collecting row errors: the first ones in full, and exact counts of the errors (by code and
+column) and of the rows they are on."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from api.import_types.row_error import RowError
+from api.imports.error_groups import ErrorTally
 
 
 @dataclass
@@ -12,19 +14,17 @@ class ErrorCollector:
     keep: int
     kept: list[RowError] = field(default_factory=list)
     bad_rows: int = 0
+    tally: ErrorTally = field(default_factory=ErrorTally)
 
     def clear(self) -> None:
         self.kept.clear()
         self.bad_rows = 0
-
-    @property
-    def full(self) -> bool:
-        """True once every error kept is kept: later rows are only counted."""
-        return len(self.kept) >= self.keep
+        self.tally.clear()
 
     def add_row(self, errors: list[RowError]) -> None:
         """All the errors of one row (rows arrive in line order)."""
         self.bad_rows += 1
+        self.tally.add(errors)
         room = self.keep - len(self.kept)
         if room > 0:
             self.kept.extend(errors[:room])

@@ -165,12 +165,10 @@ class _Rows:
             except ValidationError:
                 if strict:
                     raise Refused from None
-                if collector.full:
-                    collector.bad_rows += 1
-                else:
-                    errors = validate(line, in_order)[1]
-                    assert errors is not None
-                    collector.add_row(errors)
+                # Every error is needed, past the ones kept too: they are counted by code.
+                errors = validate(line, in_order)[1]
+                assert errors is not None
+                collector.add_row(errors)
                 partial = partial_record(in_order)
                 append((line, False, *(unkeyed if partial is None else partial)))
                 continue

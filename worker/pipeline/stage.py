@@ -9,6 +9,7 @@ from typing import Any
 
 from api.changes.actions import ChangeAction
 from api.import_types.row_error import RowError
+from api.imports.error_groups import ErrorGroup
 from api.pg import Connection, affected
 from worker.pipeline.pg_settings import pg_settings
 from worker.pipeline.sql.spec import Staging, TypeStatements
@@ -79,6 +80,17 @@ async def sql_errors(conn: Connection, keep: int) -> tuple[int, list[RowError]]:
         )
         for r in rows
     ]
+
+
+async def sql_error_groups(conn: Connection) -> list[ErrorGroup]:
+    """Every error found here, counted by code and column, with the first of each (one sort
+    of the errors, however many)."""
+    rows = await conn.fetch(
+        f"""SELECT DISTINCT ON (code, col) code, col, line, message,
+                   count(*) OVER (PARTITION BY code, col) AS n
+            FROM {STAGE_ERRORS} ORDER BY code, col, line, col_order"""
+    )
+    return [ErrorGroup(r["code"], r["col"], r["n"], r["line"], r["message"]) for r in rows]
 
 
 async def good_rows(conn: Connection) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from api.import_types.base import ImportType
 from api.import_types.row_error import RowError
+from api.imports.error_groups import grouped
 from api.imports.lifecycle import Counts
 from api.pg import Connection
 from worker.pipeline import stage
@@ -28,7 +29,7 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Outcome:
     read = await read_into_staging(conn, job, progress, collector)
     if read.file_errors:
         errors = read.file_errors
-        return Failed(None, errors[:keep], len(errors), read.warnings, read.read_as)
+        return Failed(None, errors[:keep], 0, read.warnings, read.read_as, grouped(errors))
     job.clock.lap("read")
     await stage.run_checks(conn, job.statements, job.scope, skip_bad_rows=claim.skip_bad_rows)
     job.clock.lap("checks")
@@ -36,13 +37,16 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Outcome:
         raise ImportLost
 
     sql_bad, sql_errors = await stage.sql_errors(conn, keep)
+    for group in await stage.sql_error_groups(conn):
+        collector.tally.merge(group)
+    groups = collector.tally.groups()
     error_rows = collector.bad_rows + sql_bad
     errors = _in_file_order(job.import_type, collector.kept + sql_errors)[:keep]
     if error_rows:
         await stage.record_failed(conn, job.scope)
     if error_rows and not claim.skip_bad_rows:
         counts = Counts(rows=read.rows, failed=error_rows)
-        return Failed(counts, errors, error_rows, read.warnings, read.read_as)
+        return Failed(counts, errors, error_rows, read.warnings, read.read_as, groups)
 
     progress.applying()
     good = await stage.good_rows(conn)
@@ -55,4 +59,4 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Outcome:
     # updates or unchanged.
     created = recorded.created if plan else good - recorded.updated - recorded.unchanged
     counts = Counts(read.rows, created, recorded.updated, recorded.unchanged, failed=error_rows)
-    return Completed(counts, errors, error_rows, read.warnings, read.read_as)
+    return Completed(counts, errors, error_rows, read.warnings, read.read_as, groups)

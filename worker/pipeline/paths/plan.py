@@ -11,6 +11,7 @@ import asyncpg
 
 from api.changes.staleness import Stale, first_stale
 from api.import_types.row_error import ImportWarning, RowError
+from api.imports.error_groups import ErrorGroup, grouped
 from api.imports.file_format import FileFormat
 from api.imports.lifecycle import Claim, Counts, ReadAs
 from api.pg import Connection
@@ -46,7 +47,7 @@ _CREATE = """
 
 def _stale(line: int | None, tag_id: str | None, message: str) -> Failed:
     error = RowError(line, "tag_id" if tag_id else None, tag_id, "plan_stale", message)
-    return Failed(None, [error], 1)
+    return Failed(None, [error], 0, error_groups=grouped([error]))
 
 
 async def run(conn: Connection, claim: Claim, progress: Progress) -> Outcome:
@@ -77,7 +78,8 @@ async def run(conn: Connection, claim: Claim, progress: Progress) -> Outcome:
 async def _as_planned(conn: Connection, plan_id: uuid.UUID) -> Completed:
     """The plan's result, its skipped rows' errors and its warnings: the same rows, applied."""
     plan = await conn.fetchrow(
-        """SELECT result, error_count, warnings, file_format, file_encoding, file_delimiter
+        """SELECT result, error_rows, error_groups, warnings,
+                  file_format, file_encoding, file_delimiter
            FROM imports WHERE id = $1""",
         plan_id,
     )
@@ -98,4 +100,5 @@ async def _as_planned(conn: Connection, plan_id: uuid.UUID) -> Completed:
         else None
     )
     counts = Counts(**{k: v for k, v in result.items() if k in Counts.__dataclass_fields__})
-    return Completed(counts, errors, plan["error_count"] or 0, warnings, read_as)
+    groups = [ErrorGroup(**g) for g in json.loads(plan["error_groups"] or "[]")]
+    return Completed(counts, errors, plan["error_rows"] or 0, warnings, read_as, groups)

@@ -5,9 +5,12 @@ by default the revert fails and lists them; with on_error=skip the rest is rever
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import asyncpg
 
 from api.import_types.row_error import RowError
+from api.imports.error_groups import grouped
 from api.imports.lifecycle import Claim, Counts
 from api.pg import Connection
 from worker.pipeline.heartbeat import Progress
@@ -107,9 +110,10 @@ async def run(conn: Connection, claim: Claim, progress: Progress, keep: int) -> 
     )
     conflicts = int(await conn.fetchval(f"SELECT count(*) FROM {CONFLICTS}"))
     errors = [_conflict(r["line"], r["tag_id"], r["later"]) for r in found]
+    groups = [replace(group, count=conflicts) for group in grouped(errors[:1])]
     if conflicts and not claim.skip_bad_rows:
         await conn.execute(_RECORD_CONFLICTS, revert)
-        return Failed(Counts(rows, failed=conflicts), errors, conflicts)
+        return Failed(Counts(rows, failed=conflicts), errors, conflicts, error_groups=groups)
     progress.applying()
     try:
         async with conn.transaction():  # a savepoint: a refusal leaves nothing behind
@@ -133,6 +137,7 @@ async def run(conn: Connection, claim: Claim, progress: Progress, keep: int) -> 
             "A description this revert would put back now belongs to another case; "
             "nothing was reverted."
         )
-        return Failed(Counts(rows), [RowError(None, "about", None, "revert_conflict", message)], 1)
+        taken = RowError(None, "about", None, "revert_conflict", message)
+        return Failed(Counts(rows, failed=1), [taken], 1, error_groups=grouped([taken]))
     counts = Counts(rows, updated=int(restored), failed=conflicts, deleted=int(deleted))
-    return Completed(counts, errors, conflicts)
+    return Completed(counts, errors, conflicts, error_groups=groups)
