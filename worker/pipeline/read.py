@@ -25,13 +25,9 @@ from api.imports.file_format import FileFormat
 from api.imports.lifecycle import ReadAs
 from api.nul import NUL, SHOWN
 from api.pg import Connection
-from worker.pipeline import encodings, stage, workbooks
-from worker.pipeline.errors import ErrorCollector
-from worker.pipeline.header import HeaderMap, map_header
-from worker.pipeline.heartbeat import ImportLost, Progress
-from worker.pipeline.job import Chunks, Job
-from worker.pipeline.outcome import Refused
-from worker.pipeline.records import (
+from api.reading import encodings, workbooks
+from api.reading.header import HeaderMap, map_header
+from api.reading.records import (
     CsvSyntaxError,
     NotTextError,
     Record,
@@ -39,6 +35,11 @@ from worker.pipeline.records import (
     Utf8FallbackNeeded,
     WorkbookFound,
 )
+from worker.pipeline import stage
+from worker.pipeline.errors import ErrorCollector
+from worker.pipeline.heartbeat import ImportLost, Progress
+from worker.pipeline.job import Chunks, Job
+from worker.pipeline.outcome import Refused
 from worker.pipeline.sql.spec import DirectCopy
 
 # Rows between two progress reports while a chunk is read.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.import_types.row_error import ColumnSpec, RowError
-from worker.pipeline.header import HeaderMap, map_header, normalize_header
+from api.reading.header import HeaderMap, map_header, normalize_header
 
 # The columns of cases.add as docs/format.md lists them.
 COLUMNS = (

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from worker.pipeline.records import (
+from api.reading.records import (
     SNIFF_BYTES,
     CsvSyntaxError,
     NotTextError,
