@@ -3,6 +3,7 @@
 from api.apps.models import App, Membership
 from api.auth.models import ApiToken, LoginFailure, User, UserSession
 from api.cases.models import Case
+from api.changes.models import ImportChange
 from api.db import Base
 from api.imports.models import FileChunk, IdempotencyKey, Import, ImportRowError, StoredFile
 
@@ -14,6 +15,7 @@ __all__ = [
     "FileChunk",
     "IdempotencyKey",
     "Import",
+    "ImportChange",
     "ImportRowError",
     "LoginFailure",
     "Membership",

@@ -107,6 +107,10 @@ class Import(Base):
     error_count: Mapped[int | None] = mapped_column(BigInteger)
     # What the user should confirm: [{"code", "message", "count"}], or None.
     warnings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    # The check-only import whose changes this one applies; a plan is applied once.
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("imports.id"), unique=True)
+    # The import this one takes back (type "revert").
+    revert_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("imports.id"), index=True)
 
 
 class ImportRowError(Base):
