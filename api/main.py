@@ -24,6 +24,7 @@ from api.imports.in_flight import UploadsInFlight
 from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
 from api.lost_connection import RetryLostConnection
+from api.mappings.router import router as mappings_router
 from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statuses_router,
         imports_router,
         cases_router,
+        mappings_router,
     ):
         app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND

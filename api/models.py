@@ -6,12 +6,14 @@ from api.cases.models import Case
 from api.changes.models import ImportChange
 from api.db import Base
 from api.imports.models import FileChunk, IdempotencyKey, Import, ImportRowError, StoredFile
+from api.mappings.models import ColumnMapping
 
 __all__ = [
     "ApiToken",
     "App",
     "Base",
     "Case",
+    "ColumnMapping",
     "FileChunk",
     "IdempotencyKey",
     "Import",

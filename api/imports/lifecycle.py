@@ -54,6 +54,7 @@ from api.imports.status import (
 )
 from api.nul import NUL, SHOWN
 from api.pg import Connection, Pool, advisory_key
+from api.reading.header import ColumnMapping
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ async def create(
     sheet: str | None,
     created_by: uuid.UUID,
     file_id: uuid.UUID | None,
+    columns: ColumnMapping | None = None,
 ) -> Import:
     """A new import: queued when it has its file, else a draft. ``IntegrityError`` when the
     name is taken in the app."""
@@ -90,6 +92,7 @@ async def create(
         date_order=date_order,
         encoding=encoding,
         sheet=sheet,
+        columns=dict(columns) if columns is not None else None,
         created_by=created_by,
         status=QUEUED if has_file else ImportStatus.DRAFT,
         file_id=file_id,
@@ -176,26 +179,36 @@ class Claim:
     encoding: str | None
     # A workbook's sheet as the user named it, or None for the first visible one.
     sheet: str | None
+    # The upload's column mapping, or None.
+    columns: ColumnMapping | None = None
+    # The SHA-256 of the file this attempt reads.
+    file_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReadAs:
-    """How the worker read the file: its format and, for CSV text, its encoding and delimiter."""
+    """How the worker read the file: its format and, for CSV text, its encoding and delimiter;
+    and how many empty rows it skipped."""
 
     format: FileFormat
     encoding: str | None = None
     delimiter: str | None = None
+    blank_rows: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """The result of an import: rows read, and what became of them."""
+    """The result of an import: rows read, and what became of them. An applied import
+    reconciles: ``rows`` = created + updated + unchanged + failed, besides the ``blank_rows``
+    skipped, of the file whose SHA-256 is ``sha256``."""
 
     rows: int
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
+    blank_rows: int = 0
+    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +232,8 @@ _CLAIM = f"""
         lease_until = now() + make_interval(secs => $3), worker_pid = pg_backend_pid(),
         rows_processed = 0, bytes_processed = 0, rows_total = NULL
     WHERE id = $1 AND attempt = $2 AND status = '{QUEUED}'
-    RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding, sheet
+    RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding, sheet,
+        columns, (SELECT sha256 FROM files WHERE files.id = imports.file_id) AS file_sha256
 """
 
 
@@ -246,6 +260,8 @@ async def claim(
         date_order=DateOrder(row["date_order"]),
         encoding=row["encoding"],
         sheet=row["sheet"],
+        columns=json.loads(row["columns"]) if row["columns"] is not None else None,
+        file_sha256=row["file_sha256"],
     )
 
 

@@ -29,6 +29,7 @@ class ImportRecord:
     date_order: str
     encoding: str | None
     sheet: str | None
+    columns: dict[str, str | None] | None
     file_format: str | None
     file_encoding: str | None
     file_delimiter: str | None

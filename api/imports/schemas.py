@@ -29,11 +29,17 @@ class ProgressOut(BaseModel):
 
 
 class ResultOut(BaseModel):
+    """Rows read and what became of them: an applied import's ``rows`` = created + updated +
+    unchanged + failed; ``blank_rows`` empty rows were skipped besides; ``sha256`` names the
+    file counted (null in results older than it)."""
+
     rows: int
     created: int
     updated: int
     unchanged: int
     failed: int
+    blank_rows: int = 0
+    sha256: str | None = None
 
 
 class WarningOut(BaseModel):
@@ -62,6 +68,8 @@ class ImportOut(BaseModel):
     encoding: str | None
     # The workbook's sheet named in the upload, or null for the first visible one.
     sheet: str | None
+    # The upload's column mapping (header text -> column, or null for one ignored), or null.
+    columns: dict[str, str | None] | None
     file: FileOut | None
     progress: ProgressOut
     result: ResultOut | None

@@ -43,6 +43,7 @@ from api.imports.pacing import Pace, paced
 from api.imports.repository import ImportView
 from api.imports.spool import Received, SpooledFile, received_form
 from api.imports.status import ImportStatus
+from api.mappings import repository as mappings
 from api.paging import Page, decode_cursor, integer_key, page_of, timestamp_key, uuid_key
 from api.pg import advisory_key
 
@@ -121,6 +122,8 @@ def _fingerprint(form: CreateImportForm, file_sha256: str | None) -> str:
         material.append(f"encoding={form.encoding}")
     if form.sheet is not None:
         material.append(f"sheet={form.sheet}")
+    if form.columns is not None:
+        material.append(f"columns={json.dumps(form.columns, sort_keys=True)}")
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
@@ -261,11 +264,14 @@ async def _create(
             date_order=form.date_order,
             encoding=form.encoding,
             sheet=form.sheet,
+            columns=form.columns,
             created_by=access.principal.user_id,
             file_id=file_id,
         )
     except IntegrityError:
         raise _name_taken(form.name) from None
+    if form.columns is not None:
+        await mappings.remember(session, access.app_id, form.type, form.columns)
     if idempotency_key is not None:
         await session.execute(
             insert(IdempotencyKey).values(

@@ -27,7 +27,15 @@ async def test_sample_file_imports_and_cases_are_listed(
 
     done = await import_after_worker(client, admin.slug, created["id"], admin.headers)
     assert done["status"] == "completed", done
-    assert done["result"] == {"rows": 2, "created": 2, "updated": 0, "unchanged": 0, "failed": 0}
+    assert done["result"] == {
+        "rows": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 0,
+        "blank_rows": 0,
+        "sha256": created["file"]["sha256"],
+    }
     assert done["progress"]["percent"] == 100.0
     assert done["error"] is None
     assert done["started_at"]
@@ -77,7 +85,15 @@ async def test_on_error_skip_applies_good_rows(
     created = await upload(client, admin, content.encode(), on_error="skip")
     done = await import_after_worker(client, admin.slug, created["id"], admin.headers)
     assert done["status"] == "completed"
-    assert done["result"] == {"rows": 3, "created": 2, "updated": 0, "unchanged": 0, "failed": 1}
+    assert done["result"] == {
+        "rows": 3,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 1,
+        "blank_rows": 0,
+        "sha256": created["file"]["sha256"],
+    }
     assert done["error"]["summary"].startswith("1 row has errors. Line 3, case_status:")
     assert await count_cases(sessionmaker) == 2
 

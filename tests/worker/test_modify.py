@@ -35,7 +35,15 @@ async def test_blank_cells_keep_values_and_unchanged_rows_count(
     )
     done = await import_file(client, admin, content, type_="cases.modify", name="m")
     assert done["status"] == "completed", done
-    assert done["result"] == {"rows": 3, "created": 0, "updated": 2, "unchanged": 1, "failed": 0}
+    assert done["result"] == {
+        "rows": 3,
+        "created": 0,
+        "updated": 2,
+        "unchanged": 1,
+        "failed": 0,
+        "blank_rows": 0,
+        "sha256": done["file"]["sha256"],
+    }
     cases = await cases_by_tag(sessionmaker)
     assert (cases["C-1"].case_status, cases["C-1"].about) == (0, "Water leak")
     assert cases["C-1"].date_opened == date(2024, 1, 5)
@@ -80,7 +88,15 @@ async def test_skip_mode_runs_description_checks_to_a_fixed_point(
         client, admin, content, type_="cases.modify", name="skip", on_error="skip"
     )
     assert done["status"] == "completed", done
-    assert done["result"] == {"rows": 3, "created": 0, "updated": 1, "unchanged": 0, "failed": 2}
+    assert done["result"] == {
+        "rows": 3,
+        "created": 0,
+        "updated": 1,
+        "unchanged": 0,
+        "failed": 2,
+        "blank_rows": 0,
+        "sha256": done["file"]["sha256"],
+    }
     errors = await errors_of(client, admin, done["id"])
     assert where(errors) == [(2, "about", "about_taken"), (3, "about", "about_taken")]
     cases = await cases_by_tag(sessionmaker)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any
 
@@ -83,6 +83,7 @@ class _Rows:
         self.partial = job.statements.staging.partial
         self.collector = collector
         self.date_order = job.claim.date_order
+        self.mapping = job.claim.columns
         self.validate = job.import_type.row_validator(job.today, self.date_order)
         self.dates = DateTally()
         self.date_positions: tuple[int, ...] = ()
@@ -103,7 +104,7 @@ class _Rows:
         if any(NUL in cell for cell in cells):
             self.file_errors = [_nul_error(line, None, next(c for c in cells if NUL in c))]
             return
-        header, errors = map_header(cells, line, self.import_type.columns)
+        header, errors = map_header(cells, line, self.import_type.columns, self.mapping)
         if header is not None:
             errors = self.import_type.header_errors(header.positions.keys(), line)
         if errors:
@@ -241,14 +242,20 @@ class _FileRows:
         self._sheet = sheet  # the workbook's sheet the import names, if any
         self._sheet_read: str | None = None  # the sheet read, once a workbook is open
         self._workbook_as: ReadAs | None = None
+        self._sheet_last_line = 0  # the sheet's last row with data so far
         self.file_errors: list[RowError] = []
 
     @property
     def result(self) -> ReadResult:
         reader, rows = self._reader, self._rows
         read_as = self._workbook_as or (
-            ReadAs(FileFormat.CSV, reader.encoding, reader.delimiter) if reader.delimiter else None
+            ReadAs(FileFormat.CSV, reader.encoding, reader.delimiter, reader.blank_rows)
+            if reader.delimiter
+            else None
         )
+        if self._workbook_as and rows.header is not None:
+            # Every row up to the last with data is the header, a data row or an empty one.
+            read_as = replace(self._workbook_as, blank_rows=self._sheet_last_line - rows.rows - 1)
         if self.file_errors:
             return ReadResult(rows.rows, self.file_errors, read_as=read_as)
         what = "The file" if self._sheet_read is None else f'The sheet "{self._sheet_read}"'
@@ -315,8 +322,11 @@ class _FileRows:
             self._workbook_as = ReadAs(sheet.format)
             self._sheet_read = sheet.name
             while not sheet.done:
+                records = sheet.take(PROGRESS_ROWS)
+                if records:
+                    self._sheet_last_line = records[-1][0]
                 # Cells come from the library, not from decoded bytes: any may hold a NUL.
-                yield self._take(sheet.take(PROGRESS_ROWS), nul=True)
+                yield self._take(records, nul=True)
                 if self.file_errors:
                     return
                 progress.rows = self._rows.rows
