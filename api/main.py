@@ -23,6 +23,7 @@ from api.import_types.router import router as import_types_router
 from api.imports.in_flight import UploadsInFlight
 from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
+from api.imports.rows_router import router as import_rows_router
 from api.lost_connection import RetryLostConnection
 from api.mappings.router import router as mappings_router
 from api.metrics.middleware import RequestCounter
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         import_types_router,
         statuses_router,
         imports_router,
+        import_rows_router,
         cases_router,
         mappings_router,
     ):

@@ -121,11 +121,39 @@ def ensure_attachable(record: Import) -> None:
     )
 
 
-async def attach(session: AsyncSession, record: Import, file_id: uuid.UUID) -> uuid.UUID | None:
+def ensure_correctable(record: Import) -> None:
+    """Conflict unless cells of the import's file may be corrected: it failed on its rows."""
+    _refuse_unless(
+        record,
+        frozenset({ImportStatus.FAILED}),
+        "import_not_failed",
+        "Cells can be corrected in a failed import",
+    )
+    ensure_rows_read(record)
+
+
+def ensure_rows_read(record: Import) -> None:
+    """Conflict unless the worker read the import's file as rows (a file-level error, such as
+    its encoding or its header, stops it before)."""
+    if record.file_id is None or record.result is None:
+        raise Conflict(
+            "The import's file was not read as rows (see its error); upload a corrected file "
+            "instead.",
+            code="rows_not_read",
+        )
+
+
+async def attach(
+    session: AsyncSession, record: Import, file_id: uuid.UUID, *, rewritten: bool = False
+) -> uuid.UUID | None:
     """Give a draft its file, or a failed import a corrected one, and queue it (the next
-    attempt). ``record`` is locked by the caller. Answers the file it replaced, if any."""
+    attempt). ``record`` is locked by the caller. Answers the file it replaced, if any.
+    ``rewritten``: the service wrote the file (a UTF-8 CSV of corrections), so the encoding
+    and sheet named for the upload no longer apply."""
     ensure_attachable(record)
     replaced = record.file_id
+    if rewritten:
+        record.encoding = record.sheet = None
     await session.execute(delete(ImportRowError).where(ImportRowError.import_id == record.id))
     record.file_id = file_id
     record.status = QUEUED

@@ -151,3 +151,43 @@ async def errors_page(
         query = query.where(ImportRowError.seq > after_seq)
     query = query.order_by(ImportRowError.seq).limit(limit)
     return list((await session.execute(query)).scalars().all())
+
+
+async def get(session: AsyncSession, app_id: uuid.UUID, import_id: uuid.UUID) -> Import | None:
+    return (
+        await session.execute(select(Import).where(Import.app_id == app_id, Import.id == import_id))
+    ).scalar_one_or_none()
+
+
+async def failed_lines(
+    session: AsyncSession, import_id: uuid.UUID, *, after: int, limit: int
+) -> list[int]:
+    """The lines of the import's failed rows after ``after``, in order, ``limit`` at a time."""
+    query = (
+        select(ImportRowError.line)
+        .where(
+            ImportRowError.import_id == import_id,
+            ImportRowError.line.is_not(None),
+            ImportRowError.line > after,
+        )
+        .distinct()
+        .order_by(ImportRowError.line)
+        .limit(limit)
+    )
+    return [line for line in (await session.execute(query)).scalars() if line is not None]
+
+
+async def kept_errors_by_line(
+    session: AsyncSession, import_id: uuid.UUID
+) -> dict[int, list[ImportRowError]]:
+    """The kept errors of each line (at most ``max_kept_errors`` rows in all)."""
+    query = (
+        select(ImportRowError)
+        .where(ImportRowError.import_id == import_id, ImportRowError.line.is_not(None))
+        .order_by(ImportRowError.seq)
+    )
+    by_line: dict[int, list[ImportRowError]] = {}
+    for error in (await session.execute(query)).scalars():
+        assert error.line is not None
+        by_line.setdefault(error.line, []).append(error)
+    return by_line

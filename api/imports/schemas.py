@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, PositiveInt, RootModel
 
 from api.import_types.dates import DateOrder
 from api.imports.file_format import FileFormat
@@ -117,3 +117,13 @@ class ImportStatusOut(BaseModel):
     cancellable: bool
     attachable: bool
     finished: bool
+
+
+class CorrectionsIn(RootModel[dict[PositiveInt, dict[str, str]]]):
+    """``{"<line>": {"<column>": "<value>"}}``: the line as errors name it; the column as they
+    name it (the field) or as the file's header does."""
+
+    root: Annotated[
+        dict[PositiveInt, Annotated[dict[str, str], Field(min_length=1)]],
+        Field(min_length=1, max_length=10_000),
+    ]

@@ -319,7 +319,21 @@ async def attach_file(
             record = await _locked_for_change(session, access, import_id)
             lifecycle.ensure_attachable(record)
             file_id = await _store(session, received.file, settings)
-    replaced = await lifecycle.attach(session, record, file_id)
+    return await queue_with_file(session, access, record, file_id, redis)
+
+
+async def queue_with_file(
+    session: AsyncSession,
+    access: AppAccess,
+    record: Import,
+    file_id: uuid.UUID,
+    redis: ArqRedis,
+    *,
+    rewritten: bool = False,
+) -> ImportView:
+    """Give the locked import its stored file and queue it; ``rewritten`` for a file the
+    service wrote (``lifecycle.attach``)."""
+    replaced = await lifecycle.attach(session, record, file_id, rewritten=rewritten)
     if replaced is not None:
         await delete_file(session, replaced)
     _enqueue_after_commit(session, redis, record.id, record.attempt)

@@ -6,7 +6,7 @@ does not hold up the others."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from api.reading import workbooks
 from api.reading.chunks import Chunks
@@ -18,7 +18,7 @@ SHEET_ROWS = 4096
 
 async def file_records(
     chunks: Chunks, *, encoding: str | None, sheet: str | None
-) -> AsyncIterator[Record]:
+) -> AsyncGenerator[Record, None]:
     """Every record of the stored file, the header first.
 
     ``encoding`` is the codec the worker read a CSV file with (the import's ``file.encoding``):
