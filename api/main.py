@@ -13,8 +13,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import queue
 from api.apps.router import router as apps_router
+from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.cases.router import router as cases_router
+from api.changes.router import router as changes_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_pool
 from api.docs_page import docs_router
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports_router,
         import_rows_router,
         cases_router,
+        changes_router,
+        audit_router,
         mappings_router,
     ):
         app.include_router(router, prefix="/api")

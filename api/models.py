@@ -1,6 +1,7 @@
 """Every table, imported in one place for alembic's autogenerate and for metadata checks."""
 
 from api.apps.models import App, Membership
+from api.audit.models import AuditEvent
 from api.auth.models import ApiToken, LoginFailure, User, UserSession
 from api.cases.models import Case
 from api.changes.models import ImportChange
@@ -11,6 +12,7 @@ from api.mappings.models import ColumnMapping
 __all__ = [
     "ApiToken",
     "App",
+    "AuditEvent",
     "Base",
     "Case",
     "ColumnMapping",

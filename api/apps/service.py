@@ -14,6 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.apps.models import App, Membership
+from api.audit import service as audit
+from api.audit.actions import AuditAction
 from api.auth import service as auth_service
 from api.auth.models import ApiToken, User
 from api.auth.principal import AppAccess, Principal, Role
@@ -68,11 +70,14 @@ async def create_app_as(
     _require_session(principal, "create an app")
     if not principal.is_owner:
         raise Forbidden("Only an owner may create apps.", code="owner_required")
-    app = await create_app(session, slug, name)
+    app = await create_app(session, slug, name, actor=principal)
     return AppSummary(app.slug, app.name, "admin", total=0, active=0, closed=0)
 
 
-async def create_app(session: AsyncSession, slug: str, name: str) -> App:
+async def create_app(
+    session: AsyncSession, slug: str, name: str, *, actor: Principal | None = None
+) -> App:
+    """A new app; ``actor`` is who made it, for the audit log (None: the command line)."""
     if len(slug) > MAX_SLUG_LENGTH or not SLUG.fullmatch(slug):
         raise Unprocessable(
             "A slug is lower-case letters and digits, in groups joined by single hyphens"
@@ -90,6 +95,14 @@ async def create_app(session: AsyncSession, slug: str, name: str) -> App:
         await session.flush()
     except IntegrityError as exc:  # created by a concurrent request since the check above
         raise Conflict(f"An app {slug!r} exists already.", code="app_exists") from exc
+    await audit.record(
+        session,
+        AuditAction.APP_CREATED,
+        actor=actor,
+        app_id=app.id,
+        target=slug,
+        details={"name": app.name},
+    )
     return app
 
 
@@ -98,8 +111,11 @@ async def app_by_slug(session: AsyncSession, slug: str) -> App | None:
     return result.scalar_one_or_none()
 
 
-async def grant(session: AsyncSession, email: str, slug: str, role: str) -> None:
-    """Give a user a role in an app, replacing the role they had there."""
+async def grant(
+    session: AsyncSession, email: str, slug: str, role: str, *, actor: Principal | None = None
+) -> None:
+    """Give a user a role in an app, replacing the role they had there. ``actor`` is who gave
+    it, for the audit log (None: the command line, the only place that grants today)."""
     if role not in ROLES:
         raise Unprocessable(f"A role is one of {', '.join(ROLES)}.", code="invalid_role")
     user = await auth_service.get_user_by_email(session, email)
@@ -112,6 +128,14 @@ async def grant(session: AsyncSession, email: str, slug: str, role: str) -> None
             index_elements=[Membership.user_id, Membership.app_id],
             set_={"role": statement.excluded.role},
         )
+    )
+    await audit.record(
+        session,
+        AuditAction.APP_GRANTED,
+        actor=actor,
+        app_id=app.id,
+        target=user.email,
+        details={"role": role},
     )
 
 
@@ -263,9 +287,9 @@ async def create_app_token(
     """A token of the caller for the app, and its secret (shown once)."""
     _require_session(access.principal, "create API tokens")
     return await auth_service.create_token(
-        session, access.principal.user_id, access.app_id, name, expires_days
+        session, access.principal.user_id, access.app_id, name, expires_days, actor=access.principal
     )
 
 
 async def revoke_app_token(session: AsyncSession, access: AppAccess, token_id: uuid.UUID) -> None:
-    await auth_service.revoke_token(session, access.app_id, token_id)
+    await auth_service.revoke_token(session, access.app_id, token_id, actor=access.principal)

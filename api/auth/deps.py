@@ -71,6 +71,11 @@ def _foreign() -> Forbidden:
     )
 
 
+def client_address(request: Request) -> str:
+    """The peer, or the client a trusted proxy names (CASEIMPORT_TRUSTED_PROXIES, api/main.py)."""
+    return request.client.host if request.client else "unknown"
+
+
 def bearer_token(request: Request) -> str | None:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer":
@@ -88,7 +93,7 @@ async def current_principal(
     """
     token = bearer_token(request)
     if token is not None:
-        principal = await service.principal_from_token(session, token)
+        principal = await service.principal_from_token(session, token, client_address(request))
         if principal is None:
             raise Unauthorized(
                 "The API token is not valid: it may be mistyped, expired or revoked.",
@@ -102,7 +107,7 @@ async def current_principal(
     if cookie:
         if request.method in UNSAFE_METHODS:
             require_same_origin(request, settings)
-        principal = await service.principal_from_session(session, cookie)
+        principal = await service.principal_from_session(session, cookie, client_address(request))
         if principal is not None:
             return principal
     raise Unauthorized(

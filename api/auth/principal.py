@@ -16,6 +16,9 @@ class Principal:
     # A token belongs to one app: the caller sees only that app through it.
     token_app_id: uuid.UUID | None = None
     token_id: uuid.UUID | None = None
+    token_prefix: str | None = None
+    # The client address as the app sees it (a trusted proxy's client); None outside a request.
+    address: str | None = None
 
 
 Role = Literal["admin", "viewer"]

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.auth import service
 from api.auth.account import Account, account_of
-from api.auth.deps import SESSION_COOKIE, PrincipalDep, SameOriginDep
+from api.auth.deps import SESSION_COOKIE, PrincipalDep, SameOriginDep, client_address
 from api.auth.schemas import LoginIn, UserApp, UserOut
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
@@ -35,13 +35,11 @@ async def login(
     session: SessionDep,
     settings: SettingsDep,
 ) -> UserOut:
-    # The peer, or the client a trusted proxy names (CASEIMPORT_TRUSTED_PROXIES, api/main.py).
-    client_ip = request.client.host if request.client else "unknown"
     principal, value = await service.sign_in(
         session,
         body.email,
         body.password,
-        client_ip,
+        client_address(request),
         settings,
         previous=request.cookies.get(SESSION_COOKIE),
     )

@@ -17,6 +17,8 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.audit import service as audit
+from api.audit.actions import AuditAction
 from api.auth import passwords, tokens
 from api.auth.models import ApiToken, LoginFailure, User, UserSession
 from api.auth.principal import Principal
@@ -182,6 +184,7 @@ async def authenticate(
         ok = await asyncio.to_thread(passwords.verify_password, user.password_hash, password)
     if user is None or not ok:
         await _record_failure(session, [keys.account, *limits], settings)
+        await audit.record_failed_sign_in(session, email, client_ip)
         raise Unauthorized(
             "Wrong email or password.", code="invalid_credentials", keeps_changes=True
         )
@@ -260,7 +263,9 @@ async def sign_in(
     if previous:
         await end_session(session, previous)
     value = await start_session(session, user, settings)
-    return principal_for_user(user), value
+    principal = principal_for_user(user, client_ip)
+    await audit.record(session, AuditAction.SIGN_IN, actor=principal)
+    return principal, value
 
 
 async def start_session(session: AsyncSession, user: User, settings: Settings) -> str:
@@ -287,7 +292,9 @@ async def end_session(session: AsyncSession, cookie_value: str) -> None:
     )
 
 
-async def principal_from_session(session: AsyncSession, cookie_value: str) -> Principal | None:
+async def principal_from_session(
+    session: AsyncSession, cookie_value: str, address: str | None = None
+) -> Principal | None:
     result = await session.execute(
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
@@ -297,12 +304,14 @@ async def principal_from_session(session: AsyncSession, cookie_value: str) -> Pr
         )
     )
     user = result.scalar_one_or_none()
-    return None if user is None else principal_for_user(user)
+    return None if user is None else principal_for_user(user, address)
 
 
-def principal_for_user(user: User) -> Principal:
+def principal_for_user(user: User, address: str | None = None) -> Principal:
     """The principal of a user who has just signed in."""
-    return Principal(user_id=user.id, email=user.email, is_owner=user.is_owner, via="session")
+    return Principal(
+        user_id=user.id, email=user.email, is_owner=user.is_owner, via="session", address=address
+    )
 
 
 # --- API tokens -----------------------------------------------------------------------------
@@ -315,6 +324,7 @@ _USERS = User.__table__.c
 _TOKEN_CALLER = (
     select(
         _TOKENS.id,
+        _TOKENS.prefix,
         _TOKENS.app_id,
         _TOKENS.last_used_at,
         _USERS.id,
@@ -344,7 +354,9 @@ _TOUCH_TOKEN = (
 )
 
 
-async def principal_from_token(session: AsyncSession, bearer: str) -> Principal | None:
+async def principal_from_token(
+    session: AsyncSession, bearer: str, address: str | None = None
+) -> Principal | None:
     """The caller behind a bearer token; None when it is unknown, revoked or expired."""
     if not tokens.looks_like_api_token(bearer):
         return None
@@ -353,7 +365,7 @@ async def principal_from_token(session: AsyncSession, bearer: str) -> Principal 
     ).one_or_none()
     if found is None:
         return None
-    token_id, token_app_id, last_used_at, user_id, email, is_owner, now = found
+    token_id, prefix, token_app_id, last_used_at, user_id, email, is_owner, now = found
     if last_used_at is None or last_used_at < now - LAST_USED_RESOLUTION:
         await session.execute(_TOUCH_TOKEN, {"token_id": token_id, "used_at": now})
     return Principal(
@@ -363,6 +375,8 @@ async def principal_from_token(session: AsyncSession, bearer: str) -> Principal 
         via="token",
         token_app_id=token_app_id,
         token_id=token_id,
+        token_prefix=prefix,
+        address=address,
     )
 
 
@@ -372,8 +386,11 @@ async def create_token(
     app_id: uuid.UUID,
     name: str,
     expires_days: int | None,
+    *,
+    actor: Principal | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new token and its secret, which is returned here once and never stored."""
+    """A new token and its secret, which is returned here once and never stored. ``actor`` is
+    who made it, for the audit log (None: the command line)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise Unprocessable("A token needs a name of 1 to 100 characters.", code="invalid_name")
@@ -395,6 +412,16 @@ async def create_token(
     )
     session.add(token)
     await session.flush()
+    # Whose token it is: the command line makes tokens for others.
+    holder = await session.get(User, user_id)
+    await audit.record(
+        session,
+        AuditAction.TOKEN_CREATED,
+        actor=actor,
+        app_id=app_id,
+        target=token.id,
+        details={"name": name, "prefix": token.prefix, "user": holder and holder.email},
+    )
     return token, new.token
 
 
@@ -419,8 +446,14 @@ async def tokens_with_users(session: AsyncSession, app_id: uuid.UUID) -> list[tu
     return [(token, email) for token, email in result.all()]
 
 
-async def revoke_token(session: AsyncSession, app_id: uuid.UUID, token_id: uuid.UUID) -> None:
-    """Revoke one of the app's tokens; revoking it twice is no error."""
+async def revoke_token(
+    session: AsyncSession,
+    app_id: uuid.UUID,
+    token_id: uuid.UUID,
+    *,
+    actor: Principal | None = None,
+) -> None:
+    """Revoke one of the app's tokens; revoking it twice is no error (and no second event)."""
     token = await session.get(ApiToken, token_id)
     # Another app's token answers like a missing one, so ids cannot be probed across tenants.
     if token is None or token.app_id != app_id:
@@ -428,3 +461,11 @@ async def revoke_token(session: AsyncSession, app_id: uuid.UUID, token_id: uuid.
     if token.revoked_at is None:
         token.revoked_at = _now()
         await session.flush()
+        await audit.record(
+            session,
+            AuditAction.TOKEN_REVOKED,
+            actor=actor,
+            app_id=app_id,
+            target=token.id,
+            details={"name": token.name, "prefix": token.prefix},
+        )

@@ -1,4 +1,4 @@
-"""The two case import types: ``cases.add`` and ``cases.modify``.
+"""The case import types: ``cases.add``, ``cases.modify`` and ``cases.upsert``.
 
 Cells are checked per row by the row models; what compares rows with each other or with stored
 cases is the worker's (``worker/pipeline/sql/cases.py``).
@@ -104,15 +104,40 @@ class ModifyCases(ImportType):
     )
 
     def header_errors(self, present: Collection[str], line: int) -> list[RowError]:
-        if set(present) - {"tag_id"}:
-            return []
-        return [
-            RowError(
-                line=line,
-                column=None,
-                value=None,
-                code="missing_column",
-                message="A modify file needs tag_id and at least one of case_status, "
-                "date_opened or about.",
-            )
-        ]
+        return _needs_a_field(present, line, "A modify file")
+
+
+def _needs_a_field(present: Collection[str], line: int, what: str) -> list[RowError]:
+    if set(present) - {"tag_id"}:
+        return []
+    return [
+        RowError(
+            line=line,
+            column=None,
+            value=None,
+            code="missing_column",
+            message=f"{what} needs tag_id and at least one of case_status, date_opened or about.",
+        )
+    ]
+
+
+class UpsertCases(ImportType):
+    """New tags are created (every column required); stored ones change as in a modify."""
+
+    key: ClassVar[str] = "cases.upsert"
+    label: ClassVar[str] = "Add or modify cases"
+    description: ClassVar[str] = (
+        "Creates the cases whose tag_id is new and updates the others, in one pass. A new case "
+        "needs every column; for an existing one a blank cell keeps the stored value."
+    )
+    columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=False)
+    row_model: ClassVar[type[BaseModel]] = ModifyCaseRow
+    date_columns: ClassVar[tuple[str, ...]] = ("date_opened",)
+    # Both rows are new on an empty app, so each gives every column.
+    sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("CASE-0001", "1", "03/07/2024", "Water supply complaint on Elm Street"),
+        ("CASE-0003", "1", "01/12/2024", "Pothole reported on Main Street"),
+    )
+
+    def header_errors(self, present: Collection[str], line: int) -> list[RowError]:
+        return _needs_a_field(present, line, "An add-or-modify file")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from api.import_types.base import ImportType
-from api.import_types.cases import AddCases, ModifyCases
+from api.import_types.cases import AddCases, ModifyCases, UpsertCases
 
-_TYPES: dict[str, ImportType] = {t.key: t for t in (AddCases(), ModifyCases())}
+_TYPES: dict[str, ImportType] = {t.key: t for t in (AddCases(), ModifyCases(), UpsertCases())}
 
 
 def all_types() -> list[ImportType]:

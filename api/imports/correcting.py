@@ -86,7 +86,9 @@ async def correct(
         )
     finally:
         copy.close()
-    return await queue_with_file(session, access, record, file_id, redis, rewritten=True)
+    return await queue_with_file(
+        session, access, record, file_id, copy.filename, redis, rewritten=True
+    )
 
 
 async def _filename(session: AsyncSession, record: Import) -> str:

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.apps.models import App
 from api.auth.models import User
+from api.changes.actions import ChangeAction
+from api.changes.models import ImportChange
 from api.imports.models import Import, ImportRowError, StoredFile
 
 
@@ -164,17 +166,16 @@ async def failed_lines(
 ) -> list[int]:
     """The lines of the import's failed rows after ``after``, in order, ``limit`` at a time."""
     query = (
-        select(ImportRowError.line)
+        select(ImportChange.line)
         .where(
-            ImportRowError.import_id == import_id,
-            ImportRowError.line.is_not(None),
-            ImportRowError.line > after,
+            ImportChange.import_id == import_id,
+            ImportChange.action == ChangeAction.FAILED,
+            ImportChange.line > after,
         )
-        .distinct()
-        .order_by(ImportRowError.line)
+        .order_by(ImportChange.line)
         .limit(limit)
     )
-    return [line for line in (await session.execute(query)).scalars() if line is not None]
+    return list((await session.execute(query)).scalars())
 
 
 async def kept_errors_by_line(

@@ -27,6 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import queue
+from api.audit import service as audit
+from api.audit.actions import AuditAction
 from api.auth.principal import AppAccess
 from api.config import Settings
 from api.db import after_commit, release_connection
@@ -170,6 +172,11 @@ async def _claim_idempotency_key(
     return record
 
 
+def _about(form: CreateImportForm, file: SpooledFile | None) -> dict[str, object]:
+    """What the audit log keeps of a new import."""
+    return {"name": form.name, "type": form.type, "filename": file.filename if file else None}
+
+
 def _received(upload: Upload, settings: Settings) -> AbstractAsyncContextManager[Received]:
     pace = Pace(
         idle_seconds=settings.upload_idle_seconds,
@@ -282,6 +289,9 @@ async def _create(
                 import_id=record.id,
             )
         )
+    await audit.record_in_app(
+        session, access, AuditAction.IMPORT_CREATED, target=record.id, details=_about(form, file)
+    )
     if file is not None:
         _enqueue_after_commit(session, redis, record.id, record.attempt)
     return Created(await _view(session, access, record.id), replayed=False)
@@ -319,7 +329,8 @@ async def attach_file(
             record = await _locked_for_change(session, access, import_id)
             lifecycle.ensure_attachable(record)
             file_id = await _store(session, received.file, settings)
-    return await queue_with_file(session, access, record, file_id, redis)
+            filename = received.file.filename
+    return await queue_with_file(session, access, record, file_id, filename, redis)
 
 
 async def queue_with_file(
@@ -327,15 +338,23 @@ async def queue_with_file(
     access: AppAccess,
     record: Import,
     file_id: uuid.UUID,
+    filename: str,
     redis: ArqRedis,
     *,
     rewritten: bool = False,
 ) -> ImportView:
-    """Give the locked import its stored file and queue it; ``rewritten`` for a file the
-    service wrote (``lifecycle.attach``)."""
+    """Give the locked import its stored file (named ``filename``) and queue it; ``rewritten``
+    for a file the service wrote (``lifecycle.attach``)."""
     replaced = await lifecycle.attach(session, record, file_id, rewritten=rewritten)
     if replaced is not None:
         await delete_file(session, replaced)
+    await audit.record_in_app(
+        session,
+        access,
+        AuditAction.IMPORT_FILE_ATTACHED,
+        target=record.id,
+        details={"filename": filename, "corrected": replaced is not None},
+    )
     _enqueue_after_commit(session, redis, record.id, record.attempt)
     return await _view(session, access, record.id)
 
@@ -345,6 +364,7 @@ async def cancel_import(
 ) -> ImportView:
     record = await _locked_for_change(session, access, import_id)
     await lifecycle.cancel(session, record)
+    await audit.record_in_app(session, access, AuditAction.IMPORT_CANCELLED, target=record.id)
     return await _view(session, access, record.id)
 
 

@@ -119,7 +119,7 @@ async def test_name_is_unique_per_app_and_field_errors_are_located(
 
     unknown = await client.post(
         f"/api/apps/{admin.slug}/imports",
-        data={"name": "x", "type": "cases.upsert"},
+        data={"name": "x", "type": "cases.merge"},
         headers=admin.headers,
     )
     body = assert_problem(unknown, 422, "invalid_request")
@@ -432,8 +432,8 @@ async def test_import_types_list_and_samples(
     admin = await admin_setup(sessionmaker)
     assert_problem(await client.get("/api/import-types"), 401, "unauthenticated")
     types = (await client.get("/api/import-types", headers=admin.headers)).json()
-    assert [t["key"] for t in types] == ["cases.add", "cases.modify"]
-    assert types[0]["label"] == "Add cases"
+    assert [t["key"] for t in types] == ["cases.add", "cases.modify", "cases.upsert"]
+    assert [t["label"] for t in types] == ["Add cases", "Modify cases", "Add or modify cases"]
     assert [c["name"] for c in types[0]["columns"]] == [
         "tag_id",
         "case_status",
@@ -442,6 +442,7 @@ async def test_import_types_list_and_samples(
     ]
     assert all(c["required"] for c in types[0]["columns"])
     assert [c["required"] for c in types[1]["columns"]] == [True, False, False, False]
+    assert [c["required"] for c in types[2]["columns"]] == [True, False, False, False]
     for t in types:
         sample = await client.get(t["sample_url"])
         assert sample.status_code == 200

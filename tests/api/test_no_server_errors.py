@@ -69,8 +69,11 @@ from tests.factories import AdminSetup, admin_setup, make_user
 # Random requests per operation, beyond the examples and coverage cases.
 MAX_EXAMPLES = 25
 SLUG = "field-ops"
-# Creating an app or a token needs a signed-in session (a token cannot): these get an owner's.
-SESSION_ONLY = frozenset({("POST", "/api/apps"), ("POST", "/api/apps/{app}/tokens")})
+# Creating an app or a token, and reading the whole audit log, need a signed-in session (a token
+# cannot): these get an owner's.
+SESSION_ONLY = frozenset(
+    {("POST", "/api/apps"), ("POST", "/api/apps/{app}/tokens"), ("GET", "/api/audit")}
+)
 CREATE_IMPORT = ("POST", "/api/apps/{app}/imports")
 
 # The document the app serves at /api/openapi.json (making it needs no database).

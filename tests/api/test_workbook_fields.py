@@ -66,6 +66,7 @@ async def test_the_xlsx_sample_holds_typed_cells_and_needs_no_sign_in(
     assert [t["sample_xlsx_url"] for t in types] == [
         "/api/import-types/cases.add/sample.xlsx",
         "/api/import-types/cases.modify/sample.xlsx",
+        "/api/import-types/cases.upsert/sample.xlsx",
     ]
     sample = await client.get(types[0]["sample_xlsx_url"])  # no credentials
     assert sample.status_code == 200

@@ -3,6 +3,7 @@ PostgreSQL finds in it, and every registered import type has its statements."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -12,8 +13,8 @@ from api.config import Settings
 from api.import_types.registry import all_types
 from worker.pipeline import stage
 from worker.pipeline.sql import statements_for
-from worker.pipeline.sql.spec import TypeStatements
-from worker.pipeline.sql.statement import Statement
+from worker.pipeline.sql.spec import DirectCopy, TypeStatements
+from worker.pipeline.sql.statement import Scope, Statement
 from worker.pipeline.tables import BATCH, KEPT
 
 
@@ -21,16 +22,24 @@ def _statements(statements: TypeStatements) -> Iterator[tuple[str, Statement]]:
     for n, check in enumerate(statements.checks):
         yield f"checks[{n}]", check
     yield "apply", statements.apply
+    yield "record", statements.record
+    yield "plan", statements.plan
     if statements.recheck is not None:
         yield "recheck", statements.recheck
-    if statements.would_change is not None:
-        yield "would_change", statements.would_change
-    if statements.dry_copy is not None and statements.dry_copy.refused is not None:
-        yield "dry_copy.refused", statements.dry_copy.refused
+    dry = _dry_copy(statements)
+    if dry is not None and dry.refused is not None:
+        yield "dry_copy.refused", dry.refused
     if statements.batched is not None:
+        yield "batched.record", statements.batched.record
         yield "batched.apply", statements.batched.apply
         yield "batched.account", statements.batched.account
         yield "batched.refused", statements.batched.refused
+
+
+def _dry_copy(statements: TypeStatements) -> DirectCopy | None:
+    if statements.dry_copy is None:
+        return None
+    return statements.dry_copy(Scope(uuid.uuid4(), uuid.uuid4()))
 
 
 @pytest.fixture
@@ -59,8 +68,9 @@ async def test_statements_declare_the_parameters_they_take(
             await conn.execute(
                 f"CREATE TEMPORARY TABLE {KEPT} ({statements.batched.kept_columns}) ON COMMIT DROP"
             )
-        if statements.dry_copy is not None:
-            for ddl in statements.dry_copy.create:
+        dry = _dry_copy(statements)
+        if dry is not None:
+            for ddl in dry.create:
                 await conn.execute(ddl)
         for name, statement in _statements(statements):
             prepared = await conn.prepare(statement.sql)

@@ -72,8 +72,9 @@ class _Rows:
     """Turns records into COPY records or row errors, once the header is known.
 
     With ``strict``, the first row error raises ``Refused``; otherwise row errors are
-    collected, and a bad row whose key is readable is still staged (``cells_ok`` false) so the
-    checks against other rows and stored data report every problem in one round.
+    collected, and a bad row is still staged (``cells_ok`` false): with its key when that is
+    readable, so the checks against other rows and stored data report every problem in one
+    round, and by its line alone otherwise, so that every failed line is recorded.
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class _Rows:
     ) -> None:
         self.import_type = job.import_type
         self.partial = job.statements.staging.partial
+        self.unkeyed = job.statements.staging.unkeyed
         self.collector = collector
         self.date_order = job.claim.date_order
         self.mapping = job.claim.columns
@@ -124,8 +126,9 @@ class _Rows:
         width = header.width
         pick, validate = self.pick, self.validate
         check = validate.check
-        partial_record, collector, shape, strict = (
+        partial_record, unkeyed, collector, shape, strict = (
             self.partial,
+            self.unkeyed,
             self.collector,
             self.shape,
             self.strict,
@@ -143,11 +146,13 @@ class _Rows:
                     if strict:
                         raise Refused
                     collector.add_row([_field_count(line, len(cells), width)])
+                    append((line, False, *unkeyed))
                     continue
             if nul and any(NUL in cell for cell in cells):
                 if strict:
                     raise Refused
                 collector.add_row([self._nul_error(line, cells)])
+                append((line, False, *unkeyed))
                 continue
             for position in date_positions:
                 text = cells[position]
@@ -169,8 +174,7 @@ class _Rows:
                     assert errors is not None
                     collector.add_row(errors)
                 partial = partial_record(in_order)
-                if partial is not None:
-                    append((line, False, *partial))
+                append((line, False, *(unkeyed if partial is None else partial)))
                 continue
             append(shape(line, row))
         self.rows += len(records)

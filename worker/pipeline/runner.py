@@ -111,6 +111,8 @@ async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> None:
         )
         lease = ctx.settings.worker_lease_seconds
         async with heartbeat(ctx.pool, claim, lease) as progress, conn.transaction():
+            # What an earlier file of this import recorded (a corrected file runs again).
+            await conn.execute("DELETE FROM import_changes WHERE import_id = $1", claim.import_id)
             outcome = await _outcome(conn, job, progress)
             if progress.lost or not await _finish(conn, claim, outcome):
                 raise ImportLost  # rolls back: nothing of this attempt remains

@@ -4,8 +4,10 @@ in sets, and the good ones applied."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from api.changes.actions import ChangeAction
 from api.import_types.row_error import RowError
 from api.pg import Connection, affected
 from worker.pipeline.pg_settings import pg_settings
@@ -84,16 +86,34 @@ async def good_rows(conn: Connection) -> int:
     return int(value)
 
 
-async def apply(
-    conn: Connection, statements: TypeStatements, scope: Scope, *, dry_run: bool, good: int
-) -> int:
-    """How many rows the apply changes (or would, for a dry run)."""
-    if dry_run:
-        if statements.would_change is None:
-            return good
-        return int(await statements.would_change.fetchval(conn, scope))
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    created: int
+    updated: int
+    unchanged: int
+
+
+async def record_changes(
+    conn: Connection, statements: TypeStatements, scope: Scope, *, plan: bool
+) -> Recorded:
+    """Record what each good row does (before it is done); a plan records its creates too."""
+    row = await (statements.plan if plan else statements.record).fetchrow(conn, scope)
+    assert row is not None
+    return Recorded(int(row["created"]), int(row["updated"]), int(row["unchanged"]))
+
+
+async def record_failed(conn: Connection, scope: Scope) -> None:
+    """One change row per failed line, the tag as the file wrote it where it could be read."""
+    await conn.execute(
+        f"""INSERT INTO import_changes (import_id, line, action, tag_id)
+            SELECT $1, s.line, {int(ChangeAction.FAILED)}, s.tag_id FROM {STAGE} s
+            WHERE NOT ({GOOD_ROW})""",
+        scope.import_id,
+    )
+
+
+async def apply(conn: Connection, statements: TypeStatements, scope: Scope) -> None:
     # Uniqueness holds for the state after the whole file (two cases may swap descriptions).
     await conn.execute("SET CONSTRAINTS ALL DEFERRED")
-    changed = affected(await statements.apply.execute(conn, scope))
+    await statements.apply.execute(conn, scope)
     await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    return changed

@@ -38,15 +38,21 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Outcome:
     sql_bad, sql_errors = await stage.sql_errors(conn, keep)
     error_rows = collector.bad_rows + sql_bad
     errors = _in_file_order(job.import_type, collector.kept + sql_errors)[:keep]
+    if error_rows:
+        await stage.record_failed(conn, job.scope)
     if error_rows and not claim.skip_bad_rows:
         counts = Counts(rows=read.rows, failed=error_rows)
         return Failed(counts, errors, error_rows, read.warnings, read.read_as)
 
     progress.applying()
     good = await stage.good_rows(conn)
-    changed = await stage.apply(
-        conn, job.statements, job.scope, dry_run=claim.validate_only, good=good
-    )
+    plan = claim.validate_only
+    recorded = await stage.record_changes(conn, job.statements, job.scope, plan=plan)
+    if not plan:
+        await stage.apply(conn, job.statements, job.scope)
     job.clock.lap("apply")
-    counts = job.statements.outcome(changed, good).counts(read.rows, failed=error_rows)
+    # An applied import's creates are not recorded: they are the good rows that are not
+    # updates or unchanged.
+    created = recorded.created if plan else good - recorded.updated - recorded.unchanged
+    counts = Counts(read.rows, created, recorded.updated, recorded.unchanged, failed=error_rows)
     return Completed(counts, errors, error_rows, read.warnings, read.read_as)

@@ -1,5 +1,6 @@
-"""The dry path of validate_only: a clean file's keys copied into a table of the job's own whose
-constraints refuse repeats, then looked up among stored rows. Nothing that lasts is written."""
+"""The dry path of validate_only: a clean file's rows copied straight into its plan (the rows of
+``import_changes`` that say what applying it would create), then its repeats and its clashes with
+stored rows looked up. Nothing else is written."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from worker.pipeline.read import read_into_table
 
 async def run(conn: Connection, job: Job, progress: Progress) -> Completed:
     """Refused at the first bad row, a repeated key, or a key already stored."""
-    target = job.statements.dry_copy
-    assert target is not None
+    make = job.statements.dry_copy
+    assert make is not None
+    target = make(job.scope)
     for ddl in target.create:
         await conn.execute(ddl)
     try:

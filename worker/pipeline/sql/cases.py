@@ -1,8 +1,10 @@
-"""The statements of ``cases.add`` and ``cases.modify``.
+"""The statements of ``cases.add``, ``cases.modify`` and ``cases.upsert``.
 
 Everything that compares rows with each other or with stored cases is SQL over the staged rows,
 so memory stays flat however large the file. The comparison keys are those of ``cases``' unique
-constraints (``api/cases/keys.py``), so the checks and the constraints never disagree.
+constraints (``api/cases/keys.py``), so the checks and the constraints never disagree. What each
+row does is recorded in ``import_changes`` before it is applied, so that the before-images are
+the stored values.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from api.cases.keys import about_key, tag_key
+from api.changes.actions import ChangeAction
 from api.import_types import cells
 from api.import_types.row_validator import Values
 from worker.pipeline.sql.spec import (
@@ -21,7 +24,7 @@ from worker.pipeline.sql.spec import (
     TypeStatements,
 )
 from worker.pipeline.sql.statement import APP, APP_AND_IMPORT, Param, Scope, Statement
-from worker.pipeline.tables import BATCH, DRY, GOOD_ROW, KEPT, STAGE, STAGE_ERRORS
+from worker.pipeline.tables import BATCH, GOOD_ROW, KEPT, STAGE, STAGE_ERRORS
 
 
 def _staged(row: Values) -> Record:
@@ -46,13 +49,14 @@ def _staged_key(cells_in_order: Sequence[str]) -> Record | None:
 
 STAGING = Staging(
     columns=(
-        ("tag_id", "text NOT NULL"),
+        # NULL only on a failed row whose tag_id is unreadable: staged for its line alone.
+        ("tag_id", "text"),
         ("case_status", "smallint"),
         ("date_opened", "date"),
         ("about", "text"),
-        ("tag_key", "text NOT NULL"),
+        ("tag_key", "text"),
         ("about_key", "text"),
-        ("tag_hash", "bigint NOT NULL"),
+        ("tag_hash", "bigint"),
         ("about_hash", "bigint"),
     ),
     record=_staged,
@@ -104,6 +108,7 @@ _CASE_COLUMNS = (
     "about_key",
     "created_by_import",
     "updated_by_import",
+    "created_line",
 )
 
 
@@ -124,39 +129,112 @@ def _copy_into_cases(scope: Scope) -> DirectCopy:
             about_key(about),
             import_id,
             import_id,
+            line,
         )
 
     return DirectCopy(table="cases", columns=_CASE_COLUMNS, record=record)
 
 
-def _keys(line: int, row: Values) -> Record:
-    tag, _, _, about = row
-    return (tag_key(tag), about_key(about))
-
-
-# The add's refusals without writing a case: the unique indexes refuse repeats within the file;
-# stored cases are looked up once the file is in (not at all for an app with none yet).
-_CHECK_KEYS = DirectCopy(
-    table=DRY,
-    columns=("tag_key", "about_key"),
-    record=_keys,
-    create=(
-        f"CREATE TEMPORARY TABLE {DRY} (tag_key text NOT NULL, about_key text NOT NULL)"
-        " ON COMMIT DROP",
-        f"CREATE UNIQUE INDEX ON {DRY} (tag_key)",
-        f"CREATE UNIQUE INDEX ON {DRY} (about_key)",
-    ),
-    refused=Statement(
-        f"""
-        SELECT EXISTS (SELECT 1 FROM cases WHERE app_id = $1)
-           AND (EXISTS (SELECT 1 FROM {DRY} d JOIN cases c
-                        ON c.app_id = $1 AND c.tag_key = d.tag_key)
-                OR EXISTS (SELECT 1 FROM {DRY} d JOIN cases c
-                           ON c.app_id = $1 AND c.about_key = d.about_key))
-        """,
-        APP,
-    ),
+_PLANNED_CREATE_COLUMNS = (
+    "import_id",
+    "line",
+    "action",
+    "tag_id",
+    "tag_key",
+    "about_key",
+    "case_status",
+    "date_opened",
+    "about",
 )
+
+
+def _plan_creates(scope: Scope) -> DirectCopy:
+    # A check-only add records its plan as it reads: every row a create, with its values. The
+    # file's repeats and the stored cases are looked up once it is in (stored ones not at all
+    # for an app with no cases yet).
+    import_id, create = scope.import_id, int(ChangeAction.CREATE)
+
+    def record(line: int, row: Values) -> Record:
+        tag, status, opened, about = row
+        return (import_id, line, create, tag, tag_key(tag), about_key(about), status, opened, about)
+
+    return DirectCopy(
+        table="import_changes",
+        columns=_PLANNED_CREATE_COLUMNS,
+        record=record,
+        refused=Statement(
+            """
+            WITH planned AS (SELECT tag_key, about_key FROM import_changes WHERE import_id = $2)
+            SELECT EXISTS (SELECT FROM planned GROUP BY tag_key HAVING count(*) > 1)
+                OR EXISTS (SELECT FROM planned GROUP BY about_key HAVING count(*) > 1)
+                OR (EXISTS (SELECT 1 FROM cases WHERE app_id = $1)
+                    AND (EXISTS (SELECT 1 FROM planned p JOIN cases c
+                                 ON c.app_id = $1 AND c.tag_key = p.tag_key)
+                         OR EXISTS (SELECT 1 FROM planned p JOIN cases c
+                                    ON c.app_id = $1 AND c.about_key = p.about_key)))
+            """,
+            APP_AND_IMPORT,
+        ),
+    )
+
+
+# The rows of a modify that would change their case: a blank cell (NULL) keeps the value.
+_CHANGES = """
+    (s.case_status IS NOT NULL AND s.case_status <> c.case_status)
+    OR (s.date_opened IS NOT NULL AND s.date_opened <> c.date_opened)
+    OR (s.about IS NOT NULL AND s.about <> c.about)
+"""
+
+# What a good row does to its case: a create when no case has its tag, an update when it
+# changes the case, else unchanged.
+_ACTION = f"""
+    CASE WHEN c.id IS NULL THEN {int(ChangeAction.CREATE)}
+         WHEN {_CHANGES} THEN {int(ChangeAction.UPDATE)}
+         ELSE {int(ChangeAction.UNCHANGED)} END
+"""
+
+
+def _record_changes(rows: str, *, creates: bool) -> Statement:
+    """Record what each good row of ``rows`` does, before it is done: a create's values; an
+    update's changed values and the case's whole before-image; an unchanged row's case. An
+    applied import's creates are left out (``cases.created_line`` says them). Answers the
+    counts of what it recorded."""
+    only_stored = "" if creates else "AND c.id IS NOT NULL"
+    update = int(ChangeAction.UPDATE)
+    return Statement(
+        f"""
+        WITH recorded AS (
+            INSERT INTO import_changes (import_id, line, action, case_id, tag_id, tag_key,
+                about_key, case_status, date_opened, about,
+                old_case_status, old_date_opened, old_about)
+            SELECT $2, s.line, a.action, c.id, coalesce(c.tag_id, s.tag_id),
+                   CASE WHEN c.id IS NULL THEN s.tag_key END,
+                   CASE WHEN c.id IS NULL THEN s.about_key END,
+                   CASE WHEN c.id IS NULL OR s.case_status <> c.case_status
+                        THEN s.case_status END,
+                   CASE WHEN c.id IS NULL OR s.date_opened <> c.date_opened
+                        THEN s.date_opened END,
+                   CASE WHEN c.id IS NULL OR s.about <> c.about THEN s.about END,
+                   CASE WHEN a.action = {update} THEN c.case_status END,
+                   CASE WHEN a.action = {update} THEN c.date_opened END,
+                   CASE WHEN a.action = {update} THEN c.about END
+            FROM {rows} s
+            LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
+            CROSS JOIN LATERAL (SELECT {_ACTION} AS action) a
+            WHERE {GOOD_ROW if rows == STAGE else "true"} {only_stored}
+            RETURNING action
+        )
+        SELECT count(*) FILTER (WHERE action = {int(ChangeAction.CREATE)}) AS created,
+               count(*) FILTER (WHERE action = {update}) AS updated,
+               count(*) FILTER (WHERE action = {int(ChangeAction.UNCHANGED)}) AS unchanged
+        FROM recorded
+        """,
+        APP_AND_IMPORT,
+    )
+
+
+RECORD_APPLIED = _record_changes(STAGE, creates=False)
+RECORD_PLAN = _record_changes(STAGE, creates=True)
 
 
 ADD = TypeStatements(
@@ -190,24 +268,19 @@ ADD = TypeStatements(
         f"""
         INSERT INTO cases ({", ".join(_CASE_COLUMNS)})
         SELECT $1, s.tag_id, s.tag_key, s.case_status, s.date_opened, s.about,
-               s.about_key, $2, $2
+               s.about_key, $2, $2, s.line
         FROM {STAGE} s WHERE {GOOD_ROW}
         ORDER BY s.line
         """,
         APP_AND_IMPORT,
     ),
+    record=RECORD_APPLIED,
+    plan=RECORD_PLAN,
     outcome=lambda changed, good: Outcome(created=changed),
     direct_copy=_copy_into_cases,
-    dry_copy=_CHECK_KEYS,
+    dry_copy=_plan_creates,
 )
 
-
-# The rows of a modify that would change their case: a blank cell (NULL) keeps the value.
-_CHANGES = """
-    (s.case_status IS NOT NULL AND s.case_status <> c.case_status)
-    OR (s.date_opened IS NOT NULL AND s.date_opened <> c.date_opened)
-    OR (s.about IS NOT NULL AND s.about <> c.about)
-"""
 
 # Good rows that set a description, with the case they change.
 _ABOUT_CHANGES = f"""
@@ -247,6 +320,7 @@ _ABOUT_KEPT_BY_ANOTHER = _errors(f"""
 # by row: its unchanged cases carry no mark, so they are kept for the check at the end. A
 # description taken twice is refused by the deferred unique constraint.
 _MODIFY_IN_BATCHES = BatchedApply(
+    record=_record_changes(BATCH, creates=False),
     apply=Statement(
         f"""
         UPDATE cases c SET {_set_from("s")}
@@ -297,7 +371,8 @@ MODIFY = TypeStatements(
                    format('tag_id "%s" is not a case of this app; '
                           'use an Add cases import to create it.', s.tag_id)
             FROM {STAGE} s
-            WHERE NOT EXISTS (SELECT 1 FROM cases c
+            WHERE s.tag_key IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM cases c
                               WHERE c.app_id = $1 AND c.tag_key = s.tag_key)
         """),
         # Two rows giving two cases the same new description: the later one is refused.
@@ -320,13 +395,81 @@ MODIFY = TypeStatements(
         """,
         APP_AND_IMPORT,
     ),
-    would_change=Statement(
-        f"""
-        SELECT count(*) FROM {STAGE} s JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
-        WHERE {GOOD_ROW} AND ({_CHANGES})
-        """,
-        APP,
-    ),
+    record=RECORD_APPLIED,
+    plan=RECORD_PLAN,
     outcome=_modified,
     batched=_MODIFY_IN_BATCHES,
+)
+
+
+# A new tag of an upsert must give every column of an add.
+_NEW_TAG_NEEDS = tuple(
+    _errors(f"""
+        SELECT s.line, {order}, '{column}', NULL, 'required',
+               'A new case needs {column}: tag_id "' || s.tag_id || '" is not a case of this '
+               'app yet, so every column of an add is required.'
+        FROM {STAGE} s
+        WHERE s.cells_ok AND s.{column} IS NULL
+          AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.app_id = $1 AND c.tag_key = s.tag_key)
+    """)
+    for order, column in ((1, "case_status"), (2, "date_opened"), (3, "about"))
+)
+
+# Good rows that set a description: new cases (case_id NULL) and changed ones.
+_UPSERT_ABOUTS = f"""
+    SELECT s.line, s.about, s.about_key, c.id AS case_id
+    FROM {STAGE} s LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
+    WHERE s.about IS NOT NULL AND {GOOD_ROW}
+"""
+
+# As for a modify, the state after the whole file counts: a description may move between cases.
+_UPSERT_ABOUT_KEPT_BY_ANOTHER = _errors(f"""
+    WITH ch AS ({_UPSERT_ABOUTS})
+    SELECT ch.line, 3, 'about', ch.about, 'about_taken',
+           format('about already describes case "%s"; descriptions must be unique.',
+                  o.tag_id)
+    FROM ch JOIN cases o ON o.app_id = $1 AND o.about_key = ch.about_key
+                        AND o.id IS DISTINCT FROM ch.case_id
+    WHERE NOT EXISTS (SELECT 1 FROM ch AS moved WHERE moved.case_id = o.id)
+""")
+
+UPSERT = TypeStatements(
+    stored_table="cases",
+    staging=STAGING,
+    checks=(
+        REPEATED_TAG,
+        *_NEW_TAG_NEEDS,
+        _errors(f"""
+            SELECT line, 3, 'about', about, 'about_taken',
+                   format('about is also given to another case on line %s; '
+                          'descriptions must be unique.', first_line)
+            FROM (SELECT line, about, min(line) OVER (PARTITION BY about_key) AS first_line
+                  FROM ({_UPSERT_ABOUTS}) AS ch) AS d
+            WHERE line <> first_line
+        """),
+        _UPSERT_ABOUT_KEPT_BY_ANOTHER,
+    ),
+    recheck=_UPSERT_ABOUT_KEPT_BY_ANOTHER,
+    # One statement: the stored cases' updates, then the new tags' cases.
+    apply=Statement(
+        f"""
+        WITH updated AS (
+            UPDATE cases c SET {_set_from("s")}
+            FROM {STAGE} s
+            WHERE c.app_id = $1 AND c.tag_key = s.tag_key AND {GOOD_ROW} AND ({_CHANGES})
+            RETURNING c.id
+        )
+        INSERT INTO cases ({", ".join(_CASE_COLUMNS)})
+        SELECT $1, s.tag_id, s.tag_key, s.case_status, s.date_opened, s.about,
+               s.about_key, $2, $2, s.line
+        FROM {STAGE} s
+        WHERE {GOOD_ROW}
+          AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.app_id = $1 AND c.tag_key = s.tag_key)
+        ORDER BY s.line
+        """,
+        APP_AND_IMPORT,
+    ),
+    record=RECORD_APPLIED,
+    plan=RECORD_PLAN,
+    outcome=_modified,
 )

@@ -32,6 +32,11 @@ class Staging:
     partial: Callable[[Sequence[str]], Record | None]
 
     @property
+    def unkeyed(self) -> Record:
+        """The values of a failed row staged for its line alone."""
+        return (None,) * len(self.columns)
+
+    @property
     def names(self) -> list[str]:
         return [name for name, _ in (*KEY_COLUMNS, *self.columns)]
 
@@ -80,8 +85,11 @@ class BatchedApply:
     in, ``refused`` answers true when the kept rows show a problem (a row repeated in a later
     batch); it may refuse more than it must, never less. The table's constraints, checked at
     the end, refuse the rest.
+    ``record`` runs before ``apply`` on each batch and records what its rows do (the changes,
+    with their before-images).
     """
 
+    record: Statement
     apply: Statement
     account: Statement
     refused: Statement
@@ -94,19 +102,21 @@ class TypeStatements:
 
     ``checks`` run in order after staging, each adding rows to ``STAGE_ERRORS``; ``recheck``,
     when bad rows are skipped, is run again while it finds new errors (a skipped row can make
-    another invalid). ``apply`` applies the good rows and its command tag counts the rows it
-    changed; ``would_change`` counts them without changing anything (for ``validate_only``;
-    None when every good row would change). ``outcome(changed, good)`` turns those counts into
-    the result. ``stored_table`` holds the app's stored rows that the statements look up.
+    another invalid). ``record`` (before ``apply``) and ``plan`` (for ``validate_only``, creates
+    included) write what each good row does to ``import_changes`` and answer the counts of what
+    they wrote (``created``, ``updated``, ``unchanged``); ``apply`` applies the good rows.
+    ``outcome(changed, good)`` turns a fast path's counts into the result. ``stored_table``
+    holds the app's stored rows that the statements look up.
     """
 
     stored_table: str
     staging: Staging
     checks: tuple[Statement, ...]
     apply: Statement
+    record: Statement
+    plan: Statement
     outcome: Callable[[int, int], Outcome]
     recheck: Statement | None = None
-    would_change: Statement | None = None
     direct_copy: Callable[[Scope], DirectCopy] | None = None
-    dry_copy: DirectCopy | None = None
+    dry_copy: Callable[[Scope], DirectCopy] | None = None
     batched: BatchedApply | None = None
