@@ -28,7 +28,9 @@ from api.imports.files_router import router as files_router
 from api.imports.in_flight import UploadsInFlight
 from api.imports.router import router as imports_router
 from api.imports.router import statuses_router
+from api.imports.rows_router import router as import_rows_router
 from api.lost_connection import RetryLostConnection
+from api.mappings.router import router as mappings_router
 from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
@@ -96,9 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         derived_imports_router,
         error_summary_router,
         files_router,
+        import_rows_router,
         cases_router,
         changes_router,
         audit_router,
+        mappings_router,
     ):
         app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND

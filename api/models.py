@@ -14,6 +14,7 @@ from api.imports.models import (
     ImportRowError,
     StoredFile,
 )
+from api.mappings.models import ColumnMapping
 
 __all__ = [
     "ApiToken",
@@ -21,6 +22,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Case",
+    "ColumnMapping",
     "FileChunk",
     "IdempotencyKey",
     "Import",

@@ -25,7 +25,7 @@ class RowError:
 class ColumnSpec:
     """A column an import type knows: its canonical name and the header spellings it accepts.
 
-    ``aliases`` are given already normalized (see ``worker.pipeline.header.normalize_header``);
+    ``aliases`` are given already normalized (see ``api.reading.header.normalize_header``);
     the canonical name is always accepted too.
     """
 

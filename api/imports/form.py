@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from api.errors import Unprocessable
 from api.import_types.dates import DateOrder
 from api.import_types.registry import all_types, get_type
 from api.imports.encodings import ENCODINGS, canonical
+from api.reading.header import normalize_header
+
+# Headers a column mapping may name: more than any real file has.
+MAX_MAPPED = 200
+_COLUMNS_SHAPE = 'columns must be a JSON object: {"file header": "column", "other header": null}'
 
 
 class CreateImportForm(BaseModel):
@@ -24,6 +37,46 @@ class CreateImportForm(BaseModel):
     encoding: str | None = None
     # Names a workbook's sheet instead of the first visible one ("" is the same as none).
     sheet: Annotated[str | None, StringConstraints(max_length=255)] = None
+    # The file's header text -> the column it fills, or None to ignore that column.
+    columns: dict[Annotated[str, StringConstraints(max_length=255)], str | None] | None = None
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _columns_json(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ValueError(_COLUMNS_SHAPE)
+        return parsed
+
+    @field_validator("columns")
+    @classmethod
+    def _columns_of_type(
+        cls, value: dict[str, str | None] | None, info: ValidationInfo
+    ) -> dict[str, str | None] | None:
+        if not value:
+            return None
+        if len(value) > MAX_MAPPED:
+            raise ValueError(f"columns may name at most {MAX_MAPPED} headers")
+        if any(not normalize_header(header) for header in value):
+            raise ValueError("columns names a blank header")
+        import_type = get_type(info.data.get("type", ""))
+        if import_type is None:
+            return value  # the type's own error says why
+        known = [column.name for column in import_type.columns]
+        for header, name in value.items():
+            if name is not None and name not in known:
+                raise ValueError(
+                    f'columns maps "{header}" to "{name}", which is not a column of '
+                    f"{import_type.key}; use one of: {', '.join(known)}, or null to ignore it"
+                )
+        return value
 
     @field_validator("sheet")
     @classmethod

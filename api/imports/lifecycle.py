@@ -56,6 +56,7 @@ from api.imports.status import (
 )
 from api.nul import NUL, SHOWN
 from api.pg import Connection, Pool, advisory_key
+from api.reading.header import ColumnMapping
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ async def create(
     sheet: str | None,
     created_by: uuid.UUID,
     file_id: uuid.UUID | None,
+    columns: ColumnMapping | None = None,
 ) -> Import:
     """A new import: queued when it has its file, else a draft. ``IntegrityError`` when the
     name is taken in the app."""
@@ -92,6 +94,7 @@ async def create(
         date_order=date_order,
         encoding=encoding,
         sheet=sheet,
+        columns=dict(columns) if columns is not None else None,
         created_by=created_by,
         status=QUEUED if has_file else ImportStatus.DRAFT,
         file_id=file_id,
@@ -165,10 +168,38 @@ def ensure_attachable(record: Import) -> None:
     )
 
 
-async def attach(session: AsyncSession, record: Import, file_id: uuid.UUID) -> None:
+def ensure_correctable(record: Import) -> None:
+    """Conflict unless cells of the import's file may be corrected: it failed on its rows."""
+    _refuse_unless(
+        record,
+        frozenset({ImportStatus.FAILED}),
+        "import_not_failed",
+        "Cells can be corrected in a failed import",
+    )
+    ensure_rows_read(record)
+
+
+def ensure_rows_read(record: Import) -> None:
+    """Conflict unless the worker read the import's file as rows (a file-level error, such as
+    its encoding or its header, stops it before)."""
+    if record.file_id is None or record.result is None:
+        raise Conflict(
+            "The import's file was not read as rows (see its error); upload a corrected file "
+            "instead.",
+            code="rows_not_read",
+        )
+
+
+async def attach(
+    session: AsyncSession, record: Import, file_id: uuid.UUID, *, rewritten: bool = False
+) -> None:
     """Give a draft its file, or a failed import a corrected one, and queue it (the next
-    attempt). ``record`` is locked by the caller. The file before is kept, with its outcome."""
+    attempt). ``record`` is locked by the caller. The file before is kept, with its outcome.
+    ``rewritten``: the service wrote the file (a UTF-8 CSV of corrections), so the encoding
+    and sheet named for the upload no longer apply."""
     ensure_attachable(record)
+    if rewritten:
+        record.encoding = record.sheet = None
     await file_history.close(session, record)
     await file_history.add(session, record.id, file_id)
     await session.execute(delete(ImportRowError).where(ImportRowError.import_id == record.id))
@@ -227,20 +258,28 @@ class Claim:
     # The check-only import whose changes this one applies, or the import it reverts.
     plan_id: uuid.UUID | None = None
     revert_of: uuid.UUID | None = None
+    # The upload's column mapping, or None.
+    columns: ColumnMapping | None = None
+    # The SHA-256 of the file this attempt reads.
+    file_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReadAs:
-    """How the worker read the file: its format and, for CSV text, its encoding and delimiter."""
+    """How the worker read the file: its format and, for CSV text, its encoding and delimiter;
+    and how many empty rows it skipped."""
 
     format: FileFormat
     encoding: str | None = None
     delimiter: str | None = None
+    blank_rows: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """The result of an import: rows read, and what became of them."""
+    """The result of an import: rows read, and what became of them. An applied import
+    reconciles: ``rows`` = created + updated + unchanged + failed, besides the ``blank_rows``
+    skipped, of the file whose SHA-256 is ``sha256``."""
 
     rows: int
     created: int = 0
@@ -249,6 +288,8 @@ class Counts:
     failed: int = 0
     # A revert's removal of the cases its import created.
     deleted: int = 0
+    blank_rows: int = 0
+    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +314,8 @@ _CLAIM = f"""
         rows_processed = 0, bytes_processed = 0, rows_total = NULL
     WHERE id = $1 AND attempt = $2 AND status = '{QUEUED}'
     RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding, sheet,
-              plan_id, revert_of
+              plan_id, revert_of, columns,
+              (SELECT sha256 FROM files WHERE files.id = imports.file_id) AS file_sha256
 """
 
 
@@ -302,6 +344,8 @@ async def claim(
         sheet=row["sheet"],
         plan_id=row["plan_id"],
         revert_of=row["revert_of"],
+        columns=json.loads(row["columns"]) if row["columns"] is not None else None,
+        file_sha256=row["file_sha256"],
     )
 
 

@@ -87,6 +87,8 @@ class Import(Base):
     encoding: Mapped[str | None] = mapped_column(String(32))
     # A workbook's sheet as the user named it; None reads the first visible one.
     sheet: Mapped[str | None] = mapped_column(String(255))
+    # The upload's column mapping (header text -> column, or null to ignore it); None: none.
+    columns: Mapped[dict[str, str | None] | None] = mapped_column(JSONB)
     # What the worker read the file as (None until it has read it); a workbook has no encoding
     # and no delimiter.
     file_format: Mapped[str | None] = mapped_column(String(8))

@@ -42,6 +42,7 @@ def import_out(view: ImportView) -> ImportOut:
         date_order=DateOrder(row.date_order),
         encoding=row.encoding,
         sheet=row.sheet,
+        columns=row.columns,
         file=(
             FileOut(
                 filename=view.file.filename,

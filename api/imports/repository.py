@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.apps.models import App
 from api.auth.models import User
+from api.changes.actions import ChangeAction
+from api.changes.models import ImportChange
 from api.imports.models import Import, ImportRowError, StoredFile
 
 
@@ -29,6 +31,7 @@ class ImportRecord:
     date_order: str
     encoding: str | None
     sheet: str | None
+    columns: dict[str, str | None] | None
     file_format: str | None
     file_encoding: str | None
     file_delimiter: str | None
@@ -193,3 +196,42 @@ async def errors_page(
         query = query.where(ImportRowError.seq > after_seq)
     query = query.order_by(ImportRowError.seq).limit(limit)
     return list((await session.execute(query)).scalars().all())
+
+
+async def get(session: AsyncSession, app_id: uuid.UUID, import_id: uuid.UUID) -> Import | None:
+    return (
+        await session.execute(select(Import).where(Import.app_id == app_id, Import.id == import_id))
+    ).scalar_one_or_none()
+
+
+async def failed_lines(
+    session: AsyncSession, import_id: uuid.UUID, *, after: int, limit: int
+) -> list[int]:
+    """The lines of the import's failed rows after ``after``, in order, ``limit`` at a time."""
+    query = (
+        select(ImportChange.line)
+        .where(
+            ImportChange.import_id == import_id,
+            ImportChange.action == ChangeAction.FAILED,
+            ImportChange.line > after,
+        )
+        .order_by(ImportChange.line)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def kept_errors_by_line(
+    session: AsyncSession, import_id: uuid.UUID
+) -> dict[int, list[ImportRowError]]:
+    """The kept errors of each line (at most ``max_kept_errors`` rows in all)."""
+    query = (
+        select(ImportRowError)
+        .where(ImportRowError.import_id == import_id, ImportRowError.line.is_not(None))
+        .order_by(ImportRowError.seq)
+    )
+    by_line: dict[int, list[ImportRowError]] = {}
+    for error in (await session.execute(query)).scalars():
+        assert error.line is not None
+        by_line.setdefault(error.line, []).append(error)
+    return by_line

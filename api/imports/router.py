@@ -58,6 +58,11 @@ _MULTIPART = {
                             "description": "a workbook's sheet, by name; without it the first "
                             "visible sheet is read (ignored for a CSV file)",
                         },
+                        "columns": {
+                            "type": "string",
+                            "description": "JSON object: the file's header -> the column it "
+                            'fills, or null to ignore it ({"Case Number": "tag_id"})',
+                        },
                         "date_order": {
                             "type": "string",
                             "enum": [order.value for order in DateOrder],

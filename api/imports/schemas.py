@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, PositiveInt, RootModel
 
 from api.import_types.dates import DateOrder
 from api.imports.file_format import FileFormat
@@ -31,6 +31,10 @@ class ProgressOut(BaseModel):
 
 
 class ResultOut(BaseModel):
+    """Rows read and what became of them: an applied import's ``rows`` = created + updated +
+    unchanged + failed; ``blank_rows`` empty rows were skipped besides; ``sha256`` names the
+    file counted (null in results older than it)."""
+
     rows: int
     created: int
     updated: int
@@ -38,6 +42,8 @@ class ResultOut(BaseModel):
     failed: int
     # A revert's removals of the cases its import created (0 for any other import).
     deleted: int = 0
+    blank_rows: int = 0
+    sha256: str | None = None
 
 
 class WarningOut(BaseModel):
@@ -68,6 +74,8 @@ class ImportOut(BaseModel):
     encoding: str | None
     # The workbook's sheet named in the upload, or null for the first visible one.
     sheet: str | None
+    # The upload's column mapping (header text -> column, or null for one ignored), or null.
+    columns: dict[str, str | None] | None
     file: FileOut | None
     progress: ProgressOut
     result: ResultOut | None
@@ -163,3 +171,13 @@ class ImportStatusOut(BaseModel):
     cancellable: bool
     attachable: bool
     finished: bool
+
+
+class CorrectionsIn(RootModel[dict[PositiveInt, dict[str, str]]]):
+    """``{"<line>": {"<column>": "<value>"}}``: the line as errors name it; the column as they
+    name it (the field) or as the file's header does."""
+
+    root: Annotated[
+        dict[PositiveInt, Annotated[dict[str, str], Field(min_length=1)]],
+        Field(min_length=1, max_length=10_000),
+    ]

@@ -45,6 +45,7 @@ from api.imports.pacing import Pace, paced
 from api.imports.repository import ImportView
 from api.imports.spool import Received, SpooledFile, received_form
 from api.imports.status import ImportStatus
+from api.mappings import repository as mappings
 from api.paging import Page, decode_cursor, integer_key, page_of, timestamp_key, uuid_key
 from api.pg import advisory_key
 
@@ -123,6 +124,8 @@ def _fingerprint(form: CreateImportForm, file_sha256: str | None) -> str:
         material.append(f"encoding={form.encoding}")
     if form.sheet is not None:
         material.append(f"sheet={form.sheet}")
+    if form.columns is not None:
+        material.append(f"columns={json.dumps(form.columns, sort_keys=True)}")
     return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
@@ -268,11 +271,14 @@ async def _create(
             date_order=form.date_order,
             encoding=form.encoding,
             sheet=form.sheet,
+            columns=form.columns,
             created_by=access.principal.user_id,
             file_id=file_id,
         )
     except IntegrityError:
         raise name_taken_conflict(form.name) from None
+    if form.columns is not None:
+        await mappings.remember(session, access.app_id, form.type, form.columns)
     if idempotency_key is not None:
         await session.execute(
             insert(IdempotencyKey).values(
@@ -323,14 +329,30 @@ async def attach_file(
             record = await locked_for_change(session, access, import_id)
             lifecycle.ensure_attachable(record)
             file_id = await _store(session, received.file, settings)
+            filename = received.file.filename
+    return await queue_with_file(session, access, record, file_id, filename, redis)
+
+
+async def queue_with_file(
+    session: AsyncSession,
+    access: AppAccess,
+    record: Import,
+    file_id: uuid.UUID,
+    filename: str,
+    redis: ArqRedis,
+    *,
+    rewritten: bool = False,
+) -> ImportView:
+    """Give the locked import its stored file (named ``filename``) and queue it; ``rewritten``
+    for a file the service wrote (``lifecycle.attach``)."""
     corrected = record.file_id is not None
-    await lifecycle.attach(session, record, file_id)
+    await lifecycle.attach(session, record, file_id, rewritten=rewritten)
     await audit.record_in_app(
         session,
         access,
         AuditAction.IMPORT_FILE_ATTACHED,
         target=record.id,
-        details={"filename": received.file.filename, "corrected": corrected},
+        details={"filename": filename, "corrected": corrected},
     )
     enqueue_after_commit(session, redis, record.id, record.attempt)
     return await _view(session, access, record.id)

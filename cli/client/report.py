@@ -110,6 +110,24 @@ def _counted(n: int | None, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def reconciliation(result: dict[str, Any]) -> str:
+    """Rows read = created + updated + unchanged + failed (+ rows not applied when a failed row
+    stopped the import), the blank rows skipped, and the file counted."""
+    counts = {key: int(result.get(key) or 0) for key in ("created", "updated", "unchanged")}
+    counts["failed"] = int(result.get("failed") or 0)
+    rows = int(result.get("rows") or 0)
+    parts = [f"{count:,} {key}" for key, count in counts.items()]
+    rest = rows - sum(counts.values())
+    if rest:
+        parts.append(f"{rest:,} not applied")
+    text = f"Rows read: {rows:,} = " + " + ".join(parts)
+    blank = int(result.get("blank_rows") or 0)
+    text += f"; {blank:,} blank {'row' if blank == 1 else 'rows'} skipped"
+    if result.get("sha256"):
+        text += f"; file sha256 {result['sha256']}"
+    return text + "."
+
+
 def summary(
     item: dict[str, Any],
     errors: list[dict[str, Any]],
@@ -131,6 +149,8 @@ def summary(
     if item.get("validate_only"):
         line += " (validate only: nothing was changed)"
     console.print(line + ".", markup=False)
+    if isinstance(result, dict):
+        console.print(reconciliation(result), markup=False)
     for warning in item.get("warnings") or []:
         console.print(f"Warning ({warning.get('code')}): {warning.get('message')}", markup=False)
     error = item.get("error")

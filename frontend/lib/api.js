@@ -72,6 +72,7 @@ export const urls = {
   importCancel: (slug, id) => `${oneImport(slug, id)}/cancel`,
   importErrors: (slug, id, params) => `${oneImport(slug, id)}/errors${query(params)}`,
   importErrorsCsv: (slug, id) => `${oneImport(slug, id)}/errors.csv`,
+  importFailedRowsCsv: (slug, id) => `${oneImport(slug, id)}/failed-rows.csv`,
   cases: (slug, params) => `${app(slug)}/cases${query(params)}`,
   caseStats: (slug) => `${app(slug)}/cases/stats`,
   tokens: (slug) => `${app(slug)}/tokens`,

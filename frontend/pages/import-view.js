@@ -31,6 +31,21 @@ const warnings = (list) => h("div", { class: "warnings", role: "note", "aria-lab
 const result = (r) => counts([["Rows", r.rows], ["Created", r.created], ["Updated", r.updated],
                               ["Unchanged", r.unchanged], ["Failed", r.failed]]);
 
+// Rows read = created + updated + unchanged + failed (+ rows a failed row kept from applying),
+// with the blank rows skipped and the file counted: the user can check every row is accounted.
+function reconciliation(r) {
+  const parts = [["created", r.created], ["updated", r.updated], ["unchanged", r.unchanged],
+                 ["failed", r.failed]];
+  const rest = r.rows - parts.reduce((sum, [, n]) => sum + n, 0);
+  if (rest) parts.push(["not applied", rest]);
+  const blank = r.blank_rows || 0;
+  const text = `${formatNumber(r.rows)} rows read = `
+    + parts.map(([word, n]) => `${formatNumber(n)} ${word}`).join(" + ")
+    + `; ${formatNumber(blank)} blank ${blank === 1 ? "row" : "rows"} skipped`
+    + (r.sha256 ? `; file sha256 ${r.sha256}` : "") + ".";
+  return h("p", { class: "reconciliation", "aria-label": "Reconciliation" }, text);
+}
+
 // The kept row errors a page at a time; when the API kept fewer than there are, it says so.
 function errorList(slug, id) {
   const kept = h("div");
@@ -56,7 +71,8 @@ function errorList(slug, id) {
 
   load();
   return h("div", {}, h("h3", {}, "Errors"), kept, table.node, paging.node,
-    h("p", {}, h("a", { href: urls.importErrorsCsv(slug, id), download: "" }, "Download errors (CSV)")));
+    h("p", {}, h("a", { href: urls.importErrorsCsv(slug, id), download: "" }, "Download errors (CSV)"),
+      " · ", h("a", { href: urls.importFailedRowsCsv(slug, id), download: "" }, "Download failed rows to fix (CSV)")));
 }
 
 export function importViewPage({ app, id }) {
@@ -110,7 +126,7 @@ export function importViewPage({ app, id }) {
     shownState = state;
     clear(details);
     clear(errors);
-    if (item.result) details.append(result(item.result));
+    if (item.result) details.append(result(item.result), reconciliation(item.result));
     if (item.error) details.append(h("p", { class: "summary", role: "status" }, item.error.summary));
     if (item.warnings.length) details.append(warnings(item.warnings));
     // A draft takes its first file; a failed import, which has one, a corrected one.

@@ -25,6 +25,11 @@ MIXED = (
 )
 
 
+def counted(result: dict[str, Any]) -> dict[str, Any]:
+    """The result's counts, without the reconciliation's blank rows and file hash."""
+    return {k: v for k, v in result.items() if k not in ("blank_rows", "sha256")}
+
+
 async def seeded(client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]) -> AdminSetup:
     admin = await admin_setup(sessionmaker)
     done = await import_file(client, admin, SEED, name="seed")
@@ -87,7 +92,7 @@ async def test_a_checked_upsert_lists_what_it_would_do_and_changes_nothing(
         client, admin, MIXED, type_="cases.upsert", name="plan", validate_only="true"
     )
     assert plan["status"] == "completed", plan
-    assert plan["result"] == {
+    assert counted(plan["result"]) == {
         "rows": 4,
         "created": 1,
         "updated": 2,
@@ -111,7 +116,7 @@ async def test_an_applied_upsert_records_its_changes_and_the_cases_history(
     admin = await seeded(client, sessionmaker)
     done = await import_file(client, admin, MIXED, type_="cases.upsert", name="upsert")
     assert done["status"] == "completed", done
-    assert done["result"] == {
+    assert counted(done["result"]) == {
         "rows": 4,
         "created": 1,
         "updated": 2,
@@ -173,7 +178,7 @@ async def test_failed_rows_are_recorded_whatever_failed(
 
     done = await import_file(client, admin, content, name="skip", on_error="skip")
     assert done["status"] == "completed", done
-    assert done["result"] == {
+    assert counted(done["result"]) == {
         "rows": 5,
         "created": 1,
         "updated": 0,

@@ -34,6 +34,8 @@ async def test_sample_file_imports_and_cases_are_listed(
         "unchanged": 0,
         "failed": 0,
         "deleted": 0,
+        "blank_rows": 0,
+        "sha256": created["file"]["sha256"],
     }
     assert done["progress"]["percent"] == 100.0
     assert done["error"] is None
@@ -91,6 +93,8 @@ async def test_on_error_skip_applies_good_rows(
         "unchanged": 0,
         "failed": 1,
         "deleted": 0,
+        "blank_rows": 0,
+        "sha256": created["file"]["sha256"],
     }
     assert done["error"]["summary"].startswith("1 row has errors. Line 3, case_status:")
     assert await count_cases(sessionmaker) == 2

@@ -36,6 +36,7 @@ def _completed(done: dict[str, Any], rows: int, **counts: int) -> None:
     """The import completed with these counts (the others 0, and no row failed)."""
     assert done["status"] == "completed", done
     expected = {"rows": rows, "created": 0, "updated": 0, "unchanged": 0, "failed": 0, "deleted": 0}
+    expected |= {"blank_rows": 0, "sha256": done["file"]["sha256"]}
     assert done["result"] == {**expected, **counts}
 
 

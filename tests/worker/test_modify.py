@@ -42,6 +42,8 @@ async def test_blank_cells_keep_values_and_unchanged_rows_count(
         "unchanged": 1,
         "failed": 0,
         "deleted": 0,
+        "blank_rows": 0,
+        "sha256": done["file"]["sha256"],
     }
     cases = await cases_by_tag(sessionmaker)
     assert (cases["C-1"].case_status, cases["C-1"].about) == (0, "Water leak")
@@ -94,6 +96,8 @@ async def test_skip_mode_runs_description_checks_to_a_fixed_point(
         "unchanged": 0,
         "failed": 2,
         "deleted": 0,
+        "blank_rows": 0,
+        "sha256": done["file"]["sha256"],
     }
     errors = await errors_of(client, admin, done["id"])
     assert where(errors) == [(2, "about", "about_taken"), (3, "about", "about_taken")]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from api.import_types.base import ImportType
 from api.imports.lifecycle import Claim
+from api.reading.chunks import Chunks
 from worker.pipeline.laps import Laps
 from worker.pipeline.sql.spec import TypeStatements
 from worker.pipeline.sql.statement import Scope
 
-Chunks = Callable[[], AsyncIterator[bytes]]
-"""The stored file from its first byte, one chunk at a time (each call starts over)."""
+__all__ = ["Chunks", "Job"]
 
 
 @dataclass(frozen=True, slots=True)

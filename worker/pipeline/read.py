@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import Any
 
@@ -25,13 +25,9 @@ from api.imports.file_format import FileFormat
 from api.imports.lifecycle import ReadAs
 from api.nul import NUL, SHOWN
 from api.pg import Connection
-from worker.pipeline import encodings, stage, workbooks
-from worker.pipeline.errors import ErrorCollector
-from worker.pipeline.header import HeaderMap, map_header
-from worker.pipeline.heartbeat import ImportLost, Progress
-from worker.pipeline.job import Chunks, Job
-from worker.pipeline.outcome import Refused
-from worker.pipeline.records import (
+from api.reading import encodings, workbooks
+from api.reading.header import HeaderMap, map_header
+from api.reading.records import (
     CsvSyntaxError,
     NotTextError,
     Record,
@@ -39,6 +35,11 @@ from worker.pipeline.records import (
     Utf8FallbackNeeded,
     WorkbookFound,
 )
+from worker.pipeline import stage
+from worker.pipeline.errors import ErrorCollector
+from worker.pipeline.heartbeat import ImportLost, Progress
+from worker.pipeline.job import Chunks, Job
+from worker.pipeline.outcome import Refused
 from worker.pipeline.sql.spec import DirectCopy
 
 # Rows between two progress reports while a chunk is read.
@@ -84,6 +85,7 @@ class _Rows:
         self.unkeyed = job.statements.staging.unkeyed
         self.collector = collector
         self.date_order = job.claim.date_order
+        self.mapping = job.claim.columns
         self.validate = job.import_type.row_validator(job.today, self.date_order)
         self.dates = DateTally()
         self.date_positions: tuple[int, ...] = ()
@@ -104,7 +106,7 @@ class _Rows:
         if any(NUL in cell for cell in cells):
             self.file_errors = [_nul_error(line, None, next(c for c in cells if NUL in c))]
             return
-        header, errors = map_header(cells, line, self.import_type.columns)
+        header, errors = map_header(cells, line, self.import_type.columns, self.mapping)
         if header is not None:
             errors = self.import_type.header_errors(header.positions.keys(), line)
         if errors:
@@ -242,14 +244,20 @@ class _FileRows:
         self._sheet = sheet  # the workbook's sheet the import names, if any
         self._sheet_read: str | None = None  # the sheet read, once a workbook is open
         self._workbook_as: ReadAs | None = None
+        self._sheet_last_line = 0  # the sheet's last row with data so far
         self.file_errors: list[RowError] = []
 
     @property
     def result(self) -> ReadResult:
         reader, rows = self._reader, self._rows
         read_as = self._workbook_as or (
-            ReadAs(FileFormat.CSV, reader.encoding, reader.delimiter) if reader.delimiter else None
+            ReadAs(FileFormat.CSV, reader.encoding, reader.delimiter, reader.blank_rows)
+            if reader.delimiter
+            else None
         )
+        if self._workbook_as and rows.header is not None:
+            # Every row up to the last with data is the header, a data row or an empty one.
+            read_as = replace(self._workbook_as, blank_rows=self._sheet_last_line - rows.rows - 1)
         if self.file_errors:
             return ReadResult(rows.rows, self.file_errors, read_as=read_as)
         what = "The file" if self._sheet_read is None else f'The sheet "{self._sheet_read}"'
@@ -316,8 +324,11 @@ class _FileRows:
             self._workbook_as = ReadAs(sheet.format)
             self._sheet_read = sheet.name
             while not sheet.done:
+                records = sheet.take(PROGRESS_ROWS)
+                if records:
+                    self._sheet_last_line = records[-1][0]
                 # Cells come from the library, not from decoded bytes: any may hold a NUL.
-                yield self._take(sheet.take(PROGRESS_ROWS), nul=True)
+                yield self._take(records, nul=True)
                 if self.file_errors:
                     return
                 progress.rows = self._rows.rows

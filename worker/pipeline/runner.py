@@ -19,11 +19,12 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import date
 
 from api.import_types.registry import get_type
 from api.imports import lifecycle
-from api.imports.lifecycle import Claim
+from api.imports.lifecycle import Claim, Counts
 from api.pg import Connection
 from worker.context import WorkerContext
 from worker.pipeline.errors import summarize
@@ -172,16 +173,25 @@ def _fast_path(job: Job) -> FastPath | None:
     return None
 
 
+def _reconciled(claim: Claim, outcome: Outcome) -> Counts | None:
+    """The outcome's counts with what the reader skipped and the file they are of."""
+    if outcome.counts is None:
+        return None
+    blank = outcome.read_as.blank_rows if outcome.read_as else 0
+    return replace(outcome.counts, blank_rows=blank, sha256=claim.file_sha256)
+
+
 async def _finish(conn: Connection, claim: Claim, outcome: Outcome) -> bool:
     """Complete or fail the import in the transaction of its rows; False when this attempt no
     longer owns it."""
     first = outcome.errors[0] if outcome.errors else None
+    counts = _reconciled(claim, outcome)
     if isinstance(outcome, Failed):
         assert first is not None
         return await lifecycle.fail(
             conn,
             claim,
-            counts=outcome.counts,
+            counts=counts,
             errors=outcome.errors,
             error_count=outcome.error_count,
             error_rows=outcome.error_rows,
@@ -190,10 +200,11 @@ async def _finish(conn: Connection, claim: Claim, outcome: Outcome) -> bool:
             warnings=outcome.warnings,
             read_as=outcome.read_as,
         )
+    assert counts is not None
     return await lifecycle.complete(
         conn,
         claim,
-        outcome.counts,
+        counts,
         errors=outcome.errors,
         error_count=outcome.error_count if first else None,
         error_rows=outcome.error_rows if first else None,

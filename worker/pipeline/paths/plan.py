@@ -95,7 +95,12 @@ async def _as_planned(conn: Connection, plan_id: uuid.UUID) -> Completed:
     result = json.loads(plan["result"])
     warnings = [ImportWarning(**w) for w in json.loads(plan["warnings"] or "[]")]
     read_as = (
-        ReadAs(FileFormat(plan["file_format"]), plan["file_encoding"], plan["file_delimiter"])
+        ReadAs(
+            FileFormat(plan["file_format"]),
+            plan["file_encoding"],
+            plan["file_delimiter"],
+            blank_rows=result.get("blank_rows", 0),
+        )
         if plan["file_format"]
         else None
     )

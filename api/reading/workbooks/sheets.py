@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from api.imports.file_format import FileFormat
-from worker.pipeline.records import NotTextError, Record
+from api.reading.records import NotTextError, Record
 
 SAVE_AGAIN = "open it in a spreadsheet program and save it again as .xlsx"
 # What a damaged or hand-made archive raises while a streaming reader reads it.

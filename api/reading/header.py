@@ -7,18 +7,28 @@ Trailing blank cells: a run of blank cells at the end of the header is ignored, 
 ``HeaderMap.width`` counts only the cells before it. Spreadsheets write such cells for a
 trailing delimiter or for empty columns that were once formatted; the row checks accept blank
 cells beyond ``width``. A blank cell with a named cell after it is an ``unknown_column`` error.
+
+A column headed ``error`` (the one failed-rows.csv adds) is ignored, unless the type has a column
+of that name. An import's column mapping (``columns``: header text -> column name, or None to
+ignore that column) decides for the headers it names, before the usual spellings.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from api.import_types.row_error import ColumnSpec, RowError
 
 _SEPARATORS = re.compile(r"[\s_-]+")
+
+# The column failed-rows.csv adds with each row's errors: ignored when the file comes back.
+ERROR_COLUMN = "error"
+
+ColumnMapping = Mapping[str, str | None]
+"""An import's ``columns``: a header's text -> the column it fills, or None to ignore it."""
 
 
 def normalize_header(text: str) -> str:
@@ -36,9 +46,13 @@ class HeaderMap:
 
 
 def map_header(
-    cells: list[str], line: int, columns: Sequence[ColumnSpec]
+    cells: list[str],
+    line: int,
+    columns: Sequence[ColumnSpec],
+    mapping: ColumnMapping | None = None,
 ) -> tuple[HeaderMap | None, list[RowError]]:
-    """Map the header ``cells`` (on physical ``line``) to ``columns``.
+    """Map the header ``cells`` (on physical ``line``) to ``columns``, the import's ``mapping``
+    first.
 
     Returns the map and no errors, or None and every ``unknown_column``, ``duplicate_column``
     and ``missing_column`` error found.
@@ -48,6 +62,7 @@ def map_header(
         for column in columns
         for spelling in (column.name, *column.aliases)
     }
+    mapped = {normalize_header(header): name for header, name in (mapping or {}).items()}
     width = len(cells)
     while width and not normalize_header(cells[width - 1]):
         width -= 1
@@ -58,7 +73,9 @@ def map_header(
     for index, cell in enumerate(cells[:width]):
         written = cell.replace("\ufeff", "").strip()
         key = normalize_header(cell)
-        name = spellings.get(key)
+        name = mapped[key] if key in mapped else spellings.get(key)
+        if name is None and (key in mapped or key == ERROR_COLUMN):
+            continue  # a column the import ignores
         if not key:
             message = (
                 f"header cell {index + 1} (spreadsheet column {_column_letters(index)}) is blank; "

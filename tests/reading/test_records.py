@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from worker.pipeline.records import (
+from api.reading.records import (
     SNIFF_BYTES,
     CsvSyntaxError,
     NotTextError,
@@ -439,3 +439,24 @@ def test_random_files_match_the_reference_in_any_chunking() -> None:
         data = text.encode()
         for size in (0, 1, 2, 3, 17, 1000, 4097):
             assert read(data, size) == expected, (text, size)
+
+
+# -- blank rows --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 500])
+def test_blank_rows_before_the_last_record_are_counted_however_the_file_is_cut(
+    size: int,
+) -> None:
+    # Blank before the header, between rows (one of delimiters and spaces, two around a cell
+    # over two lines), none counted after the last record.
+    body = '\nid,about\n1,a\n , \n\n2,"b\nc"\n\n3,d\n\n\n'
+    data = (PAD + body).encode()
+    reader = RecordReader()
+    chunk = size or len(data)
+    records: list[Record] = []
+    for start in range(0, len(data), chunk):
+        records += reader.feed(data[start : start + chunk])
+    records += reader.finish()
+    assert [cells[0] for _, cells in after_pad(records)] == ["id", "1", "2", "3"]
+    assert reader.blank_rows == 4

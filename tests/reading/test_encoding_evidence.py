@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.pipeline.encodings import CANDIDATES, Evidence, decide
+from api.reading.encodings import CANDIDATES, Evidence, decide
 
 TEXTS = {
     "Spanish": ["Año nuevo en la oficina", "Reclamación por daños", "Niño perdido en el parque"],

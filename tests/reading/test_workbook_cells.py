@@ -6,8 +6,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from worker.pipeline.workbooks.calamine import cell_text
-from worker.pipeline.workbooks.sheets import SheetEntry, SheetNotFound, pick_sheet
+from api.reading.workbooks.calamine import cell_text
+from api.reading.workbooks.sheets import SheetEntry, SheetNotFound, pick_sheet
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from api.imports.file_format import FileFormat
+from api.reading.records import NotTextError, Record
+from api.reading.workbooks import calamine, ods
+from api.reading.workbooks import xlsx as streamed_xlsx
+from api.reading.workbooks.sheets import SheetNotFound
 from tests.workbooks import converted, rows, xlsx
-from worker.pipeline.records import NotTextError, Record
-from worker.pipeline.workbooks import calamine, ods
-from worker.pipeline.workbooks import xlsx as streamed_xlsx
-from worker.pipeline.workbooks.sheets import SheetNotFound
 
 
 def _read(

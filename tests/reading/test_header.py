@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.import_types.row_error import ColumnSpec, RowError
-from worker.pipeline.header import HeaderMap, map_header, normalize_header
+from api.reading.header import HeaderMap, map_header, normalize_header
 
 # The columns of cases.add as docs/format.md lists them.
 COLUMNS = (
@@ -175,3 +175,22 @@ def test_errors_follow_header_order_then_missing() -> None:
         ("missing_column", "date_opened"),
     ]
     assert all(e.line == 2 for e in errors)
+
+
+def test_a_column_headed_error_is_ignored() -> None:
+    cells = ["error", "tag_id", "case_status", "date_opened", "about"]
+    header, errors = map_header(cells, 1, COLUMNS)
+    assert errors == []
+    assert header is not None
+    assert header.positions == {"tag_id": 1, "case_status": 2, "date_opened": 3, "about": 4}
+
+
+def test_a_mapping_names_columns_and_ignores_others_before_the_usual_spellings() -> None:
+    cells = ["Case Number", "status", "Opened", "Notes", "about", "description"]
+    mapping = {"case number": "tag_id", "Notes": None, "Description": None}
+    header, errors = map_header(cells, 1, COLUMNS, mapping)
+    assert errors == []
+    assert header is not None
+    assert header.positions == {"tag_id": 0, "case_status": 1, "date_opened": 2, "about": 4}
+    # Without it, the same header fails.
+    assert map_header(cells, 1, COLUMNS)[0] is None

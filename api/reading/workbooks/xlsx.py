@@ -19,8 +19,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from worker.pipeline.records import NotTextError, Record
-from worker.pipeline.workbooks.sheets import (
+from api.reading.records import NotTextError, Record
+from api.reading.workbooks.sheets import (
     DAMAGED,
     SAVE_AGAIN,
     SheetEntry,

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from worker.pipeline.job import Chunks
+from api.reading.chunks import Chunks
 
 
 @contextlib.asynccontextmanager

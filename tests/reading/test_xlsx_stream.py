@@ -13,11 +13,11 @@ import pytest
 import xlsxwriter
 
 from api.imports.file_format import FileFormat
+from api.reading.records import NotTextError, Record
+from api.reading.workbooks import calamine
+from api.reading.workbooks import xlsx as streamed
+from api.reading.workbooks.sheets import SheetNotFound
 from tests.workbooks import converted, xlsx
-from worker.pipeline.records import NotTextError, Record
-from worker.pipeline.workbooks import calamine
-from worker.pipeline.workbooks import xlsx as streamed
-from worker.pipeline.workbooks.sheets import SheetNotFound
 
 
 def _read(

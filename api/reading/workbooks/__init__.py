@@ -17,11 +17,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from api.imports.file_format import FileFormat
-from worker.pipeline.job import Chunks
-from worker.pipeline.records import NotTextError, Record
-from worker.pipeline.spool import spooled
-from worker.pipeline.workbooks import calamine, ods, xlsx
-from worker.pipeline.workbooks.sheets import SAVE_AGAIN, SheetNotFound, SheetRows
+from api.reading.chunks import Chunks
+from api.reading.records import NotTextError, Record
+from api.reading.spool import spooled
+from api.reading.workbooks import calamine, ods, xlsx
+from api.reading.workbooks.sheets import SAVE_AGAIN, SheetNotFound, SheetRows
 
 __all__ = ["Sheet", "SheetNotFound", "opened"]
 

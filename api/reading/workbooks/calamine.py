@@ -18,8 +18,8 @@ from python_calamine import (
 )
 
 from api.imports.file_format import FileFormat
-from worker.pipeline.records import NotTextError, Record
-from worker.pipeline.workbooks.sheets import SAVE_AGAIN, SheetEntry, general_number, pick_sheet
+from api.reading.records import NotTextError, Record
+from api.reading.workbooks.sheets import SAVE_AGAIN, SheetEntry, general_number, pick_sheet
 
 
 def cell_text(value: object) -> str:

@@ -138,6 +138,10 @@ class RecordReader:
         self._lines_done = 0  # physical lines before self._carry
         # Set once decoded text holds a NUL character: records must then be looked at for one.
         self.saw_nul = False
+        # Empty rows skipped before the last record so far, and those after it (not counted
+        # unless a record follows: a file's trailing empty rows are no rows, as in a sheet).
+        self.blank_rows = 0
+        self._blank_tail = 0
 
     def feed(self, data: bytes) -> list[Record]:
         """Take the next chunk; return every record it completes."""
@@ -290,12 +294,26 @@ class RecordReader:
         # Text in the first cell settles it; only rows without (rare) need a closer look.
         if not all(map(str.strip, map(_first_cell, filter(None, rows)))):
             records = [record for record in records if _has_text(record[1])]
+        if len(records) < len(rows) or self._blank_tail:
+            # One row a line: the rows after the last record are the empty ones at the end.
+            after = self._lines_done - records[-1][0] if records else len(rows)
+            self._count_blank(len(rows) - len(records), after, found=bool(records))
         return records
+
+    def _count_blank(self, skipped: int, after: int, *, found: bool) -> None:
+        """``skipped`` empty rows of a slice, ``after`` of them past its last record, if it
+        ``found`` any."""
+        if found:
+            self.blank_rows += self._blank_tail + skipped - after
+            self._blank_tail = after
+        else:
+            self._blank_tail += skipped
 
     def _parse_slowly(self, lines: list[str], final: bool) -> list[Record]:
         reader = csv.reader(itertools.chain(lines, _END), delimiter=self._delimiter)
         base = self._lines_done
         out: list[Record] = []
+        blank: list[int] = []  # the lines of empty rows
         prev = 0  # lines used by the records before the current one
         try:
             for row in reader:
@@ -310,6 +328,8 @@ class RecordReader:
                     raise CsvSyntaxError(line, self._too_long(line))
                 if _has_text(row):
                     out.append((line, row))
+                else:
+                    blank.append(line)
                 prev = num
         except csv.Error as exc:
             line = base + prev + 1
@@ -317,6 +337,9 @@ class RecordReader:
                 raise CsvSyntaxError(line, self._too_long(line)) from None
             raise CsvSyntaxError(line, f"line {line} cannot be read as CSV: {exc}") from None
         self._lines_done = base + prev
+        if blank or self._blank_tail:
+            last = out[-1][0] if out else 0
+            self._count_blank(len(blank), sum(line > last for line in blank), found=bool(out))
         return out
 
     def _unfinished(self, row: list[str], lines: list[str], prev: int, final: bool) -> None:

@@ -1,0 +1,63 @@
+"""A failed import's rows: download them to fix, or correct cells and run it again."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from api.apps.deps import AdminAccessDep, AppAccessDep
+from api.deps import RedisDep, SessionDep, SettingsDep
+from api.imports import correcting
+from api.imports.presenter import import_out
+from api.imports.schemas import CorrectionsIn, ImportOut
+
+router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
+
+
+@router.get(
+    "/{import_id}/failed-rows.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}},
+        404: {"description": "no such import in this app"},
+        409: {"description": "the file was not read as rows (rows_not_read)"},
+    },
+)
+async def download_failed_rows(
+    import_id: uuid.UUID, access: AppAccessDep, session: SessionDep
+) -> StreamingResponse:
+    """The file's header and its failed rows' original cells, with a first column ``error``
+    (each row's errors): fix them and upload the file again (``error`` is ignored on upload)."""
+    download = await correcting.failed_rows(session, access, import_id)
+    return StreamingResponse(
+        download.body(),
+        media_type=download.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
+    )
+
+
+@router.post(
+    "/{import_id}/corrections",
+    response_model=ImportOut,
+    responses={
+        403: {"description": "viewers cannot correct imports"},
+        404: {"description": "no such import in this app"},
+        409: {"description": "the import is not failed (import_not_failed, rows_not_read)"},
+        422: {"description": "a line or a column the file does not have"},
+    },
+)
+async def correct_cells(
+    import_id: uuid.UUID,
+    corrections: CorrectionsIn,
+    access: AdminAccessDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
+) -> ImportOut:
+    """Replace cells of a failed import's file (a corrected copy is stored) and queue it again."""
+    view = await correcting.correct(
+        session, access, import_id, corrections.root, settings=settings, redis=redis
+    )
+    return import_out(view)
