@@ -147,7 +147,7 @@ class Api:
         return body
 
     async def errors(self, app: str, import_id: str) -> tuple[list[dict[str, Any]], int]:
-        """Every kept error, all pages, and the error count the list reports."""
+        """Every kept error, all pages, and the count of rows with errors the list reports."""
         kept: list[dict[str, Any]] = []
         cursor: str | None = None
         count = 0
@@ -157,7 +157,7 @@ class Api:
                 params["cursor"] = cursor
             page = await self._json("GET", app, f"/imports/{import_id}/errors", **params)
             kept.extend(page["items"])
-            count = int(page["error_count"])
+            count = int(page["error_rows"])
             cursor = page["next_cursor"]
             if not cursor:
                 return kept, count

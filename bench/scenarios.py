@@ -222,7 +222,9 @@ async def invalid(bench: Bench, app: str) -> Invalid:
     body = timed.body
     expect("all-invalid", body, ImportStatus.FAILED, created=0, failed=file.rows)
     error = body.get("error") or {}
-    check("all-invalid", error.get("error_count") == file.rows, f"error {error}")
+    check("all-invalid", error.get("error_rows") == file.rows, f"error {error}")
+    errors = ERRORS_PER_INVALID_ROW * file.rows
+    check("all-invalid", error.get("error_count") == errors, f"error {error}")
     summary = str(error.get("summary"))
     check(
         "all-invalid",
@@ -231,7 +233,7 @@ async def invalid(bench: Bench, app: str) -> Invalid:
     )
     kept, count = await bench.api.errors(app, watched.id)
     expected_kept = min(keep, ERRORS_PER_INVALID_ROW * file.rows)
-    check("all-invalid", count == file.rows, f"the errors list counts {count:,}")
+    check("all-invalid", count == file.rows, f"the errors list counts {count:,} rows")
     check(
         "all-invalid",
         len(kept) == expected_kept,

@@ -20,7 +20,7 @@ from api.imports.models import Import
 from api.imports.repository import ImportView
 from api.imports.service import queue_with_file
 from api.imports.spool import SpooledFile
-from api.imports.stored_records import import_records
+from api.imports.stored_records import ensure_kept, import_records
 
 # Failed lines read at a time.
 LINES_PAGE = 10_000
@@ -36,6 +36,7 @@ async def failed_rows(session: AsyncSession, access: AppAccess, import_id: uuid.
     if record is None:
         raise _not_found(import_id)
     lifecycle.ensure_rows_read(record)
+    await ensure_kept(session, record)
     kept = await repository.kept_errors_by_line(session, record.id)
 
     async def lines(after: int) -> list[int]:
@@ -64,6 +65,7 @@ async def correct(
     if record is None:
         raise _not_found(import_id)
     lifecycle.ensure_correctable(record)
+    await ensure_kept(session, record)
     copy = SpooledFile(settings.upload_spool_dir)
     try:
         await copy.begin(corrected_name(await _filename(session, record)))

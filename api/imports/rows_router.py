@@ -23,6 +23,7 @@ router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
         200: {"content": {"text/csv": {}}},
         404: {"description": "no such import in this app"},
         409: {"description": "the file was not read as rows (rows_not_read)"},
+        410: {"description": "the file was deleted past the retention time (file_purged)"},
     },
 )
 async def download_failed_rows(
@@ -45,6 +46,7 @@ async def download_failed_rows(
         403: {"description": "viewers cannot correct imports"},
         404: {"description": "no such import in this app"},
         409: {"description": "the import is not failed (import_not_failed, rows_not_read)"},
+        410: {"description": "the file was deleted past the retention time (file_purged)"},
         422: {"description": "a line or a column the file does not have"},
     },
 )

@@ -350,7 +350,8 @@ async def queue_with_file(
     await audit.record_in_app(
         session,
         access,
-        AuditAction.IMPORT_FILE_ATTACHED,
+        # Cells corrected in place, or a file uploaded.
+        AuditAction.IMPORT_CORRECTED if rewritten else AuditAction.IMPORT_FILE_ATTACHED,
         target=record.id,
         details={"filename": filename, "corrected": corrected},
     )

@@ -9,10 +9,25 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.imports.models import FileChunk, Import
+from api.errors import Gone
+from api.imports.models import FileChunk, Import, StoredFile
 from api.reading.chunks import Chunks
 from api.reading.records import Record
 from api.reading.stream import file_records
+
+
+async def ensure_kept(session: AsyncSession, record: Import) -> None:
+    """Gone (410 ``file_purged``) once the import's file was deleted past the retention time."""
+    assert record.file_id is not None
+    purged = await session.scalar(
+        select(StoredFile.purged_at).where(StoredFile.id == record.file_id)
+    )
+    if purged is not None:
+        raise Gone(
+            f"The import's file was deleted on {purged:%Y-%m-%d}, past the time files are kept; "
+            "its rows can no longer be read.",
+            code="file_purged",
+        )
 
 
 def stored_chunks(session: AsyncSession, file_id: uuid.UUID) -> Chunks:

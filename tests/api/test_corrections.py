@@ -72,6 +72,10 @@ async def test_corrected_cells_of_a_csv_run_again_and_complete(
     assert cases["A-2"].case_status == 0
     assert cases["A-3"].about == "Three\nlines"
     assert cases["A-4"].date_opened == date(2024, 3, 1)
+    audit = (await client.get(f"/api/apps/{admin.slug}/audit", headers=admin.headers)).json()
+    assert ("import.corrected", failed["id"]) in [
+        (e["action"], e["target"]) for e in audit["items"]
+    ]
 
 
 async def test_a_corrected_copy_keeps_the_lines_its_errors_name(

@@ -142,3 +142,28 @@ async def test_one_worker_purges_at_a_time(
             await other.execute("SELECT pg_advisory_unlock($1)", PURGE_LOCK)
     assert await _chunks(pool, old) > 0
     assert await purge_old_files(pool, RETENTION_DAYS) == 1
+
+
+async def test_the_rows_of_a_purged_file_can_no_longer_be_read(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], pool: Pool
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    bad = (ADD_HEADER + "P-9,7,1/2/2024,Bad status\r\n").encode()
+    created = await upload(client, admin, bad, name="bad", on_error="skip")
+    await run_worker()
+    await _age(pool, created["id"], RETENTION_DAYS + 1)
+    assert await purge_old_files(pool, RETENTION_DAYS) == 1
+    base = f"/api/apps/{admin.slug}/imports/{created['id']}"
+    failed_rows = await client.get(f"{base}/failed-rows.csv", headers=admin.headers)
+    assert_problem(failed_rows, 410, "file_purged")
+
+    failed = await upload(client, admin, bad, name="failed")
+    await run_worker()
+    await _age(pool, failed["id"], RETENTION_DAYS + 1)
+    assert await purge_old_files(pool, RETENTION_DAYS) == 1
+    corrections = await client.post(
+        f"/api/apps/{admin.slug}/imports/{failed['id']}/corrections",
+        json={"2": {"case_status": "1"}},
+        headers=admin.headers,
+    )
+    assert_problem(corrections, 410, "file_purged")
