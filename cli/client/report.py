@@ -114,6 +114,8 @@ def reconciliation(result: dict[str, Any]) -> str:
     """Rows read = created + updated + unchanged + failed (+ rows not applied when a failed row
     stopped the import), the blank rows skipped, and the file counted."""
     counts = {key: int(result.get(key) or 0) for key in ("created", "updated", "unchanged")}
+    if result.get("deleted"):  # a revert
+        counts["deleted"] = int(result["deleted"])
     counts["failed"] = int(result.get("failed") or 0)
     rows = int(result.get("rows") or 0)
     parts = [f"{count:,} {key}" for key, count in counts.items()]

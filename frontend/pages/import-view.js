@@ -28,14 +28,17 @@ const warnings = (list) => h("div", { class: "warnings", role: "note", "aria-lab
   h("h3", {}, "Warnings"),
   h("ul", {}, list.map((w) => h("li", {}, w.message))));
 
+// A revert also counts the cases it deleted.
 const result = (r) => counts([["Rows", r.rows], ["Created", r.created], ["Updated", r.updated],
+                              ...(r.deleted ? [["Deleted", r.deleted]] : []),
                               ["Unchanged", r.unchanged], ["Failed", r.failed]]);
 
 // Rows read = created + updated + unchanged + failed (+ rows a failed row kept from applying),
 // with the blank rows skipped and the file counted: the user can check every row is accounted.
 function reconciliation(r) {
-  const parts = [["created", r.created], ["updated", r.updated], ["unchanged", r.unchanged],
-                 ["failed", r.failed]];
+  const parts = Object.entries({ created: r.created, updated: r.updated,
+                                  unchanged: r.unchanged, failed: r.failed });
+  if (r.deleted) parts.splice(2, 0, ["deleted", r.deleted]);
   const rest = r.rows - parts.reduce((sum, [, n]) => sum + n, 0);
   if (rest) parts.push(["not applied", rest]);
   const blank = r.blank_rows || 0;

@@ -24,6 +24,7 @@ def _statements(statements: TypeStatements) -> Iterator[tuple[str, Statement]]:
     yield "apply", statements.apply
     yield "record", statements.record
     yield "plan", statements.plan
+    yield "record_failed", statements.record_failed
     if statements.recheck is not None:
         yield "recheck", statements.recheck
     dry = _dry_copy(statements)

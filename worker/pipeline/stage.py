@@ -7,7 +7,6 @@ from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from api.changes.actions import ChangeAction
 from api.import_types.row_error import RowError
 from api.imports.error_groups import ErrorGroup
 from api.pg import Connection, affected
@@ -114,14 +113,9 @@ async def record_changes(
     return Recorded(int(row["created"]), int(row["updated"]), int(row["unchanged"]))
 
 
-async def record_failed(conn: Connection, scope: Scope) -> None:
-    """One change row per failed line, the tag as the file wrote it where it could be read."""
-    await conn.execute(
-        f"""INSERT INTO import_changes (import_id, line, action, tag_id)
-            SELECT $1, s.line, {int(ChangeAction.FAILED)}, s.tag_id FROM {STAGE} s
-            WHERE NOT ({GOOD_ROW})""",
-        scope.import_id,
-    )
+async def record_failed(conn: Connection, statements: TypeStatements, scope: Scope) -> None:
+    """One change row per failed line."""
+    await statements.record_failed.execute(conn, scope)
 
 
 async def apply(conn: Connection, statements: TypeStatements, scope: Scope) -> None:

@@ -43,7 +43,7 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Outcome:
     error_rows = collector.bad_rows + sql_bad
     errors = _in_file_order(job.import_type, collector.kept + sql_errors)[:keep]
     if error_rows:
-        await stage.record_failed(conn, job.scope)
+        await stage.record_failed(conn, job.statements, job.scope)
     if error_rows and not claim.skip_bad_rows:
         counts = Counts(rows=read.rows, failed=error_rows)
         return Failed(counts, errors, error_rows, read.warnings, read.read_as, groups)

@@ -236,6 +236,15 @@ def _record_changes(rows: str, *, creates: bool) -> Statement:
 
 RECORD_APPLIED = _record_changes(STAGE, creates=False)
 RECORD_PLAN = _record_changes(STAGE, creates=True)
+# The tag as the file wrote it, where it could be read.
+RECORD_FAILED = Statement(
+    f"""
+    INSERT INTO import_changes (import_id, line, action, tag_id)
+    SELECT $1, s.line, {int(ChangeAction.FAILED)}, s.tag_id FROM {STAGE} s
+    WHERE NOT ({GOOD_ROW})
+    """,
+    ("import_id",),
+)
 
 
 ADD = TypeStatements(
@@ -277,6 +286,7 @@ ADD = TypeStatements(
     ),
     record=RECORD_APPLIED,
     plan=RECORD_PLAN,
+    record_failed=RECORD_FAILED,
     outcome=lambda changed, good: Outcome(created=changed),
     direct_copy=_copy_into_cases,
     dry_copy=_plan_creates,
@@ -398,6 +408,7 @@ MODIFY = TypeStatements(
     ),
     record=RECORD_APPLIED,
     plan=RECORD_PLAN,
+    record_failed=RECORD_FAILED,
     outcome=_modified,
     batched=_MODIFY_IN_BATCHES,
 )
@@ -472,5 +483,7 @@ UPSERT = TypeStatements(
     ),
     record=RECORD_APPLIED,
     plan=RECORD_PLAN,
+    record_failed=RECORD_FAILED,
+    # Only the checked path runs an upsert: its counts are those its rows recorded.
     outcome=_modified,
 )

@@ -104,7 +104,8 @@ class TypeStatements:
     when bad rows are skipped, is run again while it finds new errors (a skipped row can make
     another invalid). ``record`` (before ``apply``) and ``plan`` (for ``validate_only``, creates
     included) write what each good row does to ``import_changes`` and answer the counts of what
-    they wrote (``created``, ``updated``, ``unchanged``); ``apply`` applies the good rows.
+    they wrote (``created``, ``updated``, ``unchanged``); ``record_failed`` writes a row per
+    failed line; ``apply`` applies the good rows.
     ``outcome(changed, good)`` turns a fast path's counts into the result. ``stored_table``
     holds the app's stored rows that the statements look up.
     """
@@ -115,6 +116,7 @@ class TypeStatements:
     apply: Statement
     record: Statement
     plan: Statement
+    record_failed: Statement
     outcome: Callable[[int, int], Outcome]
     recheck: Statement | None = None
     direct_copy: Callable[[Scope], DirectCopy] | None = None
