@@ -80,3 +80,13 @@ async def count_cases(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
 async def cases_by_tag(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, Case]:
     async with sessionmaker() as session:
         return {c.tag_id: c for c in (await session.execute(select(Case))).scalars()}
+
+
+async def case_fields(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> dict[str, tuple[Any, ...]]:
+    """Every case's fields (with its description's key), by tag: the state an import leaves."""
+    return {
+        tag: (c.case_status, c.date_opened, c.about, c.about_key)
+        for tag, c in (await cases_by_tag(sessionmaker)).items()
+    }

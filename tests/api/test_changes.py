@@ -9,7 +9,7 @@ from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import AdminSetup, admin_setup, assert_problem
-from tests.importing import ADD_HEADER, cases_by_tag, import_file
+from tests.importing import ADD_HEADER, case_fields, cases_by_tag, import_file
 
 SEED = ADD_HEADER + (
     "C-1,1,01/05/2024,Water leak\r\nC-2,1,02/06/2024,Broken light\r\nC-3,0,03/07/2024,Noise\r\n"
@@ -84,10 +84,7 @@ async def test_a_checked_upsert_lists_what_it_would_do_and_changes_nothing(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await seeded(client, sessionmaker)
-    before = {
-        t: (c.case_status, c.date_opened, c.about)
-        for t, c in (await cases_by_tag(sessionmaker)).items()
-    }
+    before = await case_fields(sessionmaker)
     plan = await import_file(
         client, admin, MIXED, type_="cases.upsert", name="plan", validate_only="true"
     )
@@ -101,11 +98,7 @@ async def test_a_checked_upsert_lists_what_it_would_do_and_changes_nothing(
         "deleted": 0,
     }
     assert _shown(await changes_of(client, admin, plan["id"])) == EXPECTED_MIXED
-    after = {
-        t: (c.case_status, c.date_opened, c.about)
-        for t, c in (await cases_by_tag(sessionmaker)).items()
-    }
-    assert after == before
+    assert await case_fields(sessionmaker) == before
     updates = await changes_of(client, admin, plan["id"], action="update")
     assert [c["line"] for c in updates] == [2, 5]
 

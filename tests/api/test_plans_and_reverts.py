@@ -10,18 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.api.test_changes import EXPECTED_MIXED, MIXED, _shown, changes_of, counted, seeded
 from tests.factories import AdminSetup, assert_problem
-from tests.importing import cases_by_tag, errors_of, get_import, import_file, upload
+from tests.importing import case_fields, errors_of, get_import, import_file, upload
 from tests.worker_harness import run_worker
-
-State = dict[str, tuple[Any, ...]]
-
-
-async def state(sessionmaker: async_sessionmaker[AsyncSession]) -> State:
-    """Every case's fields, by tag."""
-    return {
-        tag: (c.case_status, c.date_opened, c.about, c.about.lower())
-        for tag, c in (await cases_by_tag(sessionmaker)).items()
-    }
 
 
 async def post(
@@ -49,11 +39,11 @@ async def test_a_plan_is_applied_exactly_and_reverted_to_the_state_before(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await seeded(client, sessionmaker)
-    before = await state(sessionmaker)
+    before = await case_fields(sessionmaker)
     plan = await import_file(
         client, admin, MIXED, type_="cases.upsert", name="plan", validate_only="true"
     )
-    assert await state(sessionmaker) == before
+    assert await case_fields(sessionmaker) == before
 
     done = await applied(client, admin, plan["id"], "apply")
     assert done["status"] == "completed", done
@@ -66,7 +56,7 @@ async def test_a_plan_is_applied_exactly_and_reverted_to_the_state_before(
     assert done["result"] == plan["result"]
     assert (await get_import(client, admin, plan["id"]))["applied_by"] == done["id"]
     assert _shown(await changes_of(client, admin, done["id"])) == EXPECTED_MIXED
-    after = await state(sessionmaker)
+    after = await case_fields(sessionmaker)
     assert after["C-1"][0] == 0
     assert after["C-3"][1:3] == (before["C-3"][1].replace(day=9), "Noise at night")
     assert after["C-4"][2] == "Pothole"
@@ -91,7 +81,7 @@ async def test_a_plan_is_applied_exactly_and_reverted_to_the_state_before(
         "failed": 0,
         "deleted": 1,
     }
-    assert await state(sessionmaker) == before
+    assert await case_fields(sessionmaker) == before
     assert (await get_import(client, admin, done["id"]))["reverted_by"] == revert["id"]
     assert_problem(await post(client, admin, done["id"], "revert"), 409, "already_reverted")
     assert_problem(await post(client, admin, revert["id"], "revert"), 409, "not_revertible")
@@ -159,7 +149,7 @@ async def test_a_plan_whose_case_changed_since_is_stale(
 
     # A change queued before the apply runs first (per-app order): the worker finds the plan
     # stale in the transaction that would apply it, and applies nothing.
-    before = await state(sessionmaker)
+    before = await case_fields(sessionmaker)
     plan3 = await import_file(
         client,
         admin,
@@ -178,7 +168,7 @@ async def test_a_plan_whose_case_changed_since_is_stale(
     assert failed["status"] == "failed", failed
     errors = await errors_of(client, admin, failed["id"])
     assert [(e["line"], e["code"], e["value"]) for e in errors] == [(3, "plan_stale", "C-2")]
-    now = await state(sessionmaker)
+    now = await case_fields(sessionmaker)
     assert now["C-1"] == before["C-1"]
     assert now["C-2"][0] == 0  # the sneaky modify, not the plan
 
@@ -187,13 +177,13 @@ async def test_a_revert_with_a_conflict_fails_or_skips_it(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     admin = await seeded(client, sessionmaker)
-    before = await state(sessionmaker)
+    before = await case_fields(sessionmaker)
     done = await import_file(client, admin, MIXED, type_="cases.upsert", name="upsert")
     later = await import_file(
         client, admin, "tag_id,about\r\nC-4,Pothole fixed\r\n", type_="cases.modify", name="later"
     )
     assert later["status"] == "completed", later
-    mid = await state(sessionmaker)
+    mid = await case_fields(sessionmaker)
 
     failed = await applied(client, admin, done["id"], "revert")
     assert failed["status"] == "failed", failed
@@ -201,7 +191,7 @@ async def test_a_revert_with_a_conflict_fails_or_skips_it(
     errors = await errors_of(client, admin, failed["id"])
     assert [(e["line"], e["value"], e["code"]) for e in errors] == [(4, "C-4", "revert_conflict")]
     assert 'by the import "later"' in errors[0]["message"]
-    assert await state(sessionmaker) == mid  # all or nothing
+    assert await case_fields(sessionmaker) == mid  # all or nothing
 
     skipped = await applied(
         client, admin, done["id"], "revert", on_error="skip", name="undo the rest"
@@ -215,7 +205,7 @@ async def test_a_revert_with_a_conflict_fails_or_skips_it(
         "failed": 1,
         "deleted": 0,
     }
-    now = await state(sessionmaker)
+    now = await case_fields(sessionmaker)
     assert {k: v for k, v in now.items() if k != "C-4"} == before
     assert now["C-4"] == mid["C-4"]
     assert [e["code"] for e in await errors_of(client, admin, skipped["id"])] == ["revert_conflict"]

@@ -17,6 +17,7 @@ from api.imports.lifecycle import Claim, Counts, ReadAs
 from api.pg import Connection
 from worker.pipeline.heartbeat import Progress
 from worker.pipeline.outcome import Completed, Failed, Outcome
+from worker.pipeline.sql.cases import set_from
 
 _CHANGE_COLUMNS = """line, action, case_id, tag_id, tag_key, about_key, case_status, date_opened,
     about, old_case_status, old_date_opened, old_about, old_about_key"""
@@ -27,11 +28,8 @@ _RECORD = f"""
     SELECT $2, {_CHANGE_COLUMNS} FROM import_changes WHERE import_id = $1 AND action <> 1
 """
 
-_UPDATE = """
-    UPDATE cases c SET case_status = coalesce(p.case_status, c.case_status),
-        date_opened = coalesce(p.date_opened, c.date_opened),
-        about = coalesce(p.about, c.about), about_key = coalesce(p.about_key, c.about_key),
-        updated_at = now(), updated_by_import = $2
+_UPDATE = f"""
+    UPDATE cases c SET {set_from("p")}
     FROM import_changes p
     WHERE p.import_id = $1 AND p.action = 2 AND c.id = p.case_id
 """

@@ -15,6 +15,7 @@ from api.imports.lifecycle import Claim, Counts
 from api.pg import Connection
 from worker.pipeline.heartbeat import Progress
 from worker.pipeline.outcome import Completed, Failed, Outcome
+from worker.pipeline.sql.cases import set_from
 
 CONFLICTS = "revert_conflicts"
 
@@ -74,11 +75,8 @@ _RECORD_CONFLICTS = f"""
     SELECT $1, line, 4, case_id, tag_id FROM {CONFLICTS}
 """
 
-_RESTORE = """
-    UPDATE cases c SET case_status = coalesce(r.case_status, c.case_status),
-        date_opened = coalesce(r.date_opened, c.date_opened),
-        about = coalesce(r.about, c.about), about_key = coalesce(r.about_key, c.about_key),
-        updated_at = now(), updated_by_import = $1
+_RESTORE = f"""
+    UPDATE cases c SET {set_from("r", by="$1")}
     FROM import_changes r
     WHERE r.import_id = $1 AND r.action = 2 AND c.id = r.case_id
 """

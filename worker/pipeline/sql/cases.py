@@ -247,6 +247,17 @@ RECORD_FAILED = Statement(
 )
 
 
+def _insert_from_stage(also: str) -> str:
+    """The new cases of the good rows (``also``: a further condition), in line order."""
+    return f"""
+        INSERT INTO cases ({", ".join(_CASE_COLUMNS)})
+        SELECT $1, s.tag_id, s.tag_key, s.case_status, s.date_opened, s.about,
+               s.about_key, $2, $2, s.line
+        FROM {STAGE} s WHERE {GOOD_ROW} {also}
+        ORDER BY s.line
+    """
+
+
 ADD = TypeStatements(
     stored_table="cases",
     staging=STAGING,
@@ -276,11 +287,7 @@ ADD = TypeStatements(
     ),
     apply=Statement(
         f"""
-        INSERT INTO cases ({", ".join(_CASE_COLUMNS)})
-        SELECT $1, s.tag_id, s.tag_key, s.case_status, s.date_opened, s.about,
-               s.about_key, $2, $2, s.line
-        FROM {STAGE} s WHERE {GOOD_ROW}
-        ORDER BY s.line
+        {_insert_from_stage("")}
         """,
         APP_AND_IMPORT,
     ),
@@ -293,37 +300,67 @@ ADD = TypeStatements(
 )
 
 
-# Good rows that set a description, with the case they change.
-_ABOUT_CHANGES = f"""
-    SELECT s.line, s.about, s.about_key, c.id AS case_id
-    FROM {STAGE} s JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
-    WHERE s.about IS NOT NULL AND {GOOD_ROW}
-"""
+def _abouts(join: str) -> str:
+    """Good rows that set a description, with the case they change (``LEFT JOIN``: or NULL for
+    a new case)."""
+    return f"""
+        SELECT s.line, s.about, s.about_key, c.id AS case_id
+        FROM {STAGE} s {join} cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
+        WHERE s.about IS NOT NULL AND {GOOD_ROW}
+    """
 
 
-def _set_from(rows: str) -> str:
-    """The SET list of a modify: the row's given values, the case's own where a cell is empty."""
+_ABOUT_CHANGES = _abouts("JOIN")
+
+
+def set_from(rows: str, *, by: str = "$2") -> str:
+    """The SET list of a change of case ``c``: the given values of ``rows``, the case's own
+    where one is NULL (a blank cell), and the import ``by`` that changed it."""
     return f"""
         case_status = coalesce({rows}.case_status, c.case_status),
         date_opened = coalesce({rows}.date_opened, c.date_opened),
         about = coalesce({rows}.about, c.about),
         about_key = coalesce({rows}.about_key, c.about_key),
         updated_at = now(),
-        updated_by_import = $2
+        updated_by_import = {by}
     """
 
 
-# A new description that another case keeps after the file is applied: the state after the
-# whole file counts, so two cases may swap descriptions.
-_ABOUT_KEPT_BY_ANOTHER = _errors(f"""
-    WITH ch AS ({_ABOUT_CHANGES})
-    SELECT ch.line, 3, 'about', ch.about, 'about_taken',
-           format('about already describes case "%s"; descriptions must be unique.',
-                  o.tag_id)
-    FROM ch JOIN cases o ON o.app_id = $1 AND o.about_key = ch.about_key
-                        AND o.id <> ch.case_id
-    WHERE NOT EXISTS (SELECT 1 FROM ch AS moved WHERE moved.case_id = o.id)
-""")
+# The stored cases the good rows change.
+_UPDATE_FROM_STAGE = f"""
+    UPDATE cases c SET {set_from("s")}
+    FROM {STAGE} s
+    WHERE c.app_id = $1 AND c.tag_key = s.tag_key AND {GOOD_ROW} AND ({_CHANGES})
+"""
+
+
+def _about_kept_by_another(abouts: str) -> Statement:
+    """A new description that another case keeps after the file is applied: the state after
+    the whole file counts, so two cases may swap descriptions."""
+    return _errors(f"""
+        WITH ch AS ({abouts})
+        SELECT ch.line, 3, 'about', ch.about, 'about_taken',
+               format('about already describes case "%s"; descriptions must be unique.',
+                      o.tag_id)
+        FROM ch JOIN cases o ON o.app_id = $1 AND o.about_key = ch.about_key
+                            AND o.id IS DISTINCT FROM ch.case_id
+        WHERE NOT EXISTS (SELECT 1 FROM ch AS moved WHERE moved.case_id = o.id)
+    """)
+
+
+def _about_given_twice(abouts: str) -> Statement:
+    """Two rows giving two cases the same new description: the later one is refused."""
+    return _errors(f"""
+        SELECT line, 3, 'about', about, 'about_taken',
+               format('about is also given to another case on line %s; '
+                      'descriptions must be unique.', first_line)
+        FROM (SELECT line, about, min(line) OVER (PARTITION BY about_key) AS first_line
+              FROM ({abouts}) AS ch) AS d
+        WHERE line <> first_line
+    """)
+
+
+_ABOUT_KEPT_BY_ANOTHER = _about_kept_by_another(_ABOUT_CHANGES)
 
 # Each batch changes its cases in one UPDATE, found by key. A repeated tag needs no table of
 # every tag seen: a case this import changed carries its id, so the UPDATE passes it by and the
@@ -334,7 +371,7 @@ _MODIFY_IN_BATCHES = BatchedApply(
     record=_record_changes(BATCH, creates=False),
     apply=Statement(
         f"""
-        UPDATE cases c SET {_set_from("s")}
+        UPDATE cases c SET {set_from("s")}
         FROM {BATCH} s
         WHERE c.app_id = $1 AND c.tag_key = s.tag_key AND ({_CHANGES})
           AND c.updated_by_import IS DISTINCT FROM $2
@@ -386,26 +423,11 @@ MODIFY = TypeStatements(
               AND NOT EXISTS (SELECT 1 FROM cases c
                               WHERE c.app_id = $1 AND c.tag_key = s.tag_key)
         """),
-        # Two rows giving two cases the same new description: the later one is refused.
-        _errors(f"""
-            SELECT line, 3, 'about', about, 'about_taken',
-                   format('about is also given to another case on line %s; '
-                          'descriptions must be unique.', first_line)
-            FROM (SELECT line, about, min(line) OVER (PARTITION BY about_key) AS first_line
-                  FROM ({_ABOUT_CHANGES}) AS ch) AS d
-            WHERE line <> first_line
-        """),
+        _about_given_twice(_ABOUT_CHANGES),
         _ABOUT_KEPT_BY_ANOTHER,
     ),
     recheck=_ABOUT_KEPT_BY_ANOTHER,
-    apply=Statement(
-        f"""
-        UPDATE cases c SET {_set_from("s")}
-        FROM {STAGE} s
-        WHERE c.app_id = $1 AND c.tag_key = s.tag_key AND {GOOD_ROW} AND ({_CHANGES})
-        """,
-        APP_AND_IMPORT,
-    ),
+    apply=Statement(_UPDATE_FROM_STAGE, APP_AND_IMPORT),
     record=RECORD_APPLIED,
     plan=RECORD_PLAN,
     record_failed=RECORD_FAILED,
@@ -414,6 +436,9 @@ MODIFY = TypeStatements(
 )
 
 
+# A staged row whose tag is no case of the app.
+_NEW_TAG = "NOT EXISTS (SELECT 1 FROM cases c WHERE c.app_id = $1 AND c.tag_key = s.tag_key)"
+
 # A new tag of an upsert must give every column of an add.
 _NEW_TAG_NEEDS = tuple(
     _errors(f"""
@@ -421,29 +446,14 @@ _NEW_TAG_NEEDS = tuple(
                'A new case needs {column}: tag_id "' || s.tag_id || '" is not a case of this '
                'app yet, so every column of an add is required.'
         FROM {STAGE} s
-        WHERE s.cells_ok AND s.{column} IS NULL
-          AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.app_id = $1 AND c.tag_key = s.tag_key)
+        WHERE s.cells_ok AND s.{column} IS NULL AND {_NEW_TAG}
     """)
     for order, column in ((1, "case_status"), (2, "date_opened"), (3, "about"))
 )
 
-# Good rows that set a description: new cases (case_id NULL) and changed ones.
-_UPSERT_ABOUTS = f"""
-    SELECT s.line, s.about, s.about_key, c.id AS case_id
-    FROM {STAGE} s LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
-    WHERE s.about IS NOT NULL AND {GOOD_ROW}
-"""
-
-# As for a modify, the state after the whole file counts: a description may move between cases.
-_UPSERT_ABOUT_KEPT_BY_ANOTHER = _errors(f"""
-    WITH ch AS ({_UPSERT_ABOUTS})
-    SELECT ch.line, 3, 'about', ch.about, 'about_taken',
-           format('about already describes case "%s"; descriptions must be unique.',
-                  o.tag_id)
-    FROM ch JOIN cases o ON o.app_id = $1 AND o.about_key = ch.about_key
-                        AND o.id IS DISTINCT FROM ch.case_id
-    WHERE NOT EXISTS (SELECT 1 FROM ch AS moved WHERE moved.case_id = o.id)
-""")
+# New cases' descriptions count as a modify's do.
+_UPSERT_ABOUTS = _abouts("LEFT JOIN")
+_UPSERT_ABOUT_KEPT_BY_ANOTHER = _about_kept_by_another(_UPSERT_ABOUTS)
 
 UPSERT = TypeStatements(
     stored_table="cases",
@@ -451,33 +461,15 @@ UPSERT = TypeStatements(
     checks=(
         REPEATED_TAG,
         *_NEW_TAG_NEEDS,
-        _errors(f"""
-            SELECT line, 3, 'about', about, 'about_taken',
-                   format('about is also given to another case on line %s; '
-                          'descriptions must be unique.', first_line)
-            FROM (SELECT line, about, min(line) OVER (PARTITION BY about_key) AS first_line
-                  FROM ({_UPSERT_ABOUTS}) AS ch) AS d
-            WHERE line <> first_line
-        """),
+        _about_given_twice(_UPSERT_ABOUTS),
         _UPSERT_ABOUT_KEPT_BY_ANOTHER,
     ),
     recheck=_UPSERT_ABOUT_KEPT_BY_ANOTHER,
     # One statement: the stored cases' updates, then the new tags' cases.
     apply=Statement(
         f"""
-        WITH updated AS (
-            UPDATE cases c SET {_set_from("s")}
-            FROM {STAGE} s
-            WHERE c.app_id = $1 AND c.tag_key = s.tag_key AND {GOOD_ROW} AND ({_CHANGES})
-            RETURNING c.id
-        )
-        INSERT INTO cases ({", ".join(_CASE_COLUMNS)})
-        SELECT $1, s.tag_id, s.tag_key, s.case_status, s.date_opened, s.about,
-               s.about_key, $2, $2, s.line
-        FROM {STAGE} s
-        WHERE {GOOD_ROW}
-          AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.app_id = $1 AND c.tag_key = s.tag_key)
-        ORDER BY s.line
+        WITH updated AS ({_UPDATE_FROM_STAGE} RETURNING c.id)
+        {_insert_from_stage(f"AND {_NEW_TAG}")}
         """,
         APP_AND_IMPORT,
     ),
