@@ -33,9 +33,17 @@ class ImportType:
     # Columns holding dates: the file's slash dates in them are tallied to decide its date order.
     date_columns: ClassVar[tuple[str, ...]] = ()
 
+    # True when each cell's verdict depends only on its own text and the import's fixed context
+    # (today, the date order): no rule compares cells and no validator keeps state. The errors
+    # of rows past the ones kept are then counted cell by cell from remembered verdicts;
+    # otherwise each such row is validated in full again.
+    cells_independent: ClassVar[bool] = False
+
     def row_validator(self, today: date, date_order: DateOrder = DateOrder.MDY) -> RowValidator:
         """Validates rows given as cells in ``columns`` order; ``today`` bounds the dates."""
-        return RowValidator(self.row_model, today, date_order)
+        return RowValidator(
+            self.row_model, today, date_order, cells_independent=self.cells_independent
+        )
 
     def validate(
         self,

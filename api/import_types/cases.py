@@ -52,6 +52,10 @@ class ModifyCaseRow(BaseModel):
     about: Annotated[str | None, PlainValidator(_optional_about)] = None
 
 
+# Each field of the row models has its own validator, a function of its cell alone (and, for
+# date_opened, of the validator's fixed context).
+CELLS_INDEPENDENT = True
+
 TAG_RULE = "1-64 letters, digits and hyphens; unique in the app, ignoring case"
 STATUS_RULE = "0 or closed, 1 or active"
 DATE_RULE = (
@@ -82,6 +86,7 @@ class AddCases(ImportType):
     columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=True)
     row_model: ClassVar[type[BaseModel]] = AddCaseRow
     date_columns: ClassVar[tuple[str, ...]] = ("date_opened",)
+    cells_independent: ClassVar[bool] = CELLS_INDEPENDENT
     sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
         ("CASE-0001", "1", "03/07/2024", "Water supply complaint on Elm Street"),
         ("CASE-0002", "0", "11/15/2023", "Street light out near the library"),
@@ -97,6 +102,7 @@ class ModifyCases(ImportType):
     columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=False)
     row_model: ClassVar[type[BaseModel]] = ModifyCaseRow
     date_columns: ClassVar[tuple[str, ...]] = ("date_opened",)
+    cells_independent: ClassVar[bool] = CELLS_INDEPENDENT
     # The sample changes the two cases the add sample creates.
     sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
         ("CASE-0001", "0", "", "Water supply complaint on Elm Street, resolved"),
@@ -133,6 +139,7 @@ class UpsertCases(ImportType):
     columns: ClassVar[tuple[ColumnSpec, ...]] = _columns(all_required=False)
     row_model: ClassVar[type[BaseModel]] = ModifyCaseRow
     date_columns: ClassVar[tuple[str, ...]] = ("date_opened",)
+    cells_independent: ClassVar[bool] = CELLS_INDEPENDENT
     # Both rows are new on an empty app, so each gives every column.
     sample_rows: ClassVar[tuple[tuple[str, ...], ...]] = (
         ("CASE-0001", "1", "03/07/2024", "Water supply complaint on Elm Street"),

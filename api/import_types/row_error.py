@@ -21,6 +21,10 @@ class RowError:
     message: str
 
 
+ErrorKind = tuple[tuple[str, str | None], str]
+"""An error as it is counted: ((code, column), message), without its line and value."""
+
+
 @dataclass(frozen=True, slots=True)
 class ColumnSpec:
     """A column an import type knows: its canonical name and the header spellings it accepts.

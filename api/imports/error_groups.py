@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from api.import_types.row_error import RowError
+from api.import_types.row_error import ErrorKind, RowError
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +38,22 @@ class ErrorTally:
 
     def add(self, errors: Iterable[RowError]) -> None:
         """Errors in line order: a group's first one is the first added."""
-        counts, firsts = self._counts, self._firsts
         for e in errors:
-            key = (e.code, e.column)
+            self.add_line(e.line, [((e.code, e.column), e.message)])
+
+    def add_line(self, line: int | None, errors: Iterable[ErrorKind]) -> None:
+        """The errors of one line, after those of earlier lines."""
+        counts, firsts = self._counts, self._firsts
+        added = 0
+        for key, message in errors:
             seen = counts.get(key)
             if seen is None:
                 counts[key] = 1
-                firsts[key] = (e.line, e.message)
+                firsts[key] = (line, message)
             else:
                 counts[key] = seen + 1
-            self.total += 1
+            added += 1
+        self.total += added
 
     def merge(self, group: ErrorGroup) -> None:
         """A group counted elsewhere (by SQL): counts add up, the earlier first error stays."""

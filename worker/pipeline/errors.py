@@ -3,9 +3,11 @@ column) and of the rows they are on."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from api.import_types.row_error import RowError
+from api.import_types.row_validator import RowValidator
 from api.imports.error_groups import ErrorTally
 
 
@@ -28,6 +30,17 @@ class ErrorCollector:
         room = self.keep - len(self.kept)
         if room > 0:
             self.kept.extend(errors[:room])
+
+    def add_invalid(self, line: int, cells: Sequence[str], validator: RowValidator) -> None:
+        """A row the validator's check refused, given as its cells in column order: its errors
+        in full while there is room for them, and only counted after that."""
+        if len(self.kept) < self.keep:
+            errors = validator(line, cells)[1]
+            assert errors is not None
+            self.add_row(errors)
+        else:
+            self.bad_rows += 1
+            self.tally.add_line(line, validator.error_kinds(cells))
 
 
 def summarize(error_rows: int, first: RowError, *, file_level: bool) -> str:

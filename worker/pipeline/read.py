@@ -167,10 +167,7 @@ class _Rows:
             except ValidationError:
                 if strict:
                     raise Refused from None
-                # Every error is needed, past the ones kept too: they are counted by code.
-                errors = validate(line, in_order)[1]
-                assert errors is not None
-                collector.add_row(errors)
+                collector.add_invalid(line, in_order, validate)
                 partial = partial_record(in_order)
                 append((line, False, *(unkeyed if partial is None else partial)))
                 continue
