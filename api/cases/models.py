@@ -44,9 +44,6 @@ class Case(Base):
         # at one end of this index, while an index on date_opened took random inserts that
         # slowed large imports down (docs/performance.md).
         Index("ix_cases_app_updated_at", "app_id", "updated_at", "id"),
-        # An import's created cases, in line order: its changes and its revert. Each import's
-        # entries land at one end of the index, so a large add pays little for it.
-        Index("ix_cases_created", "created_by_import", "created_line"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -1,6 +1,7 @@
 """Reading what imports did to cases: an import's rows in line order, a case's imports.
 
-An applied import's creates are read from ``cases`` (``created_by_import``, ``created_line``),
+An applied import's creates are read from ``cases`` (``created_by_import``, ``created_line``,
+found by primary key within the import's ``created_ids``; their ids follow the lines),
 or, once reverted, from the revert's deletions; everything else from ``import_changes``. A
 created case's values are those it was created with: the before-image of the first later
 update, when a later import changed it.
@@ -51,9 +52,9 @@ _CREATED = f"""
            coalesce(later.old_about, c.about) AS about,
            NULL::smallint AS old_case_status, NULL::date AS old_date_opened,
            NULL::text AS old_about
-    FROM cases c {_CREATED_VALUES}
-    WHERE c.created_by_import = :import_id AND c.created_line > :after
-    ORDER BY c.created_line LIMIT :limit
+    FROM imports i JOIN cases c ON c.id <@ i.created_ids {_CREATED_VALUES}
+    WHERE i.id = :import_id AND c.created_by_import = :import_id AND c.created_line > :after
+    ORDER BY c.id LIMIT :limit
 """
 
 # Creates a completed revert removed: the values it removed are those created.

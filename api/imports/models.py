@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import INT8RANGE, JSONB, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
@@ -124,6 +124,9 @@ class Import(Base):
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("imports.id"), unique=True)
     # The import this one takes back (type "revert").
     revert_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("imports.id"), index=True)
+    # The case ids its write took (ids follow its file's lines): its created cases are read by
+    # primary key, with no index of their own that a large add would pay for.
+    created_ids: Mapped[Range[int] | None] = mapped_column(INT8RANGE)
 
 
 class ImportFile(Base):

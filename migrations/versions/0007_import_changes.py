@@ -2,8 +2,9 @@
 
 ``import_changes`` holds a row per line of an import that checks or applies rows (creates of a
 check-only run, updates with their before-images, unchanged and failed rows, a revert's
-deletions). A case an applied import creates carries the line instead (``cases.created_line``):
-a second table row per created case would cost a large add too much. ``imports.plan_id`` links
+deletions). A case an applied import creates carries the line instead (``cases.created_line``),
+and the import the range of case ids its write took (``imports.created_ids``): a second row, or
+an index, per created case would cost a large add too much. ``imports.plan_id`` links
 an applied plan to the check-only import it applies, ``imports.revert_of`` a revert to the
 import it takes back.
 
@@ -50,9 +51,9 @@ def upgrade() -> None:
         postgresql_where=sa.text("action IN (1, 2, 5)"),
     )
     op.add_column("cases", sa.Column("created_line", sa.BigInteger(), nullable=True))
-    op.create_index("ix_cases_created", "cases", ["created_by_import", "created_line"])
     op.add_column("imports", sa.Column("plan_id", postgresql.UUID(as_uuid=True), nullable=True))
     op.add_column("imports", sa.Column("revert_of", postgresql.UUID(as_uuid=True), nullable=True))
+    op.add_column("imports", sa.Column("created_ids", postgresql.INT8RANGE(), nullable=True))
     op.create_foreign_key(
         op.f("fk_imports_plan_id_imports"), "imports", "imports", ["plan_id"], ["id"]
     )
@@ -68,9 +69,9 @@ def downgrade() -> None:
     op.drop_constraint(op.f("uq_imports_plan_id"), "imports", type_="unique")
     op.drop_constraint(op.f("fk_imports_revert_of_imports"), "imports", type_="foreignkey")
     op.drop_constraint(op.f("fk_imports_plan_id_imports"), "imports", type_="foreignkey")
+    op.drop_column("imports", "created_ids")
     op.drop_column("imports", "revert_of")
     op.drop_column("imports", "plan_id")
-    op.drop_index("ix_cases_created", table_name="cases")
     op.drop_column("cases", "created_line")
     op.drop_index("ix_import_changes_case", table_name="import_changes")
     op.drop_table("import_changes")

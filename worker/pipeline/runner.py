@@ -31,7 +31,7 @@ from worker.pipeline.errors import summarize
 from worker.pipeline.heartbeat import ImportLost, Progress, heartbeat
 from worker.pipeline.job import Job
 from worker.pipeline.laps import Laps
-from worker.pipeline.outcome import Failed, Outcome, Refused
+from worker.pipeline.outcome import Completed, Failed, Outcome, Refused
 from worker.pipeline.paths import batched, checked, direct, dry, plan, revert
 from worker.pipeline.planner import refresh_if_stale
 from worker.pipeline.source import file_chunks
@@ -131,9 +131,20 @@ async def _in_one_transaction(
     async with heartbeat(ctx.pool, claim, lease) as progress, conn.transaction():
         # What an earlier file of this import recorded (a corrected file runs again).
         await conn.execute("DELETE FROM import_changes WHERE import_id = $1", claim.import_id)
+        first_id = await conn.fetchval(_NEXT_CASE_ID)
         outcome = await outcome_of(progress)
         if progress.lost or not await _finish(conn, claim, outcome):
             raise ImportLost  # rolls back: nothing of this attempt remains
+        if isinstance(outcome, Completed) and not claim.validate_only:
+            await conn.execute(_CREATED_IDS, claim.import_id, first_id)
+
+
+# The sequence only grows: the ids an import's write takes lie between its value before and
+# after (other apps' imports may take some in between; they are told apart by created_by_import).
+_NEXT_CASE_ID = "SELECT last_value FROM cases_id_seq"
+_CREATED_IDS = f"""
+    UPDATE imports SET created_ids = int8range($2, ({_NEXT_CASE_ID}), '[]') WHERE id = $1
+"""
 
 
 async def _derived(

@@ -19,13 +19,18 @@ from worker.pipeline.sql.cases import set_from
 
 CONFLICTS = "revert_conflicts"
 
+# The cases the reverted import ($1) created, by primary key within the ids its write took.
+CREATED = """
+    c.id <@ (SELECT created_ids FROM imports WHERE id = $1) AND c.created_by_import = $1
+"""
+
 # $1 the reverted import, $2 this revert. Conflicts are found first, then only the other rows
 # are recorded and reverted.
 _FIND_CONFLICTS = f"""
     CREATE TEMPORARY TABLE {CONFLICTS} ON COMMIT DROP AS
     SELECT c.created_line AS line, c.id AS case_id, c.tag_id, later.name AS later
     FROM cases c LEFT JOIN imports later ON later.id = c.updated_by_import
-    WHERE c.created_by_import = $1 AND c.updated_by_import IS DISTINCT FROM $1
+    WHERE {CREATED} AND c.updated_by_import IS DISTINCT FROM $1
     UNION ALL
     SELECT ch.line, ch.case_id, ch.tag_id, later.name
     FROM import_changes ch
@@ -38,8 +43,8 @@ _FIND_CONFLICTS = f"""
            OR (ch.about IS NOT NULL AND c.about IS DISTINCT FROM ch.about))
 """
 
-_TO_REVERT = """
-    SELECT (SELECT count(*) FROM cases WHERE created_by_import = $1)
+_TO_REVERT = f"""
+    SELECT (SELECT count(*) FROM cases c WHERE {CREATED})
          + (SELECT count(*) FROM import_changes WHERE import_id = $1 AND action = 2)
 """
 
@@ -48,7 +53,7 @@ _RECORD_DELETES = f"""
                                 old_case_status, old_date_opened, old_about)
     SELECT $2, c.created_line, 5, c.id, c.tag_id, c.case_status, c.date_opened, c.about
     FROM cases c
-    WHERE c.created_by_import = $1
+    WHERE {CREATED}
       AND NOT EXISTS (SELECT 1 FROM {CONFLICTS} k WHERE k.case_id = c.id)
 """
 
