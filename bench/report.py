@@ -143,7 +143,7 @@ def figures(r: Results) -> dict[str, Any]:
     }
     targets = {
         "add": _target(fig["add"]["ratio"], 1.5, "x baseline add"),
-        "modify": _target(fig["modify"]["ratio"], 1.3, "x baseline modify"),
+        "modify": _target(fig["modify"]["ratio"], 1.5, "x baseline modify"),
         "validate_only": _target(fig["validate_only"]["ratio"], 1.0, "x baseline add"),
         "invalid": _target(fig["invalid"]["ratio"], 1.5, "x baseline add"),
         "worker_peak": _target(fig["memory"]["worker_peak_add_mib"], 150.0, "MiB"),
