@@ -52,8 +52,10 @@ _CREATED = f"""
            coalesce(later.old_about, c.about) AS about,
            NULL::smallint AS old_case_status, NULL::date AS old_date_opened,
            NULL::text AS old_about
-    FROM imports i JOIN cases c ON c.id <@ i.created_ids {_CREATED_VALUES}
-    WHERE i.id = :import_id AND c.created_by_import = :import_id AND c.created_line > :after
+    FROM cases c {_CREATED_VALUES}
+    WHERE c.id >= (SELECT lower(created_ids) FROM imports WHERE id = :import_id)
+      AND c.id < (SELECT upper(created_ids) FROM imports WHERE id = :import_id)
+      AND c.created_by_import = :import_id AND c.created_line > :after
     ORDER BY c.id LIMIT :limit
 """
 

@@ -19,9 +19,12 @@ from worker.pipeline.sql.cases import set_from
 
 CONFLICTS = "revert_conflicts"
 
-# The cases the reverted import ($1) created, by primary key within the ids its write took.
+# The cases the reverted import ($1) created, by primary key within the ids its write took
+# (bounds, not <@, so that the primary key's index serves).
 CREATED = """
-    c.id <@ (SELECT created_ids FROM imports WHERE id = $1) AND c.created_by_import = $1
+    c.id >= (SELECT lower(created_ids) FROM imports WHERE id = $1)
+    AND c.id < (SELECT upper(created_ids) FROM imports WHERE id = $1)
+    AND c.created_by_import = $1
 """
 
 # $1 the reverted import, $2 this revert. Conflicts are found first, then only the other rows
