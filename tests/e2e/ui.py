@@ -23,6 +23,9 @@ TERMINAL = frozenset({"completed", "failed", "cancelled"})
 async def submit_sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     if not page.url.endswith("#/signin"):
         await page.goto("/#/signin")
+    # The SPA may draw the form twice while it learns that nobody is signed in (the redirect
+    # from another page): typing before it settles can be wiped.
+    await page.wait_for_load_state("networkidle")
     await page.get_by_role("textbox", name="Email").fill(email)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
