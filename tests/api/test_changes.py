@@ -62,6 +62,8 @@ def _shown(changes: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     ]
 
 
+# What MIXED does to the seeded app, checked or applied.
+MIXED_COUNTS = {"rows": 4, "created": 1, "updated": 2, "unchanged": 1, "failed": 0, "deleted": 0}
 EXPECTED_MIXED = [
     (2, "update", "C-1", [("case_status", 1, 0)]),
     (3, "unchanged", "C-2", []),
@@ -89,14 +91,7 @@ async def test_a_checked_upsert_lists_what_it_would_do_and_changes_nothing(
         client, admin, MIXED, type_="cases.upsert", name="plan", validate_only="true"
     )
     assert plan["status"] == "completed", plan
-    assert counted(plan["result"]) == {
-        "rows": 4,
-        "created": 1,
-        "updated": 2,
-        "unchanged": 1,
-        "failed": 0,
-        "deleted": 0,
-    }
+    assert counted(plan["result"]) == MIXED_COUNTS
     assert _shown(await changes_of(client, admin, plan["id"])) == EXPECTED_MIXED
     assert await case_fields(sessionmaker) == before
     updates = await changes_of(client, admin, plan["id"], action="update")
@@ -109,14 +104,7 @@ async def test_an_applied_upsert_records_its_changes_and_the_cases_history(
     admin = await seeded(client, sessionmaker)
     done = await import_file(client, admin, MIXED, type_="cases.upsert", name="upsert")
     assert done["status"] == "completed", done
-    assert counted(done["result"]) == {
-        "rows": 4,
-        "created": 1,
-        "updated": 2,
-        "unchanged": 1,
-        "failed": 0,
-        "deleted": 0,
-    }
+    assert counted(done["result"]) == MIXED_COUNTS
     assert _shown(await changes_of(client, admin, done["id"])) == EXPECTED_MIXED
     cases = await cases_by_tag(sessionmaker)
     assert (cases["C-1"].case_status, cases["C-4"].about) == (0, "Pothole")
