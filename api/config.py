@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - a placeholder refused outside development
@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # Uploaded files are kept this long, then the worker deletes their content (their name,
     # size and hash stay); never while their import is unfinished.
     file_retention_days: int = Field(default=90, ge=1)
+    # A bearer token that GET /metrics (the API's and the worker's) requires; unset, it is open.
+    metrics_token: SecretStr | None = None
+    # The port a worker serves its own /metrics on (0: none), and the address it listens on
+    # (every interface by default: Prometheus scrapes it from another host or container).
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_host: str = "0.0.0.0"  # noqa: S104 - off unless a port is set
     # Where the SPA's static files are; by default the frontend/ folder beside the code.
     frontend_dir: str | None = None
     # The SPA's own origin for the cookie CSRF check; by default the request's own scheme and host.
@@ -98,6 +104,12 @@ class Settings(BaseSettings):
                     f"CASEIMPORT_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
                 ) from None
         return ", ".join(entries)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        # CASEIMPORT_METRICS_TOKEN= (set but empty) means no token, not the empty one.
+        return value or None
 
     @field_validator("upload_spool_dir")
     @classmethod

@@ -31,7 +31,7 @@ from api.imports.router import statuses_router
 from api.imports.rows_router import router as import_rows_router
 from api.lost_connection import RetryLostConnection
 from api.mappings.router import router as mappings_router
-from api.metrics.middleware import RequestCounter
+from api.metrics.middleware import RequestMetrics
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
 from api.problems import install_handlers
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(RetryLostConnection)
     app.add_middleware(RefuseNul)
-    app.add_middleware(RequestCounter)
+    app.add_middleware(RequestMetrics)
     # Outermost: the NUL guard's refusals carry the headers too.
     app.add_middleware(SecurityHeaders)
     if settings.trusted_proxies:
