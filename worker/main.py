@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from api import queue
 from api.config import Settings
+from worker import metrics, metrics_server
 from worker.context import WorkerContext, attach, close_context, detach, open_context
 from worker.jobs import run_import
 from worker.purge import purge_old_files
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 _SETTINGS = "settings"
 _RECONCILER = "reconciler"
 _PURGE = "purge"
+_METRICS = "metrics_server"
 # Set in ctx, no background loop runs (tests call them instead).
 NO_RECONCILER = "no_reconciler"
 # How often a worker looks for files past their retention time (days of retention: an hour late
@@ -65,6 +67,7 @@ class _Worker(Worker):
             self._failed_polls += 1
             await asyncio.sleep(delay)
             return
+        metrics.polled()
         if self._failed_polls:
             log.warning("Redis is back after %s failed polls", self._failed_polls)
             self._failed_polls = 0
@@ -101,6 +104,7 @@ async def _purge_forever(ctx: WorkerContext) -> None:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    ctx[_METRICS] = metrics_server.serve(ctx[_SETTINGS])
     context = await _opened_context(ctx[_SETTINGS], ctx["redis"])
     attach(ctx, context)
     if not ctx.get(NO_RECONCILER):
@@ -131,6 +135,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     context = detach(ctx)
     if context is not None:
         await close_context(context)
+    if ctx.get(_METRICS) is not None:
+        metrics_server.stop(ctx[_METRICS])
 
 
 def make_worker(settings: Settings, **overrides: Any) -> Worker:
@@ -162,4 +168,6 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
     extra_ctx = overrides.pop("ctx", {})
     options.update(overrides)
     options["ctx"] = {_SETTINGS: settings, **extra_ctx}
-    return _Worker(**options)
+    worker = _Worker(**options)
+    metrics.watch(worker)
+    return worker
