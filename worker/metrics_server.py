@@ -66,12 +66,16 @@ def serve(settings: Settings) -> WSGIServer | None:
     port = settings.worker_metrics_port
     if not port:
         return None
+    host = settings.worker_metrics_host
     app = guarded(make_wsgi_app(REGISTRY), settings)
-    server = make_server(
-        settings.worker_metrics_host, port, app, ThreadingWSGIServer, handler_class=_Quiet
-    )
+    try:
+        server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_Quiet)
+    except OSError as exc:
+        raise OSError(
+            exc.errno, f"CASEIMPORT_WORKER_METRICS_PORT: cannot listen on {host}:{port}: {exc}"
+        ) from exc
     threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
-    log.info("metrics on http://%s:%s/metrics", settings.worker_metrics_host, port)
+    log.info("metrics on http://%s:%s/metrics", host, port)
     return server
 
 

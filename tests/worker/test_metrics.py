@@ -180,3 +180,26 @@ async def test_a_cancelled_import_is_timed_as_cancelled(
     assert value(after, ROWS, type="cases.add", outcome="created") == value(
         before, ROWS, type="cases.add", outcome="created"
     )
+
+
+def test_a_taken_port_stops_a_second_worker_at_start(worker_url: str, tmp_path: Path) -> None:
+    taken = worker_url.split(":")[-1].split("/")[0]
+    env = {
+        **os.environ,
+        "CASEIMPORT_WORKER_METRICS_PORT": taken,
+        "CASEIMPORT_WORKER_METRICS_HOST": "127.0.0.1",
+        "CASEIMPORT_WORKER_NICE": "0",
+    }
+    log = tmp_path / "second.log"
+    with log.open("wb") as out:
+        second = subprocess.Popen([CASEIMPORT, "worker"], env=env, stdout=out, stderr=out)
+        try:
+            code = second.wait(30)
+        finally:
+            if second.poll() is None:
+                second.kill()
+                second.wait(10)
+    assert code != 0
+    said = log.read_text()
+    assert "CASEIMPORT_WORKER_METRICS_PORT" in said
+    assert "Address already in use" in said
