@@ -207,7 +207,9 @@ async def _finish(conn: Connection, claim: Claim, outcome: Outcome) -> bool:
             error_count=outcome.error_count,
             error_rows=outcome.error_rows,
             error_groups=outcome.error_groups,
-            summary=summarize(outcome.error_rows, first, file_level=outcome.counts is None),
+            summary=summarize(
+                outcome.error_rows, first, file_level=outcome.counts is None, lead=outcome.lead
+            ),
             warnings=outcome.warnings,
             read_as=outcome.read_as,
         )
