@@ -7,6 +7,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = problem && problem.code;
     this.errors = (problem && problem.errors) || [];
+    this.problem = problem || {}; // its other members, e.g. plan_stale's line and tag_id
   }
 
   // The message for one form field (loc ["body", name]), if the server located one there.
@@ -73,6 +74,11 @@ export const urls = {
   importErrors: (slug, id, params) => `${oneImport(slug, id)}/errors${query(params)}`,
   importErrorsCsv: (slug, id) => `${oneImport(slug, id)}/errors.csv`,
   importFailedRowsCsv: (slug, id) => `${oneImport(slug, id)}/failed-rows.csv`,
+  importFailedRows: (slug, id, params) => `${oneImport(slug, id)}/failed-rows${query(params)}`,
+  importCorrections: (slug, id) => `${oneImport(slug, id)}/corrections`,
+  importChanges: (slug, id, params) => `${oneImport(slug, id)}/changes${query(params)}`,
+  importApply: (slug, id) => `${oneImport(slug, id)}/apply`,
+  importRevert: (slug, id) => `${oneImport(slug, id)}/revert`,
   cases: (slug, params) => `${app(slug)}/cases${query(params)}`,
   caseStats: (slug) => `${app(slug)}/cases/stats`,
   tokens: (slug) => `${app(slug)}/tokens`,
