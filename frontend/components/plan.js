@@ -10,8 +10,9 @@ import { checkAgainButton } from "./check-again.js";
 export function planSection(app, item) {
   const r = item.result;
   const outcome = h("div", { class: "plan-outcome", role: "alert" });
-  const intro = h("p", {}, `Nothing has been changed yet. Applied, this plan creates ${formatNumber(r.created)} `
-    + `and updates ${formatNumber(r.updated)} ${r.created + r.updated === 1 ? "case" : "cases"}`
+  const cases = (n) => `${formatNumber(n)} ${n === 1 ? "case" : "cases"}`;
+  const intro = h("p", {}, `Nothing has been changed yet. Applied, this plan creates ${cases(r.created)} `
+    + `and updates ${cases(r.updated)}`
     + (r.failed ? `; ${formatNumber(r.failed)} ${r.failed === 1 ? "row has" : "rows have"} errors and would be skipped.` : "."));
 
   async function apply() {
@@ -23,9 +24,8 @@ export function planSection(app, item) {
       go(pages.import(app.slug, made.id));
     } catch (error) {
       outcome.append(h("p", {}, error.message));
+      // The detail names the case that changed (its tag and line) and what happened to it.
       if (error.code === "plan_stale") {
-        const { tag_id: tag, line } = error.problem;
-        if (tag) outcome.append(h("p", { class: "stale-case" }, `Changed since the check: case ${tag} (line ${line}).`));
         outcome.append(checkAgainButton(app, item));
       } else if (error.code === "plan_applied") {
         const now = await api(urls.import(app.slug, item.id)).catch(() => null);

@@ -7,7 +7,6 @@ export class ApiError extends Error {
     this.status = status;
     this.code = problem && problem.code;
     this.errors = (problem && problem.errors) || [];
-    this.problem = problem || {}; // its other members, e.g. plan_stale's line and tag_id
   }
 
   // The message for one form field (loc ["body", name]), if the server located one there.
