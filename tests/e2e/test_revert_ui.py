@@ -19,7 +19,7 @@ from tests.e2e.import_tools import (
     shot,
 )
 from tests.e2e.ui import ADD_HEADER, IMPORT_TIMEOUT, expect_result, import_status, sign_in
-from tests.factories import admin_setup
+from tests.factories import admin_setup, make_member, make_user
 from tests.importing import case_fields
 
 SEED = ADD_HEADER + "C-1,1,01/05/2024,Water leak\r\n"
@@ -107,3 +107,25 @@ async def test_a_revert_skipping_conflicts_reverts_the_rest_and_lists_them(
     cases = await case_fields(sessionmaker)
     assert sorted(cases) == ["C-2"]
     assert cases["C-2"][2] == "Light repaired"
+
+
+async def test_a_viewer_reads_plans_and_errors_but_cannot_apply_revert_or_correct(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await make_user(sessionmaker, "viewer@example.org")
+    await make_member(sessionmaker, "viewer@example.org", admin.slug, "viewer")
+    plan = await seed(live_server, admin, SEED, "A check", validate_only="true")
+    done = await seed(live_server, admin, SEED, "An add")
+    failed = await seed(live_server, admin, SEED.replace(",1,", ",9,"), "A failure")
+    await sign_in(page, "viewer@example.org")
+
+    await open_import(page, admin, plan)
+    await expect(page.get_by_role("table", name="Planned changes")).to_contain_text("C-1")
+    await expect(page.get_by_role("button", name="Apply this plan")).to_have_count(0)
+    await open_import(page, admin, done)
+    await expect(import_status(page)).to_contain_text("Completed")
+    await expect(page.get_by_role("button", name="Revert", exact=True)).to_have_count(0)
+    await open_import(page, admin, failed)
+    await expect(page.get_by_role("table", name="Errors")).to_contain_text("case_status")
+    await expect(page.get_by_role("button", name="Fix cells in place")).to_have_count(0)
