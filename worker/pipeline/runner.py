@@ -24,6 +24,7 @@ from dataclasses import replace
 from datetime import date
 
 import asyncpg
+from structlog.contextvars import bound_contextvars
 
 from api.import_types.registry import get_type
 from api.imports import lifecycle
@@ -35,6 +36,7 @@ from worker.context import WorkerContext
 from worker.pipeline.errors import summarize
 from worker.pipeline.heartbeat import ImportLost, Progress, heartbeat
 from worker.pipeline.job import Job
+from worker.pipeline.journal import Journal
 from worker.pipeline.laps import Laps
 from worker.pipeline.outcome import Completed, Failed, Outcome, Refused
 from worker.pipeline.paths import batched, checked, direct, dry, plan, revert
@@ -49,34 +51,46 @@ FastPath = Callable[[Connection, Job, Progress], Awaitable[Outcome]]
 
 async def run_one(ctx: WorkerContext, conn: Connection, import_id: uuid.UUID, attempt: int) -> None:
     """Run this attempt on ``conn``, the connection that holds the app's turn."""
+    # Every line logged for the attempt names it, the heartbeat's included (a task started here).
+    with bound_contextvars(import_id=str(import_id), attempt=attempt):
+        await _attempt(ctx, conn, import_id, attempt)
+
+
+async def _attempt(
+    ctx: WorkerContext, conn: Connection, import_id: uuid.UUID, attempt: int
+) -> None:
     settings = ctx.settings
     claim = await lifecycle.claim(conn, import_id, attempt, settings.worker_lease_seconds)
     if claim is None:
         return  # finished, cancelled, or owned by another run: nothing to do
     backend = conn.get_server_pid()
+    journal = Journal(claim)
     started = time.monotonic()
     try:
         outcome = await _run(ctx, conn, claim)
+        journal.finished(outcome, None if outcome is None else _reconciled(claim, outcome))
+        metrics.import_ended(claim, outcome, time.monotonic() - started)
+        return
     except ImportLost:
-        log.info("import %s attempt %s was cancelled or superseded", import_id, attempt)
+        journal.ended("lost")  # cancelled, or superseded by a newer attempt
         if await _cancelled(ctx, import_id):
             metrics.import_cancelled(claim, time.monotonic() - started)
         return
     except asyncio.CancelledError:
         await _hand_back(ctx, claim, backend)
+        journal.ended("handed_back")
         raise
     except Exception:
         # Cancelled in the middle of a statement, asyncpg may raise its own error instead.
         if _stopping():
             await _hand_back(ctx, claim, backend)
+            journal.ended("handed_back")
             raise asyncio.CancelledError from None
         log.exception("import %s attempt %s failed unexpectedly", import_id, attempt)
         metrics.attempt_broke_off(claim)
-    else:
-        metrics.import_ended(claim, outcome, time.monotonic() - started)
-        return
     async with ctx.pool.acquire() as other:
         requeued = await lifecycle.after_crash(other, claim, settings.max_attempts)
+    journal.ended("requeued" if requeued is not None else "failed")
     if requeued is not None:
         await ctx.queue.enqueue(requeued.import_id, requeued.attempt)
 
@@ -111,7 +125,7 @@ async def _hand_back(ctx: WorkerContext, claim: Claim, backend: int) -> None:
 
 
 async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> Outcome | None:
-    """The attempt's outcome, committed; None when it was given up (no file, no known type)."""
+    """The import's outcome, committed with its final state; None when it was given up."""
     if claim.plan_id is not None or claim.revert_of is not None:
         return await _in_one_transaction(
             ctx, conn, claim, lambda progress: _derived(ctx, claim, conn, progress)
@@ -140,7 +154,7 @@ async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> Outcome | 
         )
         job.clock.lap("commit")
         job.clock.report()
-    return outcome
+        return outcome
 
 
 async def _in_one_transaction(
@@ -232,7 +246,9 @@ async def _finish(conn: Connection, claim: Claim, outcome: Outcome) -> bool:
             error_count=outcome.error_count,
             error_rows=outcome.error_rows,
             error_groups=outcome.error_groups,
-            summary=summarize(outcome.error_rows, first, file_level=outcome.counts is None),
+            summary=summarize(
+                outcome.error_rows, first, file_level=outcome.counts is None, lead=outcome.lead
+            ),
             warnings=outcome.warnings,
             read_as=outcome.read_as,
         )
