@@ -4,7 +4,9 @@ its path with the ids in it: what logs and dashboards group requests by.
 Since FastAPI 0.16x an included router keeps its routes with their own paths (without the
 prefix, ``scope["route"].path_format`` is ``/apps/{app}/...``); the full templates come from
 ``fastapi.routing.iter_route_contexts``, the walk its OpenAPI document is built from. Earlier
-versions keep the full path on the route itself.
+versions keep the full path on the route itself. FastAPI's router names the route only of a
+request an included router served: one that a Mount (the SPA's files at ``/``) or a plain Route
+(the OpenAPI document) served leaves its endpoint in the scope, found by the same walk.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ from weakref import WeakKeyDictionary
 
 from starlette.types import Scope
 
-# Per application: the id of each route object → its full template. Routes are fixed once the
-# app serves requests, so the walk is done once.
+# Per application: the id of each route object, and of its endpoint → its full template. Routes
+# are fixed once the app serves requests, so the walk is done once.
 _TEMPLATES: WeakKeyDictionary[Any, dict[int, str]] = WeakKeyDictionary()
 
 
 def route_template(scope: Scope) -> str | None:
     """The matched route's template, or None when no route matched (a 404)."""
-    route = scope.get("route")
+    route = scope.get("route") or scope.get("endpoint")
     if route is None:
         return None
     app = scope.get("app")
@@ -38,8 +40,12 @@ def _walk(routes: Iterable[Any]) -> dict[int, str]:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # FastAPI before 0.16x: route.path_format is the full template
         return {}
-    return {
-        id(context.original_route): context.path_format
-        for context in iter_route_contexts(list(routes))
-        if context.path_format is not None
-    }
+    templates = {}
+    for context in iter_route_contexts(list(routes)):
+        route = context.original_route
+        if context.path_format is not None:
+            # A Mount's endpoint is its app.
+            for key in (getattr(route, "endpoint", None) or getattr(route, "app", None), route):
+                if key is not None:
+                    templates[id(key)] = context.path_format
+    return templates

@@ -12,13 +12,15 @@ from time import perf_counter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.metrics.registry import observe_request
-from api.metrics.routes import RouteTemplates
+from api.route_template import route_template
+
+# A request no route matched: a refusal by a middleware before routing, or a 404 without the SPA.
+UNMATCHED = "unmatched"
 
 
 class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.templates = RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,5 +39,5 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, watching_send)
         finally:
-            route = self.templates.of(scope)
+            route = route_template(scope) or UNMATCHED
             observe_request(scope["method"], route, status, perf_counter() - started)
