@@ -78,10 +78,10 @@ async def expect_clickable(actions: Locator, where: str, at_least: int = 1) -> N
         assert await action.evaluate(CLICKABLE), f"{where}: action {n} cannot be clicked"
 
 
-async def screenshot(page: Page, name: str) -> None:
+async def screenshot(page: Page, name: str, *, whole: bool) -> None:
     if SCREENSHOTS:  # Playwright makes the folder
         await page.evaluate("window.scrollTo(0, 0)")
-        await page.screenshot(path=Path(SCREENSHOTS) / name, full_page=True)
+        await page.screenshot(path=Path(SCREENSHOTS) / name, full_page=whole)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -107,7 +107,7 @@ async def test_every_page_fits_the_width_and_keeps_its_actions_in_reach(
     await expect_fits(page, "imports")
     await expect_clickable(imports.get_by_role("link", name="View"), "imports", at_least=9)
     await expect_clickable(page.get_by_role("button", name="NEW"), "imports")
-    await screenshot(page, f"imports-{width}.png")
+    await screenshot(page, f"imports-{width}.png", whole=False)
 
     await page.goto(f"{base}/imports/{scene.completed['id']}")
     await expect(page.get_by_label("Reconciliation")).to_be_visible()
@@ -119,7 +119,7 @@ async def test_every_page_fits_the_width_and_keeps_its_actions_in_reach(
     await expect_fits(page, "failed import")
     await expect_clickable(page.get_by_role("button", name="Upload", exact=True), "failed import")
     await expect_clickable(page.get_by_role("link", name="Download errors (CSV)"), "failed import")
-    await screenshot(page, f"import-failed-{width}.png")
+    await screenshot(page, f"import-failed-{width}.png", whole=width < 700)
 
     await page.goto(f"{base}/imports/new")
     await expect(page.get_by_role("heading", name="Add Imports")).to_be_visible()
