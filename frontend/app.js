@@ -90,7 +90,7 @@ function render({ again = false } = {}) {
   if (route.public && me) return go(pages.apps());
   if (!route.public && !catalogsLoaded()) {
     // Signed-in pages word statuses and types as the API does; a 401 here has already signed out.
-    loadCatalogs().then(() => turn === renders && render(),
+    loadCatalogs().then(() => turn === renders && render({ again: true }),
       (error) => turn === renders && me && show(unavailable(error)));
     return;
   }
