@@ -1,16 +1,17 @@
 import { formatNumber, h, uid } from "../lib/dom.js";
 import { hasFailed, statusOf } from "../lib/catalog.js";
+import { wentThrough } from "../lib/outcome.js";
 
 const rows = (n, what) => `${formatNumber(n)} ${what}${n === 1 ? "" : "s"}`;
 
 // What an import's badge says. Its status, as the API names it, except where that alone would
 // overstate what happened to the cases: a check-only run changed nothing, a skip import left
-// rows out, and a reverted import was taken back. Only an import that went through (it finished,
-// did not fail, and has counts; a cancelled one has none) is told apart this way.
+// rows out, and a reverted import was taken back. Only an import that went through is told
+// apart this way.
 export function outcomeOf(item) {
   const status = statusOf(item.status);
   const r = item.result;
-  if (!(status.finished && !hasFailed(item) && r)) return status;
+  if (!wentThrough(item)) return status;
   if (item.reverted_by) return { key: "reverted", symbol: "↺", label: "Reverted" };
   if (item.validate_only) {
     const skipped = r.failed ? `; ${rows(r.failed, "row")} would be skipped` : "";

@@ -113,11 +113,11 @@ async def test_import_pages_of_skipped_reverted_and_revert_imports(
 
     await open_import(page, scene.reverted)
     await expect_import_page(page, "Taken back", "Reverted")
-    await page.get_by_role("link", name="View the revert").click()
+    await page.get_by_role("link", name=scene.revert["name"]).click()  # "Reverted by ..."
     await expect_import_page(page, scene.revert["name"], "Completed")
     await expect(page.get_by_text("Revert · created")).to_be_visible()
     await expect(count_of(page, "Deleted")).to_have_text("2")
-    await page.get_by_role("link", name="View the reverted import").click()
+    await page.get_by_role("link", name="Taken back", exact=True).click()  # "Reverts ..."
     await expect(page.get_by_role("heading", name="Taken back", exact=True)).to_be_visible()
 
 
