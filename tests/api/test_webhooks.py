@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-from collections.abc import AsyncIterator, Iterator
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -101,6 +103,16 @@ def signed_by(secret: str, request: Received) -> bool:
     return signing.verify(secret, request.headers[signing.SIGNATURE_HEADER], request.body)
 
 
+def documented_check() -> Callable[[str, str, bytes], bool]:
+    """The verification snippet of docs/webhooks.md, as a receiver would paste it."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+    (snippet,) = re.findall(r"```python\n(.*?)```", docs.read_text(), re.S)
+    found: dict[str, Any] = {}
+    exec(snippet, found)  # noqa: S102 - the project's own documentation
+    check: Callable[[str, str, bytes], bool] = found["verified"]
+    return check
+
+
 async def test_a_completed_import_is_told_to_its_endpoint_signed(
     client: AsyncClient, admin: AdminSetup, local: Settings, pool: asyncpg.Pool
 ) -> None:
@@ -115,6 +127,9 @@ async def test_a_completed_import_is_told_to_its_endpoint_signed(
     assert request.path == "/hooks/caseimport"
     assert signed_by(hook["secret"], request)
     assert not signed_by(elsewhere["secret"], request)
+    verified = documented_check()
+    assert verified(hook["secret"], request.headers[signing.SIGNATURE_HEADER], request.body)
+    assert not verified(hook["secret"], request.headers[signing.SIGNATURE_HEADER], b"{}")
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers[signing.EVENT_HEADER] == "import.completed"
     event = json.loads(request.body)
