@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # How often an idle worker looks for deliveries due, and how many it sends at once.
     webhooks_poll_seconds: float = Field(default=1, gt=0)
     webhooks_concurrency: int = Field(default=4, ge=0)
+    # Events, their deliveries and attempts are kept this long (a pending one longer), then
+    # deleted by a worker.
+    webhooks_keep_days: int = Field(default=30, ge=2)
 
     @field_validator("database_url")
     @classmethod

@@ -43,9 +43,15 @@ def parse(url: str) -> httpx.URL:
     return parsed
 
 
+# NAT64's well-known prefix: a gateway on the way turns these into the IPv4 address they end in.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def _embedded(address: IPAddress) -> IPAddress:
     # An IPv6 form of an IPv4 address reaches that address.
     if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         return address.ipv4_mapped or address.sixtofour or address
     return address
 

@@ -34,7 +34,7 @@ from tests.importing import ADD_HEADER, import_file, upload
 from tests.webhook_receiver import Received, receiving
 from tests.worker_harness import run_worker
 from worker.webhooks import http
-from worker.webhooks.sender import deliver_due, retry_delay
+from worker.webhooks.sender import deliver_due, prune, retry_delay
 
 ROWS = "".join(f"WH-{n},1,2024-03-0{n},Water supply {n}\r\n" for n in range(1, 4))
 
@@ -226,7 +226,9 @@ async def test_urls_to_private_addresses_are_refused(
 def test_public_addresses_are_told_from_the_others() -> None:
     assert is_public(ipaddress.ip_address("93.184.215.14"))
     assert is_public(ipaddress.ip_address("2606:2800:21f:cb07:6820:80da:af6b:8b2c"))
-    for address in ("100.64.0.1", "172.16.0.1", "fe80::1", "fc00::1", "240.0.0.1", "::"):
+    others = ("100.64.0.1", "172.16.0.1", "fe80::1", "fc00::1", "240.0.0.1", "::")
+    embedded = ("::ffff:10.0.0.1", "2002:7f00:1::", "64:ff9b::a9fe:a9fe")
+    for address in others + embedded:
         assert not is_public(ipaddress.ip_address(address)), address
 
 
@@ -409,3 +411,22 @@ def test_a_signature_is_refused_when_old_or_altered() -> None:
     assert not signing.verify("whsec_x", header, body, now=1_000_000 + 301)
     assert not signing.verify("whsec_x", header, body + b" ", now=1_000_100)
     assert not signing.verify("whsec_y", header, body, now=1_000_100)
+
+
+async def test_old_events_are_forgotten_unless_still_pending(
+    client: AsyncClient, admin: AdminSetup, local: Settings, pool: asyncpg.Pool
+) -> None:
+    hook = await register(client, admin, "http://127.0.0.1:9/hook", ["import.completed"])
+    url = f"/api/apps/{admin.slug}/webhooks/{hook['id']}/test"
+    for _ in range(2):
+        assert (await client.post(url, headers=admin.headers)).status_code == 202
+    await pool.execute("UPDATE webhook_events SET created_at = now() - interval '31 days'")
+    await pool.execute(
+        "UPDATE webhook_deliveries SET state = 'failed' WHERE id = (SELECT min(id) FROM"
+        " webhook_deliveries)"
+    )
+    await prune(pool, 30)
+    (left,) = (await deliveries_of(client, admin, hook))["items"]
+    assert left["state"] == "pending"
+    await prune(pool, 32)
+    assert len((await deliveries_of(client, admin, hook))["items"]) == 1

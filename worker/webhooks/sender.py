@@ -6,6 +6,8 @@ receiver tells repeats apart by the event's id).
 A failed attempt is tried again after ``webhooks_retry_base_seconds``, twice as long each time
 (at most an hour apart, with some jitter), until ``webhooks_retry_hours`` after the event; then
 the delivery is failed. Deliveries of an inactive endpoint wait until it is active again.
+Events older than ``webhooks_keep_days`` go, with their deliveries and attempts, once none of
+them is pending.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 
 import asyncpg
 import httpx
@@ -26,6 +29,8 @@ from worker.webhooks.http import Answer
 log = logging.getLogger(__name__)
 
 MAX_DELAY_SECONDS = 3600.0
+# How often a worker deletes old events (days of keeping: an hour late is nothing).
+PRUNE_EVERY_SECONDS = 3600.0
 
 _CLAIM = """
     SELECT d.id, d.attempts, d.created_at, ev.type, ev.body, e.url, e.secret_encrypted
@@ -59,6 +64,19 @@ _RETRY_OR_FAIL = """
     WHERE id = $1
     RETURNING state
 """
+
+
+_PRUNE = """
+    DELETE FROM webhook_events ev
+    WHERE ev.created_at < now() - make_interval(days => $1)
+      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                      WHERE d.event_id = ev.id AND d.state = 'pending')
+"""
+
+
+async def prune(pool: Pool, keep_days: int) -> None:
+    """Forget events older than ``keep_days``, with their deliveries and attempts."""
+    await pool.execute(_PRUNE, keep_days)
 
 
 def retry_delay(attempts: int, base: float) -> float:
@@ -134,9 +152,13 @@ async def deliver_due(pool: Pool, settings: Settings, client: httpx.AsyncClient)
 
 async def send_forever(pool: Pool, settings: Settings) -> None:
     """The worker's background sender: what is due, then a look every ``webhooks_poll_seconds``."""
+    pruned_at = 0.0
     async with http.client(settings.webhooks_timeout_seconds) as client:
         while True:
             try:
+                if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
+                    pruned_at = time.monotonic()
+                    await prune(pool, settings.webhooks_keep_days)
                 tried = await deliver_due(pool, settings, client)
             except Exception:  # keep sending whatever one pass ran into
                 log.exception("sending webhooks failed")
