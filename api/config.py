@@ -53,9 +53,12 @@ class Settings(BaseSettings):
     # Connections an API process keeps open: enough for the requests in flight under a poll
     # load, so that none has to open (and close again) a connection of its own.
     db_pool_size: int = Field(default=20, ge=1)
-    # A line per request on the API's standard output (uvicorn's access log). Behind a proxy that
-    # logs requests already, turn it off: under a poll load it is CPU and a write per request.
+    # A line per request in the API's log (uvicorn's; in JSON logs the API's own, with its ids).
+    # Behind a proxy that logs requests already, turn it off: under a poll load it is CPU and a
+    # write per request.
     access_log: bool = True
+    # "json": a JSON object a line, for a log shipper; "text": readable in a terminal (api/logs.py).
+    log_format: Literal["json", "text"] = "text"
     worker_concurrency: int = 4
     # A running import's worker renews its lease twice a second; one silent this long is
     # frozen or cut off, and its database session is ended so that another worker can go on.

@@ -35,6 +35,7 @@ from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
 from api.problems import install_handlers
+from api.request_context import RequestContext
 from api.security_headers import SecurityHeaders
 from api.version import VERSION
 from api.webhooks.router import router as webhooks_router
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestCounter)
     # Outermost: the NUL guard's refusals carry the headers too.
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext, settings=settings)
     if settings.trusted_proxies:
         # In the app, not only in uvicorn (cli/commands/servers.py): whatever server runs it,
         # a forwarded client address counts only when a trusted proxy sent it.

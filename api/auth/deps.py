@@ -12,6 +12,7 @@ from api.auth.principal import Principal
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
 from api.errors import Forbidden, Unauthorized
+from api.logs import bind
 
 SESSION_COOKIE = "caseimport_session"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -101,6 +102,7 @@ async def current_principal(
             )
         # No Origin check: a browser never attaches a token by itself, so a token cannot be forged
         # into a request by another site.
+        bind(user_id=principal.user_id, token_id=principal.token_id)
         return principal
 
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -109,6 +111,7 @@ async def current_principal(
             require_same_origin(request, settings)
         principal = await service.principal_from_session(session, cookie, client_address(request))
         if principal is not None:
+            bind(user_id=principal.user_id)
             return principal
     raise Unauthorized(
         "Sign in, or send an API token as 'Authorization: Bearer <token>'.",

@@ -26,6 +26,7 @@ from api.imports.schemas import (
     RowErrorPage,
 )
 from api.imports.status import ImportStatus
+from api.logs import bind
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
 statuses_router = APIRouter(tags=["imports"])
@@ -156,6 +157,7 @@ async def create_import(
         redis=redis,
         in_flight=in_flight,
     )
+    bind(import_id=created.view.row.id)  # the access line names the import made
     body = import_out(created.view).model_dump(mode="json")
     if created.replayed:
         return JSONResponse(body, status_code=200, headers={"Idempotent-Replayed": "true"})

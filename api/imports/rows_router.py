@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from api.apps.deps import AdminAccessDep, AppAccessDep
 from api.deps import RedisDep, SessionDep, SettingsDep
 from api.imports import correcting
 from api.imports.presenter import import_out
-from api.imports.schemas import CorrectionsIn, ImportOut
+from api.imports.schemas import (
+    CorrectionsIn,
+    FailedRowOut,
+    FailedRowPageOut,
+    ImportOut,
+    RowErrorOut,
+)
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
 
@@ -36,6 +43,47 @@ async def download_failed_rows(
         download.body(),
         media_type=download.media_type,
         headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
+    )
+
+
+@router.get(
+    "/{import_id}/failed-rows",
+    response_model=FailedRowPageOut,
+    responses={
+        404: {"description": "no such import in this app"},
+        409: {"description": "the file was not read as rows (rows_not_read)"},
+        410: {"description": "the file was deleted past the retention time (file_purged)"},
+    },
+)
+async def list_failed_rows(
+    import_id: uuid.UUID,
+    access: AppAccessDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> FailedRowPageOut:
+    """The failed rows' original cells and kept errors, in line order, with the file's header
+    and the column each header cell fills: what a form needs to correct cells in place."""
+    page, next_cursor = await correcting.failed_rows_page(
+        session, access, import_id, limit=limit, cursor=cursor
+    )
+    return FailedRowPageOut(
+        header=page.header,
+        columns=page.columns,
+        items=[
+            FailedRowOut(
+                line=row.line,
+                cells=row.cells,
+                errors=[
+                    RowErrorOut(
+                        line=e.line, column=e.column, value=e.value, code=e.code, message=e.message
+                    )
+                    for e in row.errors
+                ],
+            )
+            for row in page.items
+        ],
+        next_cursor=next_cursor,
     )
 
 

@@ -181,3 +181,21 @@ class CorrectionsIn(RootModel[dict[PositiveInt, dict[str, str]]]):
         dict[PositiveInt, Annotated[dict[str, str], Field(min_length=1)]],
         Field(min_length=1, max_length=10_000),
     ]
+
+
+class FailedRowOut(BaseModel):
+    """A failed row: its line, its original cells (one per header cell, or more) and its kept
+    errors (none for a row past the kept ones)."""
+
+    line: int
+    cells: list[str]
+    errors: list[RowErrorOut]
+
+
+class FailedRowPageOut(BaseModel):
+    """The file's header, the column each header cell fills (null: ignored), and failed rows."""
+
+    header: list[str]
+    columns: list[str | None]
+    items: list[FailedRowOut]
+    next_cursor: str | None

@@ -10,6 +10,11 @@ import { filePicker } from "../components/file-picker.js";
 import { pager } from "../components/pager.js";
 import { statusBadge } from "../components/status.js";
 import { dataTable } from "../components/table.js";
+import { fixRows } from "../components/fix-rows.js";
+import { planSection } from "../components/plan.js";
+import { relations } from "../components/relations.js";
+import { revertControl } from "../components/revert.js";
+import { hasFixableRows, isPlan, isRevertible } from "../lib/outcome.js";
 
 function progress(item) {
   const p = item.progress;
@@ -50,9 +55,10 @@ function reconciliation(r) {
 }
 
 // The kept row errors a page at a time; when the API kept fewer than there are, it says so.
-function errorList(slug, id) {
+// A revert's errors are its conflicts, and it has no file of rows to fix.
+function errorList(slug, id, { title = "Errors", rowsFile = true } = {}) {
   const kept = h("div");
-  const table = dataTable("Errors", ["Line", "Column", "Value", "Message"]);
+  const table = dataTable(title, ["Line", "Column", "Value", "Message"]);
   const paging = pager(load);
   const ticket = tickets();
 
@@ -73,9 +79,9 @@ function errorList(slug, id) {
   }
 
   load();
-  return h("div", {}, h("h3", {}, "Errors"), kept, table.node, paging.node,
+  return h("div", {}, h("h3", {}, title), kept, table.node, paging.node,
     h("p", {}, h("a", { href: urls.importErrorsCsv(slug, id), download: "" }, "Download errors (CSV)"),
-      " · ", h("a", { href: urls.importFailedRowsCsv(slug, id), download: "" }, "Download failed rows to fix (CSV)")));
+      rowsFile ? [" · ", h("a", { href: urls.importFailedRowsCsv(slug, id), download: "" }, "Download failed rows to fix (CSV)")] : null));
 }
 
 export function importViewPage({ app, id }) {
@@ -124,7 +130,7 @@ export function importViewPage({ app, id }) {
     clear(status).append(statusBadge(item));
     if (look.active) status.append(progress(item));
     // Rebuild the rest only when the state changes, so forms and focus survive polling.
-    const state = `${item.status}:${item.finished_at}`;
+    const state = `${item.status}:${item.finished_at}:${item.applied_by}:${item.reverted_by}`;
     if (state === shownState) return;
     shownState = state;
     clear(details);
@@ -132,9 +138,16 @@ export function importViewPage({ app, id }) {
     if (item.result) details.append(result(item.result), reconciliation(item.result));
     if (item.error) details.append(h("p", { class: "summary", role: "status" }, item.error.summary));
     if (item.warnings.length) details.append(warnings(item.warnings));
+    const ties = relations(app, item);
+    if (ties) details.append(ties);
+    if (isPlan(item)) details.append(planSection(app, item));
+    if (isRevertible(item) && app.role === "admin") details.append(revertControl(app, item));
     // A draft takes its first file; a failed import, which has one, a corrected one.
-    if (look.attachable) details.append(uploader(item.file ? "Upload corrected file" : "File"));
-    if (item.error && item.error.error_count) errors.append(errorList(app.slug, id));
+    if (look.attachable && !item.revert_of) details.append(uploader(item.file ? "Upload corrected file" : "File"));
+    if (item.error && item.error.error_count) {
+      const list = errorList(app.slug, id, item.revert_of ? { title: "Conflicts", rowsFile: false } : {});
+      errors.append(hasFixableRows(item) && app.role === "admin" ? fixRows(app, item, list, { onSubmitted: followRerun }) : list);
+    }
     if (look.cancellable && app.role === "admin") {
       details.append(h("button", { type: "button", async onClick() {
         await api(urls.importCancel(app.slug, id), { method: "POST" });
@@ -148,6 +161,12 @@ export function importViewPage({ app, id }) {
     const item = await api(urls.import(app.slug, id));
     render(item);
     return statusOf(item.status).active;
+  }
+  // Corrections queued the import again: follow its new run.
+  function followRerun() {
+    announceImportsChanged(app.slug);
+    shownState = "";
+    restart();
   }
   let stop = poll(load);
   function restart() {
