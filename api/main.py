@@ -38,6 +38,7 @@ from api.problems import install_handlers
 from api.request_context import RequestContext
 from api.security_headers import SecurityHeaders
 from api.version import VERSION
+from api.webhooks.router import router as webhooks_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes_router,
         audit_router,
         mappings_router,
+        webhooks_router,
     ):
         app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND
