@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -34,13 +35,16 @@ import pytest
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.cases.models import Case
 from api.config import Settings
+from api.db import unit_of_work
 from api.main import create_app
 from tests.factories import admin_setup, bearer, make_token
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SLUG = "field-ops"
+CASE_TAG = "CASE-1"
 # The whole run takes about a minute on a quiet machine.
 RUN_TIMEOUT = 600
 
@@ -87,7 +91,18 @@ class Tokens:
 
 @pytest.fixture
 async def tokens(sessionmaker: async_sessionmaker[AsyncSession]) -> Tokens:
+    """The app's admin, and a case of the app (CASE_TAG) for the case routes to read."""
     admin = await admin_setup(sessionmaker, slug=SLUG)
+    async with unit_of_work(sessionmaker) as session:
+        session.add(
+            Case(
+                app_id=admin.app_id,
+                tag_id=CASE_TAG,
+                case_status=1,
+                date_opened=date(2024, 3, 7),
+                about="A case to read",
+            )
+        )
     return Tokens(admin.token, await make_token(sessionmaker, admin.email, SLUG))
 
 
@@ -109,6 +124,7 @@ def test_schemathesis_finds_nothing(live_server: str, tokens: Tokens, settings: 
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "CASEIMPORT_ST_IMPORT_ID": draft.json()["id"],
+        "CASEIMPORT_ST_TAG_ID": CASE_TAG,
         "CASEIMPORT_ST_SPARE_TOKEN_ID": _token_id(live_server, tokens),
         "NO_COLOR": "1",
     }
