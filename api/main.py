@@ -35,15 +35,12 @@ from api.mappings.router import router as mappings_router
 from api.metrics.middleware import RequestCounter
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
-from api.openapi import install_openapi, problem_responses
+from api.openapi import install_openapi
 from api.problems import install_handlers
 from api.security_headers import SecurityHeaders
 from api.version import VERSION
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
-_UNAVAILABLE = problem_responses(
-    503, s503="the database cannot be reached for a moment (service_unavailable, Retry-After)"
-)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -111,8 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
         mappings_router,
     ):
-        # Every route reads the database (a caller's session or token at least).
-        app.include_router(router, prefix="/api", responses=_UNAVAILABLE)
+        app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND
     if (frontend / "index.html").exists():
         app.router.routes.append(FrontendMount(frontend))

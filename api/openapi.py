@@ -60,6 +60,7 @@ class Problem(BaseModel):
 
 
 _SHARED: tuple[type[BaseModel], ...] = (Problem,)
+_UNAVAILABLE = "the database cannot be reached for a moment (service_unavailable, Retry-After)"
 
 
 def _problem_response(description: str) -> dict[str, Any]:
@@ -72,7 +73,9 @@ def _problem_response(description: str) -> dict[str, Any]:
 def problem_responses(*statuses: int, **why: str) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route's error answers; ``why`` says when one comes (``s409="..."``)."""
     return {
-        status: _problem_response(why.get(f"s{status}", HTTPStatus(status).phrase))
+        status: _problem_response(
+            why.get(f"s{status}", _UNAVAILABLE if status == 503 else HTTPStatus(status).phrase)
+        )
         for status in statuses
     }
 
@@ -113,6 +116,9 @@ def _with_problems(document: dict[str, Any]) -> dict[str, Any]:
                 operation["responses"]["422"] = _problem_response(
                     "the request is not valid (invalid_request; errors says where)"
                 )
+            # Knowing the caller reads the database.
+            if "security" in operation:
+                operation["responses"].setdefault("503", _problem_response(_UNAVAILABLE))
             if "application/json" in operation.get("requestBody", {}).get("content", {}):
                 operation["responses"].setdefault(
                     "400", _problem_response("the body cannot be read as JSON (bad_request)")
@@ -121,7 +127,8 @@ def _with_problems(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def install_openapi(app: FastAPI) -> None:
-    """Serve the document with the problem shape (made once, on the first request for it)."""
+    """Serve the document with the problem shape, 503 where a caller is looked up, and 400
+    where a JSON body is read (made once, on the first request for it)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -35,6 +35,7 @@ def _user_out(found: Account) -> UserOut:
         401,
         403,
         429,
+        503,
         s401="wrong email or password (invalid_credentials)",
         s403="sent by another site (foreign_origin)",
         s429="too many failed sign-ins from this address (too_many_attempts, Retry-After)",

@@ -103,6 +103,10 @@ async def test_each_route_lists_the_statuses_it_answers(spec: dict[str, Any]) ->
     assert {"401", "403", "429"} <= statuses("post", "/api/auth/login")
     # A JSON body that cannot be read at all is a 400.
     assert "400" in statuses("post", "/api/apps/{app}/tokens")
+    # 503 where the database is read: to know the caller, or to sign in; not for a sample file.
+    assert "503" in statuses("get", "/api/apps")
+    assert "503" in statuses("post", "/api/auth/login")
+    assert "503" not in statuses("get", "/api/import-types/{key}/sample.csv")
 
 
 async def test_the_import_form_is_typed_by_the_model_that_checks_it(spec: dict[str, Any]) -> None:
