@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from api.deps import InFlightDep, SessionDep, SettingsDep
 from api.errors import Unauthorized
 from api.metrics import service, token
-from api.problems import PROBLEM_JSON
+from api.openapi import problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -20,10 +20,12 @@ async def _token_checked(request: Request, settings: SettingsDep) -> None:
     response_class=Response,
     responses={
         200: {"content": {"text/plain": {}}},
-        401: {
-            "description": "CASEIMPORT_METRICS_TOKEN is set: its bearer token is missing or wrong",
-            "content": {PROBLEM_JSON: {}},
-        },
+        **problem_responses(
+            401,
+            503,
+            s401="CASEIMPORT_METRICS_TOKEN is set and the request does not carry it as its "
+            "bearer token (unauthenticated)",
+        ),
     },
     dependencies=[Depends(_token_checked)],
 )
