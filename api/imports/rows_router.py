@@ -55,11 +55,16 @@ async def download_failed_rows(
 @router.get(
     "/{import_id}/failed-rows",
     response_model=FailedRowPageOut,
-    responses={
-        404: {"description": "no such import in this app"},
-        409: {"description": "the file was not read as rows (rows_not_read)"},
-        410: {"description": "the file was deleted past the retention time (file_purged)"},
-    },
+    responses=problem_responses(
+        401,
+        404,
+        409,
+        410,
+        422,
+        s409="the file was not read as rows (rows_not_read)",
+        s410="the file was deleted past the retention time (file_purged)",
+        s422="a limit out of range or a cursor this list did not give",
+    ),
 )
 async def list_failed_rows(
     import_id: uuid.UUID,

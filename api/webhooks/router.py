@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.apps.deps import AdminAccessDep
 from api.deps import SessionDep, SettingsDep
+from api.openapi import problem_responses
 from api.webhooks import deliveries, service
 from api.webhooks.models import WebhookEndpoint
 from api.webhooks.schemas import (
@@ -27,7 +28,7 @@ router = APIRouter(tags=["webhooks"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 _ONE = "/apps/{app}/webhooks/{webhook_id}"
-_ERRORS: dict[int | str, dict[str, object]] = {401: {}, 403: {}, 404: {}}
+_ERRORS = problem_responses(401, 403, 404, s403="viewers cannot manage webhooks (admin_required)")
 
 
 def _out(endpoint: WebhookEndpoint) -> WebhookOut:
@@ -52,7 +53,20 @@ async def list_webhooks(access: AdminAccessDep, session: SessionDep) -> WebhookL
     return WebhookList(items=[_out(e) for e in await service.list_endpoints(session, access)])
 
 
-@router.post("/apps/{app}/webhooks", status_code=201, responses={**_ERRORS, 409: {}, 422: {}})
+@router.post(
+    "/apps/{app}/webhooks",
+    status_code=201,
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        422,
+        s403="viewers and tokens cannot register webhooks (admin_required, session_required)",
+        s409="the app has as many webhooks as it may (webhook_limit)",
+        s422="a bad URL, one to a private address (webhook_url_refused), or unknown events",
+    ),
+)
 async def create_webhook(
     body: WebhookCreate, access: AdminAccessDep, session: SessionDep, settings: SettingsDep
 ) -> WebhookCreated:
@@ -70,7 +84,10 @@ async def get_webhook(
     return _out(await service.get_endpoint(session, access, webhook_id))
 
 
-@router.patch(_ONE, responses={**_ERRORS, 422: {}})
+@router.patch(
+    _ONE,
+    responses={**_ERRORS, **problem_responses(422, s422="a bad URL or unknown events")},
+)
 async def update_webhook(
     webhook_id: uuid.UUID,
     body: WebhookUpdate,
@@ -106,7 +123,14 @@ async def rotate_webhook_secret(
     return SecretOut(secret=await service.rotate_secret(session, access, settings, webhook_id))
 
 
-@router.post(f"{_ONE}/test", status_code=202, responses={**_ERRORS, 409: {}})
+@router.post(
+    f"{_ONE}/test",
+    status_code=202,
+    responses={
+        **_ERRORS,
+        **problem_responses(409, s409="the webhook is inactive (webhook_inactive)"),
+    },
+)
 async def send_test_event(
     webhook_id: uuid.UUID, access: AdminAccessDep, session: SessionDep
 ) -> TestSent:
@@ -115,7 +139,10 @@ async def send_test_event(
     return TestSent(event_id=event_id, delivery_id=delivery_id)
 
 
-@router.get(f"{_ONE}/deliveries", responses={**_ERRORS, 422: {}})
+@router.get(
+    f"{_ONE}/deliveries",
+    responses={**_ERRORS, **problem_responses(422, s422="a limit out of range or a bad cursor")},
+)
 async def list_deliveries(
     webhook_id: uuid.UUID,
     access: AdminAccessDep,
