@@ -78,6 +78,20 @@ class Settings(BaseSettings):
     frontend_dir: str | None = None
     # The SPA's own origin for the cookie CSRF check; by default the request's own scheme and host.
     public_origin: str | None = None
+    # Webhooks (docs/webhooks.md). URLs that resolve to private, loopback, link-local or other
+    # non-public addresses are refused, at registration and at each delivery, unless allowed.
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    # A failed delivery is tried again after this, then twice as long each time (at most an
+    # hour apart), until retry_hours after its event.
+    webhooks_retry_base_seconds: float = Field(default=10, gt=0)
+    webhooks_retry_hours: float = Field(default=24, gt=0)
+    # How often an idle worker looks for deliveries due, and how many it sends at once.
+    webhooks_poll_seconds: float = Field(default=1, gt=0)
+    webhooks_concurrency: int = Field(default=4, ge=0)
+    # Events, their deliveries and attempts are kept this long (a pending one longer), then
+    # deleted by a worker.
+    webhooks_keep_days: int = Field(default=30, ge=2)
 
     @field_validator("database_url")
     @classmethod

@@ -72,6 +72,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 _STATUS_CODES = {
+    400: "bad_request",
     401: "unauthenticated",
     403: "forbidden",
     404: "not_found",

@@ -1,5 +1,6 @@
 """The worker process: arq's worker built from the settings, the typed context made once at
-start-up, and the background loops: the reconciler, and the purge of old files.
+start-up, and the background loops: the reconciler, the purge of old files, and the sender of
+webhooks.
 
 arq is in maintenance mode, so it stays behind this module and ``api.queue``: jobs carry only
 ``(import_id, attempt)`` as JSON, and everything else lives in PostgreSQL.
@@ -23,6 +24,7 @@ from worker.context import WorkerContext, attach, close_context, detach, open_co
 from worker.jobs import run_import
 from worker.purge import purge_old_files
 from worker.reconciler import reconcile
+from worker.webhooks.sender import send_forever
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 _SETTINGS = "settings"
 _RECONCILER = "reconciler"
 _PURGE = "purge"
+_WEBHOOKS = "webhooks"
 # Set in ctx, no background loop runs (tests call them instead).
 NO_RECONCILER = "no_reconciler"
 # How often a worker looks for files past their retention time (days of retention: an hour late
@@ -106,6 +109,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     if not ctx.get(NO_RECONCILER):
         ctx[_RECONCILER] = asyncio.create_task(_reconcile_forever(context))
         ctx[_PURGE] = asyncio.create_task(_purge_forever(context))
+        if context.settings.webhooks_concurrency:
+            ctx[_WEBHOOKS] = asyncio.create_task(send_forever(context.pool, context.settings))
 
 
 async def _opened_context(settings: Settings, redis: Any) -> WorkerContext:
@@ -122,7 +127,7 @@ async def _opened_context(settings: Settings, redis: Any) -> WorkerContext:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    for key in (_RECONCILER, _PURGE):
+    for key in (_RECONCILER, _PURGE, _WEBHOOKS):
         task = ctx.get(key)
         if task is not None:
             task.cancel()

@@ -57,6 +57,7 @@ from api.imports.status import (
 from api.nul import NUL, SHOWN
 from api.pg import Connection, Pool, advisory_key
 from api.reading.header import ColumnMapping
+from api.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +235,9 @@ async def cancel(session: AsyncSession, record: Import) -> None:
     record.lease_until = None
     record.worker_pid = None
     await session.flush()
+    await outbox.import_finished(
+        await outbox.connection_of(session), record.id, record.status, None
+    )
 
 
 # --- the worker's transitions (asyncpg) ------------------------------------------------------
@@ -432,6 +436,7 @@ async def _finish(
     if not owned:
         return False
     await _store_errors(conn, claim.import_id, errors)
+    await outbox.import_finished(conn, claim.import_id, status, claim.revert_of)
     return True
 
 
@@ -537,12 +542,15 @@ _GIVE_UP = f"""
     UPDATE imports SET status = '{ImportStatus.FAILED}', error_summary = $3, error_count = 0,
         error_rows = 0, finished_at = now(), lease_until = NULL, worker_pid = NULL
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
+    RETURNING 1
 """
 
 
 async def give_up(conn: Connection, claim: Claim, reason: str) -> None:
     """running → failed for an import no attempt could run (no file, an unknown type)."""
-    await conn.execute(_GIVE_UP, claim.import_id, claim.attempt, reason)
+    async with conn.transaction():
+        if await conn.fetchval(_GIVE_UP, claim.import_id, claim.attempt, reason):
+            await outbox.import_finished(conn, claim.import_id, ImportStatus.FAILED, None)
 
 
 # The retry-or-fail policy, decided in one statement: an attempt that broke off (a crash, a
@@ -592,11 +600,14 @@ async def _retry_or_fail_matching(
     conn: Connection, statement: str, reason: str, max_attempts: int, *args: object
 ) -> list[Queued]:
     queued: list[Queued] = []
-    for row in await conn.fetch(statement, reason, max_attempts, *args):
-        if row["status"] == QUEUED:
-            queued.append(Queued(row["id"], row["attempt"]))
-        else:
-            log.warning("import %s failed after %s attempts", row["id"], row["attempt"])
+    # One transaction: an import failed here has its webhook events, or stays as it was.
+    async with conn.transaction():
+        for row in await conn.fetch(statement, reason, max_attempts, *args):
+            if row["status"] == QUEUED:
+                queued.append(Queued(row["id"], row["attempt"]))
+            else:
+                log.warning("import %s failed after %s attempts", row["id"], row["attempt"])
+                await outbox.import_finished(conn, row["id"], ImportStatus.FAILED, None)
     return queued
 
 

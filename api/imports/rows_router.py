@@ -19,6 +19,7 @@ from api.imports.schemas import (
     ImportOut,
     RowErrorOut,
 )
+from api.openapi import problem_responses
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
 
@@ -28,9 +29,14 @@ router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/csv": {}}},
-        404: {"description": "no such import in this app"},
-        409: {"description": "the file was not read as rows (rows_not_read)"},
-        410: {"description": "the file was deleted past the retention time (file_purged)"},
+        **problem_responses(
+            401,
+            404,
+            409,
+            410,
+            s409="the file was not read as rows (rows_not_read)",
+            s410="the file was deleted past the retention time (file_purged)",
+        ),
     },
 )
 async def download_failed_rows(
@@ -49,11 +55,16 @@ async def download_failed_rows(
 @router.get(
     "/{import_id}/failed-rows",
     response_model=FailedRowPageOut,
-    responses={
-        404: {"description": "no such import in this app"},
-        409: {"description": "the file was not read as rows (rows_not_read)"},
-        410: {"description": "the file was deleted past the retention time (file_purged)"},
-    },
+    responses=problem_responses(
+        401,
+        404,
+        409,
+        410,
+        422,
+        s409="the file was not read as rows (rows_not_read)",
+        s410="the file was deleted past the retention time (file_purged)",
+        s422="a limit out of range or a cursor this list did not give",
+    ),
 )
 async def list_failed_rows(
     import_id: uuid.UUID,
@@ -90,13 +101,18 @@ async def list_failed_rows(
 @router.post(
     "/{import_id}/corrections",
     response_model=ImportOut,
-    responses={
-        403: {"description": "viewers cannot correct imports"},
-        404: {"description": "no such import in this app"},
-        409: {"description": "the import is not failed (import_not_failed, rows_not_read)"},
-        410: {"description": "the file was deleted past the retention time (file_purged)"},
-        422: {"description": "a line or a column the file does not have"},
-    },
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        410,
+        422,
+        s403="viewers cannot correct imports (admin_required)",
+        s409="the import is not failed (import_not_failed, rows_not_read)",
+        s410="the file was deleted past the retention time (file_purged)",
+        s422="a line or a column the file does not have",
+    ),
 )
 async def correct_cells(
     import_id: uuid.UUID,

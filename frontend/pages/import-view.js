@@ -1,5 +1,5 @@
 import { api, urls } from "../lib/api.js";
-import { statusOf } from "../lib/catalog.js";
+import { statusOf, typeLabel } from "../lib/catalog.js";
 import { clear, formatDateTime, formatNumber, h, setFieldError } from "../lib/dom.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
 import { tickets } from "../lib/newest.js";
@@ -35,15 +35,19 @@ const warnings = (list) => h("div", { class: "warnings", role: "note", "aria-lab
   h("h3", {}, "Warnings"),
   h("ul", {}, list.map((w) => h("li", {}, w.message))));
 
-// A revert also counts the cases it deleted.
-const result = (r) => counts([["Rows", r.rows], ["Created", r.created], ["Updated", r.updated],
-                              ...(r.deleted ? [["Deleted", r.deleted]] : []),
-                              ["Unchanged", r.unchanged], ["Failed", r.failed]]);
+// A revert also counts the cases it deleted; a check-only run changed nothing, so its counts
+// say what it would do.
+const result = (r, checked) => counts([["Rows", r.rows],
+                                       [checked ? "Would create" : "Created", r.created],
+                                       [checked ? "Would update" : "Updated", r.updated],
+                                       ...(r.deleted ? [["Deleted", r.deleted]] : []),
+                                       ["Unchanged", r.unchanged], ["Failed", r.failed]]);
 
 // Rows read = created + updated + unchanged + failed (+ rows a failed row kept from applying),
 // with the blank rows skipped and the file counted: the user can check every row is accounted.
-function reconciliation(r) {
-  const parts = Object.entries({ created: r.created, updated: r.updated,
+function reconciliation(r, checked) {
+  const parts = Object.entries({ [checked ? "to create" : "created"]: r.created,
+                                  [checked ? "to update" : "updated"]: r.updated,
                                   unchanged: r.unchanged, failed: r.failed });
   if (r.deleted) parts.splice(2, 0, ["deleted", r.deleted]);
   const rest = r.rows - parts.reduce((sum, [, n]) => sum + n, 0);
@@ -55,6 +59,9 @@ function reconciliation(r) {
     + (r.sha256 ? `; file sha256 ${r.sha256}` : "") + ".";
   return h("p", { class: "reconciliation", "aria-label": "Reconciliation" }, text);
 }
+
+// Errors of the header stop an import before any row is read, so its rows have no errors yet.
+const HEADER_ERRORS = new Set(["unknown_column", "duplicate_column", "missing_column"]);
 
 // The kept row errors a page at a time; when the API kept fewer than there are, it says so.
 // A revert's errors are its conflicts. The files to download are under the list (downloads.js).
@@ -69,6 +76,11 @@ function errorList(slug, id, { title = "Errors" } = {}) {
     const page = await api(urls.importErrors(slug, id, { limit: 50, cursor: paging.cursor() }));
     if (!isNewest()) return;
     clear(kept);
+    if (page.items.some((e) => HEADER_ERRORS.has(e.code))) {
+      kept.append(h("p", { class: "header-first", role: "note" },
+        "Fix the header; then rows will be checked. No row is read while a column is unknown, "
+        + "missing or named twice, so more errors may show once the header is right."));
+    }
     if (page.error_count > page.kept_limit) {
       const rows = page.error_rows === 1 ? "1 row" : `${formatNumber(page.error_rows)} rows`;
       kept.append(h("p", { class: "muted" }, `The first ${formatNumber(page.kept_limit)} errors are listed; `
@@ -93,8 +105,8 @@ export function importViewPage({ app, id }) {
   let shownState = "";
 
   function uploader(label) {
-    const picker = filePicker(label);
     const send = h("button", { type: "submit", class: "primary" }, "Upload");
+    const picker = filePicker(label, { action: send });
     return h("form", {
       class: "upload",
       async onSubmit(event) {
@@ -115,13 +127,13 @@ export function importViewPage({ app, id }) {
           send.disabled = false;
         }
       },
-    }, picker.node, send);
+    }, picker.node);
   }
 
   function render(item) {
     const look = statusOf(item.status);
     title.textContent = item.name;
-    meta.textContent = `${item.type} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
+    meta.textContent = `${typeLabel(item)} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
       + (item.file ? ` · ${item.file.filename}` : "") + (item.validate_only ? " · validate only" : "")
       + (item.date_order === "dmy" ? " · dates day first" : "")
       + (item.file && item.file.encoding ? ` · read as ${item.file.encoding}, delimiter ${delimiterName(item.file.delimiter)}` : "")
@@ -135,7 +147,9 @@ export function importViewPage({ app, id }) {
     shownState = state;
     clear(details);
     clear(errors);
-    if (item.result) details.append(result(item.result), reconciliation(item.result));
+    if (item.result) {
+      details.append(result(item.result, item.validate_only), reconciliation(item.result, item.validate_only));
+    }
     if (item.error) details.append(h("p", { class: "summary", role: "status" }, item.error.summary));
     if (item.warnings.length) details.append(warnings(item.warnings));
     const ties = relations(app, item);
