@@ -14,6 +14,7 @@ import { importViewPage } from "./pages/import-view.js";
 import { importsPage } from "./pages/imports.js";
 import { signInPage } from "./pages/signin.js";
 import { tokensPage } from "./pages/tokens.js";
+import { webhooksPage } from "./pages/webhooks.js";
 
 const main = document.getElementById("main");
 const account = document.getElementById("account");
@@ -39,6 +40,7 @@ const routes = [
   { path: "/apps/:slug/imports/new", app: true, admin: true, page: (p, app) => importNewPage({ ...p, app }), title: "Add Imports" },
   { path: "/apps/:slug/imports/:id", app: true, page: inPanel("integration", "imports", importViewPage), title: "Import" },
   { path: "/apps/:slug/tokens", app: true, admin: true, page: inPanel("integration", "tokens", tokensPage), title: "API tokens" },
+  { path: "/apps/:slug/webhooks", app: true, admin: true, page: inPanel("integration", "webhooks", webhooksPage), title: "Webhooks" },
 ];
 
 function notFound(message) {

@@ -30,6 +30,7 @@ export const pages = {
   cases: (slug) => `${app(slug)}/cases`,
   case: (slug, tag) => `${app(slug)}/cases/${enc(tag)}`,
   audit: (slug) => `${app(slug)}/audit`,
+  webhooks: (slug) => `${app(slug)}/webhooks`,
   imports: (slug) => `${app(slug)}/imports`,
   newImport: (slug) => `${app(slug)}/imports/new`,
   import: (slug, id) => `${app(slug)}/imports/${enc(id)}`,

@@ -12,7 +12,8 @@ import httpx
 from playwright.async_api import Locator, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.e2e.import_tools import WIDTHS, at_width, expect_no_sideways_scroll, shot
+from tests.e2e.import_tools import WIDTHS, at_width, shot
+from tests.e2e.test_responsive import expect_fits
 from tests.e2e.ui import ADD_HEADER, expect_import_page, expect_result, sign_in
 from tests.factories import AdminSetup, admin_setup
 from tests.importing import case_fields
@@ -99,7 +100,7 @@ async def test_a_file_with_unknown_columns_is_mapped_in_the_dialog_and_completes
         step.get_by_text('about is already filled by the file column "Description".')
     ).to_be_visible()
     await mapped(page, "Internal ref").select_option(label="Ignore")
-    await expect_no_sideways_scroll(page)
+    await expect_fits(page, f"{width} px")
     await shot(page, "column-mapping", width)
 
     await page.get_by_role("button", name="SAVE").click()

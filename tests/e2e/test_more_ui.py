@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.e2e.import_tools import (
     WIDTHS,
     at_width,
-    expect_no_sideways_scroll,
     expect_within_width,
     open_import,
     seed,
     shot,
 )
+from tests.e2e.test_responsive import expect_fits
 from tests.e2e.ui import (
     ADD_HEADER,
     expect_import_page,
@@ -116,7 +116,7 @@ async def test_errors_grouped_by_cause_and_the_downloads_that_apply(
     )
     for link in await downloads.get_by_role("link").all():
         await expect_within_width(page, link)
-    await expect_no_sideways_scroll(page)
+    await expect_fits(page, f"{width} px")
     async with page.expect_download() as downloading:
         await downloads.get_by_role("link", name="Download the uploaded file (cases.csv)").click()
     saved = tmp_path / "uploaded.csv"
@@ -189,7 +189,7 @@ async def test_a_case_page_shows_its_history_from_the_cases_list(
     await expect(history.nth(0).get_by_role("insertion")).to_have_text("Leak fixed")
     await expect(history.nth(1)).to_contain_text("Created by First intake")
     await expect(history.nth(1)).to_contain_text("date_opened: 2024-01-05")
-    await expect_no_sideways_scroll(page)
+    await expect_fits(page, f"{width} px")
     await shot(page, "case-history", width)
 
     await history.nth(1).get_by_role("link", name="First intake").click()
@@ -242,7 +242,7 @@ async def test_the_audit_log_is_a_page_for_admins_paged_and_filtered(
     prefix = "_".join(admin.token.split("_")[:2])
     await expect(newest).to_contain_text(f"token {prefix}")
     await expect(newest.get_by_role("link", name="Draft 51")).to_be_visible()
-    await expect_no_sideways_scroll(page)
+    await expect_fits(page, f"{width} px")
 
     await page.get_by_role("button", name="Next page").click()
     await expect(page.get_by_text("Page 2")).to_be_visible()
