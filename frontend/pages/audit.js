@@ -20,6 +20,10 @@ const ACTIONS = {
   "import.applied": "Plan applied",
   "import.reverted": "Import reverted",
   "import.corrected": "Cells corrected",
+  "webhook.created": "Webhook added",
+  "webhook.updated": "Webhook changed",
+  "webhook.secret_rotated": "Webhook secret rotated",
+  "webhook.deleted": "Webhook deleted",
 };
 
 const detailText = (details) => Object.entries(details || {})

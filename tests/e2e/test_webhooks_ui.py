@@ -111,6 +111,16 @@ async def test_an_admin_registers_a_webhook_tests_it_reads_its_deliveries_and_de
         listed = await client.get(f"/api/apps/{admin.slug}/webhooks")
     assert listed.json()["items"] == []
 
+    # Both are in the audit log, by their labels.
+    await page.get_by_role("link", name="AUDIT LOG").click()
+    log = page.get_by_role("table", name="Audit log")
+    await expect(log.get_by_role("row").filter(has_text="Webhook deleted")).to_contain_text(
+        receiver.url
+    )
+    await expect(log.get_by_role("row").filter(has_text="Webhook added")).to_contain_text(
+        admin.email
+    )
+
 
 async def test_a_viewer_has_no_webhooks(
     page: Page, sessionmaker: async_sessionmaker[AsyncSession]
