@@ -6,12 +6,15 @@ import { clear, h } from "./lib/dom.js";
 import { go, matchRoute, pages } from "./lib/router.js";
 import { panel } from "./components/panel.js";
 import { appsPage } from "./pages/apps.js";
+import { auditPage } from "./pages/audit.js";
+import { casePage } from "./pages/case.js";
 import { casesPage } from "./pages/cases.js";
 import { importNewPage } from "./pages/import-new.js";
 import { importViewPage } from "./pages/import-view.js";
 import { importsPage } from "./pages/imports.js";
 import { signInPage } from "./pages/signin.js";
 import { tokensPage } from "./pages/tokens.js";
+import { webhooksPage } from "./pages/webhooks.js";
 
 const main = document.getElementById("main");
 const account = document.getElementById("account");
@@ -31,10 +34,13 @@ const routes = [
   { path: "/", page: () => (go(pages.apps()), { node: h("div") }) },
   { path: "/apps", page: appsPage, title: "Apps" },
   { path: "/apps/:slug/cases", app: true, page: inPanel("cases", null, casesPage), title: "Cases" },
+  { path: "/apps/:slug/cases/:tag", app: true, page: inPanel("cases", null, casePage), title: "Case" },
+  { path: "/apps/:slug/audit", app: true, admin: true, page: inPanel("integration", "audit", auditPage), title: "Audit log" },
   { path: "/apps/:slug/imports", app: true, page: inPanel("integration", "imports", importsPage), title: "Imports" },
   { path: "/apps/:slug/imports/new", app: true, admin: true, page: (p, app) => importNewPage({ ...p, app }), title: "Add Imports" },
   { path: "/apps/:slug/imports/:id", app: true, page: inPanel("integration", "imports", importViewPage), title: "Import" },
   { path: "/apps/:slug/tokens", app: true, admin: true, page: inPanel("integration", "tokens", tokensPage), title: "API tokens" },
+  { path: "/apps/:slug/webhooks", app: true, admin: true, page: inPanel("integration", "webhooks", webhooksPage), title: "Webhooks" },
 ];
 
 function notFound(message) {

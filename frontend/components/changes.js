@@ -10,12 +10,14 @@ const ACTION = { create: "Create", update: "Update", unchanged: "Unchanged", fai
 
 const shown = (value) => (value === null || value === undefined || value === "" ? "(empty)" : String(value));
 
-// A create lists each field's value; an update each changed field as old → new.
-function fieldList(change) {
+// A create lists each field's value, a delete each value removed; an update each changed
+// field as old → new. (The case page's history shows its changes the same way.)
+export function fieldList(change) {
   if (!change.fields.length) return "—";
   return h("ul", { class: "change-fields" }, change.fields.map((f) =>
     h("li", {}, h("span", { class: "change-field" }, f.field), ": ",
       change.action === "create" ? shown(f.new)
+        : change.action === "delete" ? h("del", {}, shown(f.old))
         : [h("del", {}, shown(f.old)), h("span", { "aria-hidden": "true" }, " → "),
            h("span", { class: "visually-hidden" }, " changed to "), h("ins", {}, shown(f.new))])));
 }

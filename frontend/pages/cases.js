@@ -42,7 +42,7 @@ export function casesPage({ app }) {
     }));
     if (!isNewest()) return;
     table.show(result.items.map((c) => h("tr", {},
-      h("td", {}, c.tag_id),
+      h("td", {}, h("a", { href: pages.case(app.slug, c.tag_id) }, c.tag_id)),
       h("td", {}, c.status === "active" ? "Active" : "Closed"),
       h("td", {}, c.date_opened),
       h("td", { class: "wrap" }, c.about),

@@ -3,6 +3,7 @@ import { loadEncodings, loadImportTypes } from "../lib/catalog.js";
 import { field, h, setFieldError, uid } from "../lib/dom.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
 import { go, pages } from "../lib/router.js";
+import { columnMapping } from "../components/column-mapping.js";
 import { filePicker } from "../components/file-picker.js";
 
 export function importNewPage({ app }) {
@@ -22,9 +23,15 @@ export function importNewPage({ app }) {
   });
   const message = h("p", { class: "form-message", role: "alert" });
   const save = h("button", { type: "submit", class: "primary" }, "SAVE");
+  // The file's columns mapped to the type's fields, when its header has one the type lacks.
+  const mapping = columnMapping(app);
+  const typesByKey = new Map();
+  const remap = () => mapping.update({ file: file.input.files[0], type: typesByKey.get(type.value), encoding: encoding.value });
+  for (const control of [file.input, type, encoding]) control.addEventListener("change", remap);
 
   loadImportTypes().then((types) => {
     for (const t of types) {
+      typesByKey.set(t.key, t);
       type.append(h("option", { value: t.key, dataset: { sample: t.sample_url, sampleXlsx: t.sample_xlsx_url } }, t.label));
     }
   });
@@ -45,6 +52,8 @@ export function importNewPage({ app }) {
     message.textContent = "";
     if (!name.value.trim()) return setFieldError(name, "Give the import a name.");
     if (!type.value) return setFieldError(type, "Choose the type of import.");
+    await mapping.ready();
+    if (!mapping.check()) return;
     const form = new FormData();
     form.append("name", name.value.trim());
     form.append("type", type.value);
@@ -53,6 +62,8 @@ export function importNewPage({ app }) {
     form.append("date_order", dateOrder.value);
     if (encoding.value) form.append("encoding", encoding.value);
     if (sheet.value.trim()) form.append("sheet", sheet.value);
+    const columns = mapping.columns();
+    if (columns) form.append("columns", JSON.stringify(columns));
     if (file.input.files.length) form.append("file", file.input.files[0]);
     save.disabled = true;
     try {
@@ -60,7 +71,7 @@ export function importNewPage({ app }) {
       announceImportsChanged(app.slug);
       go(pages.import(app.slug, created.id));
     } catch (error) {
-      const located = [["name", name], ["type", type], ["file", file.input], ["date_order", dateOrder], ["encoding", encoding], ["sheet", sheet]]
+      const located = [["name", name], ["type", type], ["file", file.input], ["date_order", dateOrder], ["encoding", encoding], ["sheet", sheet], ["columns", mapping.node]]
         .filter(([key, control]) => {
           const text = error.fieldMessage(key);
           if (text) setFieldError(control, key === "name" && error.code === "name_taken" ? error.message : text);
@@ -78,6 +89,7 @@ export function importNewPage({ app }) {
     field("Name", name),
     file.node,
     field("Type", type, sample),
+    mapping.node,
     h("div", { class: "check" }, validateOnly,
       h("label", { for: validateOnly.id }, "Validate only"),
       h("span", { class: "muted small" }, " — check every row, change nothing")),

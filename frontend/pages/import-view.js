@@ -6,6 +6,8 @@ import { tickets } from "../lib/newest.js";
 import { poll } from "../lib/poll.js";
 import { pages } from "../lib/router.js";
 import { counts } from "../components/counts.js";
+import { downloads } from "../components/downloads.js";
+import { errorGroups } from "../components/error-groups.js";
 import { filePicker } from "../components/file-picker.js";
 import { pager } from "../components/pager.js";
 import { statusBadge } from "../components/status.js";
@@ -62,8 +64,8 @@ function reconciliation(r, checked) {
 const HEADER_ERRORS = new Set(["unknown_column", "duplicate_column", "missing_column"]);
 
 // The kept row errors a page at a time; when the API kept fewer than there are, it says so.
-// A revert's errors are its conflicts, and it has no file of rows to fix.
-function errorList(slug, id, { title = "Errors", rowsFile = true } = {}) {
+// A revert's errors are its conflicts. The files to download are under the list (downloads.js).
+function errorList(slug, id, { title = "Errors" } = {}) {
   const kept = h("div");
   const table = dataTable(title, ["Line", "Column", "Value", "Message"]);
   const paging = pager(load);
@@ -91,9 +93,7 @@ function errorList(slug, id, { title = "Errors", rowsFile = true } = {}) {
   }
 
   load();
-  return h("div", {}, h("h3", {}, title), kept, table.node, paging.node,
-    h("p", {}, h("a", { href: urls.importErrorsCsv(slug, id), download: "" }, "Download errors (CSV)"),
-      rowsFile ? [" · ", h("a", { href: urls.importFailedRowsCsv(slug, id), download: "" }, "Download failed rows to fix (CSV)")] : null));
+  return h("div", {}, h("h3", {}, title), kept, table.node, paging.node);
 }
 
 export function importViewPage({ app, id }) {
@@ -159,9 +159,11 @@ export function importViewPage({ app, id }) {
     // A draft takes its first file; a failed import, which has one, a corrected one.
     if (look.attachable && !item.revert_of) details.append(uploader(item.file ? "Upload corrected file" : "File"));
     if (item.error && item.error.error_count) {
-      const list = errorList(app.slug, id, item.revert_of ? { title: "Conflicts", rowsFile: false } : {});
+      errors.append(errorGroups(app.slug, id));
+      const list = errorList(app.slug, id, item.revert_of ? { title: "Conflicts" } : {});
       errors.append(hasFixableRows(item) && app.role === "admin" ? fixRows(app, item, list, { onSubmitted: followRerun }) : list);
     }
+    errors.append(downloads(app, item) || "");
     if (look.cancellable && app.role === "admin") {
       details.append(h("button", { type: "button", async onClick() {
         await api(urls.importCancel(app.slug, id), { method: "POST" });

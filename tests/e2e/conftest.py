@@ -95,8 +95,11 @@ class _Server(uvicorn.Server):
 
 @pytest.fixture(scope="session")
 def e2e_settings(settings: Settings) -> Settings:
-    """The settings of the live server and the live worker."""
-    return settings.model_copy(update={"max_kept_errors": KEPT_ERRORS})
+    """The settings of the live server and the live worker (webhooks may go to a receiver on
+    127.0.0.1, as tests/e2e/test_webhooks_ui.py's does)."""
+    return settings.model_copy(
+        update={"max_kept_errors": KEPT_ERRORS, "webhooks_allow_private": True}
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,140 @@
+import { api, urls } from "../lib/api.js";
+import { clear, field, formatDateTime, h, setFieldError, uid } from "../lib/dom.js";
+import { deliveryList } from "../components/webhook-deliveries.js";
+import { dataTable } from "../components/table.js";
+
+// The events an endpoint may be sent (docs/webhooks.md), as people say them.
+const EVENTS = [
+  ["import.completed", "Import completed"],
+  ["import.failed", "Import failed"],
+  ["import.cancelled", "Import cancelled"],
+  ["import.reverted", "Import reverted"],
+];
+const eventLabel = (type) => (EVENTS.find(([key]) => key === type) || [type, type])[1];
+
+// The app's webhooks (admins): register an endpoint (its signing secret shown once, with Copy),
+// send it a test event, read its deliveries, delete it.
+export function webhooksPage({ app }) {
+  const url = h("input", { type: "url", required: true, autocomplete: "off", placeholder: "https://ci.example.org/hooks/caseimport" });
+  const boxes = EVENTS.map(([key]) => h("input", { type: "checkbox", id: uid("check"), value: key,
+    checked: key === "import.completed" || key === "import.failed" }));
+  // Its error is named as field() names one, so that setFieldError finds it.
+  const eventsId = uid("events");
+  const events = h("fieldset", { class: "hook-events", id: eventsId },
+    h("legend", {}, "Events"),
+    EVENTS.map(([, label], i) => h("div", { class: "check" }, boxes[i], h("label", { for: boxes[i].id }, label))),
+    h("p", { class: "field-error", id: `${eventsId}-error`, role: "alert" }));
+  const created = h("div", { "aria-live": "polite" });
+  const message = h("p", { class: "form-message", role: "alert" });
+  const table = dataTable("Webhooks", ["URL", "Events", "Created", "ACTION"]);
+  const shown = h("div");
+  let deliveries = null;
+
+  function showDeliveries(hook) {
+    if (deliveries && deliveries.hook.id === hook.id) return deliveries.list.refresh();
+    if (deliveries) deliveries.list.stop();
+    deliveries = { hook, list: deliveryList(app, hook) };
+    clear(shown).append(deliveries.list.node);
+  }
+
+  function confirmDelete(hook) {
+    const heading = h("h2", { id: uid("dialog") }, "Delete this webhook?");
+    const dialog = h("dialog", { class: "confirm", "aria-labelledby": heading.id },
+      heading,
+      h("p", { class: "hook-url" }, hook.url),
+      h("p", {}, "It will be sent nothing more, and its deliveries are deleted with it."),
+      h("div", { class: "dialog-actions" },
+        h("button", { type: "button", onClick: () => dialog.close() }, "Cancel"),
+        h("button", { type: "button", class: "primary danger", async onClick() {
+          try {
+            await api(urls.webhook(app.slug, hook.id), { method: "DELETE" });
+          } catch (error) {
+            message.textContent = error.message;
+          }
+          dialog.close();
+          if (deliveries && deliveries.hook.id === hook.id) {
+            deliveries.list.stop();
+            deliveries = null;
+            clear(shown);
+          }
+          load();
+        } }, "Delete webhook")));
+    dialog.addEventListener("close", () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+  }
+
+  async function sendTest(hook) {
+    message.textContent = "";
+    try {
+      await api(urls.webhookTest(app.slug, hook.id), { method: "POST" });
+      showDeliveries(hook);
+    } catch (error) {
+      message.textContent = error.message;
+    }
+  }
+
+  async function load() {
+    const page = await api(urls.webhooks(app.slug));
+    table.show(page.items.map((hook) => h("tr", {},
+      h("td", { class: "wrap hook-url" }, hook.url, hook.active ? null : h("span", { class: "muted small" }, " (paused)")),
+      h("td", { class: "wrap" }, hook.events.map(eventLabel).join(", ")),
+      h("td", {}, formatDateTime(hook.created_at)),
+      h("td", { class: "hook-actions" },
+        h("button", { type: "button", onClick: () => sendTest(hook) }, "Send test event"),
+        h("button", { type: "button", onClick: () => showDeliveries(hook) }, "Deliveries"),
+        h("button", { type: "button", class: "danger", onClick: () => confirmDelete(hook) }, "Delete")))),
+    "No webhooks yet.");
+  }
+
+  function showSecret(hook) {
+    const secret = h("input", { type: "text", readOnly: true, value: hook.secret, class: "secret" });
+    const copied = h("span", { class: "muted", "aria-live": "polite" });
+    clear(created).append(h("div", { class: "card notice" },
+      h("p", {}, "Copy the signing secret now: it is shown only once. Receivers check each delivery's "
+        + "Caseimport-Signature with it."),
+      field("Signing secret", secret,
+        h("div", { class: "secret-actions" },
+          h("button", { type: "button", async onClick() {
+            secret.select();
+            try {
+              await navigator.clipboard.writeText(hook.secret);
+              copied.textContent = "Copied.";
+            } catch {
+              copied.textContent = "Press Ctrl+C to copy the selected secret.";
+            }
+          } }, "Copy"), copied))));
+    secret.focus();
+    secret.select();
+  }
+
+  const form = h("form", {
+    class: "hook-form",
+    async onSubmit(event) {
+      event.preventDefault();
+      setFieldError(url, "");
+      setFieldError(events, "");
+      message.textContent = "";
+      const chosen = boxes.filter((box) => box.checked).map((box) => box.value);
+      if (!chosen.length) return setFieldError(events, "Choose at least one event.");
+      try {
+        showSecret(await api(urls.webhooks(app.slug), { method: "POST", json: { url: url.value.trim(), events: chosen } }));
+        url.value = "";
+        load();
+      } catch (error) {
+        const located = error.fieldMessage("url");
+        if (located) setFieldError(url, located);
+        else if (error.fieldMessage("events")) setFieldError(events, error.fieldMessage("events"));
+        else message.textContent = error.message;
+      }
+    },
+  }, field("Endpoint URL", url), events, h("div", {}, h("button", { type: "submit", class: "primary" }, "Add webhook")));
+
+  load();
+  const node = h("div", { class: "webhooks" },
+    h("h2", {}, "Webhooks"),
+    h("p", { class: "muted" }, "Each endpoint is sent a signed JSON POST when an import of this app finishes "
+      + "(see the API docs for the body and how to check its signature)."),
+    form, created, message, table.node, shown);
+  return { node, dispose: () => deliveries && deliveries.list.stop() };
+}

@@ -1,0 +1,136 @@
+"""Webhooks in the SPA (Integration → WEBHOOKS, admins): register an endpoint (its signing
+secret shown once, with Copy), send it a test event and read the deliveries, see an import's
+event delivered, delete it. The endpoint is a real receiver on 127.0.0.1 and the deliveries are
+sent by the worker's own sender. At desktop width and 360 px."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.config import Settings
+from api.webhooks import signing
+from tests.e2e.import_tools import WIDTHS, at_width, expect_within_width, seed
+from tests.e2e.test_responsive import expect_fits
+from tests.e2e.ui import ADD_HEADER, open_admin, open_imports, row_of, sign_in
+from tests.factories import admin_setup, make_member, make_user
+from tests.webhook_receiver import receiving
+from worker.webhooks.sender import send_forever
+
+
+@pytest.fixture
+async def sender(e2e_settings: Settings) -> AsyncIterator[None]:
+    """The worker's webhook sender, running as in a deployed worker (the live test worker runs
+    imports only)."""
+    async with asyncpg.create_pool(e2e_settings.database_url, min_size=1, max_size=2) as pool:
+        task = asyncio.create_task(send_forever(pool, e2e_settings))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+@WIDTHS
+@pytest.mark.usefixtures("sender")
+async def test_an_admin_registers_a_webhook_tests_it_reads_its_deliveries_and_deletes_it(
+    page: Page,
+    context: BrowserContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    live_server: str,
+    width: int,
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await at_width(page, width)
+    await sign_in(page, admin.email)
+    await open_admin(page, "Field Ops")
+    await open_imports(page)
+    await page.get_by_role("link", name="WEBHOOKS").click()
+    await expect(page.get_by_role("heading", name="Webhooks")).to_be_visible()
+    await expect(page.get_by_role("table", name="Webhooks")).to_contain_text("No webhooks yet.")
+
+    # A URL the service refuses is said next to the field.
+    url = page.get_by_role("textbox", name="Endpoint URL")
+    await url.fill("ftp://example.org/hook")
+    await page.get_by_role("button", name="Add webhook").click()
+    await expect(page.get_by_role("alert").filter(has_text="http")).to_be_visible()
+
+    with receiving() as receiver:
+        await url.fill(receiver.url)
+        await expect(page.get_by_role("checkbox", name="Import completed")).to_be_checked()
+        await expect(page.get_by_role("checkbox", name="Import cancelled")).not_to_be_checked()
+        await page.get_by_role("button", name="Add webhook").click()
+        secret_box = page.get_by_role("textbox", name="Signing secret")
+        await expect(secret_box).to_have_value(re.compile(r"^whsec_\S{20,}$"))
+        secret = await secret_box.input_value()
+        await page.get_by_role("button", name="Copy").click()
+        await expect(page.get_by_text("Copied.")).to_be_visible()
+        assert await page.evaluate("navigator.clipboard.readText()") == secret
+
+        row = row_of(page, receiver.url)
+        await expect(row).to_contain_text("Import completed, Import failed")
+        test_button = row.get_by_role("button", name="Send test event")
+        await expect_within_width(page, test_button)
+        await test_button.click()
+        deliveries = page.get_by_role("region", name=f"Deliveries to {receiver.url}")
+        delivered = deliveries.get_by_role("row").filter(has_text="webhook.test")
+        await expect(delivered).to_contain_text("Delivered", timeout=15_000)
+        await expect(delivered).to_contain_text("answered 200")
+        (test,) = await receiver.wait_for(1)
+        assert test.headers["Caseimport-Event"] == "webhook.test"
+        assert signing.verify(secret, test.headers["Caseimport-Signature"], test.body)
+        await expect_fits(page, f"webhooks at {width}")
+
+        # An import that finishes is sent too, and listed once Deliveries is asked again.
+        await seed(live_server, admin, ADD_HEADER + "W-1,1,01/05/2024,Hooked\r\n", "Hooked")
+        received = await receiver.wait_for(2)
+        assert json.loads(received[1].body)["data"]["import"]["name"] == "Hooked"
+        await row.get_by_role("button", name="Deliveries").click()
+        await expect(
+            deliveries.get_by_role("row").filter(has_text="import.completed")
+        ).to_contain_text("Delivered")
+
+    await row.get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog", name="Delete this webhook?")
+    await expect(dialog).to_contain_text(receiver.url)
+    await dialog.get_by_role("button", name="Delete webhook").click()
+    await expect(page.get_by_role("table", name="Webhooks")).to_contain_text("No webhooks yet.")
+    await expect(deliveries).to_have_count(0)
+    async with httpx.AsyncClient(base_url=live_server, headers=admin.headers) as client:
+        listed = await client.get(f"/api/apps/{admin.slug}/webhooks")
+    assert listed.json()["items"] == []
+
+    # Both are in the audit log, by their labels.
+    await page.get_by_role("link", name="AUDIT LOG").click()
+    log = page.get_by_role("table", name="Audit log")
+    await expect(log.get_by_role("row").filter(has_text="Webhook deleted")).to_contain_text(
+        receiver.url
+    )
+    await expect(log.get_by_role("row").filter(has_text="Webhook added")).to_contain_text(
+        admin.email
+    )
+
+
+async def test_a_viewer_has_no_webhooks(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await make_user(sessionmaker, "viewer@example.org")
+    await make_member(sessionmaker, "viewer@example.org", admin.slug, "viewer")
+    await sign_in(page, "viewer@example.org")
+    await open_admin(page, "Field Ops")
+    await open_imports(page)
+    await expect(page.get_by_role("link", name="WEBHOOKS")).to_have_count(0)
+    await page.goto(f"/#/apps/{admin.slug}/webhooks")
+    await expect(page.get_by_text("Only admins of this app can open this page.")).to_be_visible()
