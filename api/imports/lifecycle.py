@@ -22,6 +22,11 @@ starts while an earlier one is queued or running.
 
 The API's transitions run in the request's session (SQLAlchemy); the worker's on its asyncpg
 connection, the final ones inside the transaction that applies the rows.
+
+Each transition announces itself (``_notify``: ``pg_notify``, delivered when its transaction
+commits) to the API processes that stream the import's events (``api/events/``). A claim, a
+beat and a hand-back announce in a statement of their own, after theirs: a notice lost between
+the two is made good by the attempt's next beat or claim.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Conflict
+from api.events.publish import Beat
+from api.events.publish import notify as _notify
 from api.import_types.dates import DateOrder
 from api.import_types.row_error import ImportWarning, RowError
 from api.imports import file_history
@@ -107,6 +114,7 @@ async def create(
     await session.flush()
     if file_id is not None:
         await file_history.add(session, record.id, file_id)
+    await _notify(session, record.id)
     return record
 
 
@@ -145,6 +153,7 @@ async def create_derived(
     )
     session.add(record)
     await session.flush()
+    await _notify(session, record.id)
     return record
 
 
@@ -217,6 +226,7 @@ async def attach(
     record.file_format = record.file_encoding = record.file_delimiter = None
     record.error_summary = None
     await session.flush()
+    await _notify(session, record.id)
 
 
 async def cancel(session: AsyncSession, record: Import) -> None:
@@ -234,6 +244,7 @@ async def cancel(session: AsyncSession, record: Import) -> None:
     record.lease_until = None
     record.worker_pid = None
     await session.flush()
+    await _notify(session, record.id)
 
 
 # --- the worker's transitions (asyncpg) ------------------------------------------------------
@@ -329,6 +340,7 @@ async def claim(
     row = await conn.fetchrow(_CLAIM, import_id, attempt, float(lease_seconds))
     if row is None:
         return None
+    await _notify(conn, import_id)
     return Claim(
         # The ids as asyncpg returns them, in its own UUID type: an add copies the import's id
         # into each case twice, and asyncpg encodes its own type much faster than uuid.UUID.
@@ -379,6 +391,10 @@ async def beat(
         bytes_read,
         float(lease_seconds),
     )
+    if alive:
+        # Its own statement after the beat's: a notice lost between them is made good by the
+        # next beat, half a second later.
+        await _notify(conn, claim.import_id, Beat(claim.attempt, status, rows, bytes_read))
     return bool(alive)
 
 
@@ -432,6 +448,7 @@ async def _finish(
     if not owned:
         return False
     await _store_errors(conn, claim.import_id, errors)
+    await _notify(conn, claim.import_id)
     return True
 
 
@@ -542,7 +559,9 @@ _GIVE_UP = f"""
 
 async def give_up(conn: Connection, claim: Claim, reason: str) -> None:
     """running → failed for an import no attempt could run (no file, an unknown type)."""
-    await conn.execute(_GIVE_UP, claim.import_id, claim.attempt, reason)
+    async with conn.transaction():  # the failure and its notice commit together
+        await conn.execute(_GIVE_UP, claim.import_id, claim.attempt, reason)
+        await _notify(conn, claim.import_id)
 
 
 # The retry-or-fail policy, decided in one statement: an attempt that broke off (a crash, a
@@ -592,7 +611,11 @@ async def _retry_or_fail_matching(
     conn: Connection, statement: str, reason: str, max_attempts: int, *args: object
 ) -> list[Queued]:
     queued: list[Queued] = []
-    for row in await conn.fetch(statement, reason, max_attempts, *args):
+    async with conn.transaction():  # the changes and their notices commit together
+        rows = await conn.fetch(statement, reason, max_attempts, *args)
+        for row in rows:
+            await _notify(conn, row["id"])
+    for row in rows:
         if row["status"] == QUEUED:
             queued.append(Queued(row["id"], row["attempt"]))
         else:
@@ -649,7 +672,10 @@ async def hand_back(conn: Connection, claim: Claim, backend: int) -> Queued | No
     and the app's turn is free before another worker looks). Answers the attempt to enqueue."""
     await conn.execute("SELECT pg_terminate_backend($1, 5000)", backend)
     row = await conn.fetchrow(_HAND_BACK, claim.import_id, claim.attempt)
-    return None if row is None else Queued(row["id"], row["attempt"])
+    if row is None:
+        return None
+    await _notify(conn, claim.import_id)
+    return Queued(row["id"], row["attempt"])
 
 
 # The oldest unfinished import of each app, when it is queued and was queued a while ago.

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request, Response
+
+from api.apps.deps import AppAccessDep
+from api.deps import SessionDep, SettingsDep
+from api.events import service
+from api.events.broker import Broker
+from api.events.stream import EventStream
+
+router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
+
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "events `status` and `progress`, each with an `id` and the import object "
+        "as `data`; a `: keep-alive` comment when idle; it ends after a finished status",
+    },
+    204: {"description": "the `Last-Event-ID` is the import's final state: nothing will follow"},
+    503: {"description": "the server follows as many imports as it can (too_many_streams)"},
+}
+
+
+# The class names the media type in the OpenAPI document; FastAPI's EventSourceResponse would
+# make FastAPI run the handler as its own generator of events.
+@router.get("/{import_id}/events", response_class=EventStream, responses=_ANSWERS)
+async def import_events(
+    import_id: uuid.UUID,
+    request: Request,
+    access: AppAccessDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    last_event_id: Annotated[str | None, Header(max_length=100)] = None,
+) -> Response:
+    """Server-sent events of the import's status and progress: its current state first, then
+    each change (docs/api.md, "Events of an import")."""
+    broker: Broker = request.app.state.events.broker
+    opened = await service.open_stream(session, access, broker, import_id, last_event_id)
+    if opened.subscription is None:
+        return Response(status_code=204)
+    return EventStream(
+        broker,
+        opened.subscription,
+        opened.seen,
+        heartbeat_seconds=settings.events_heartbeat_seconds,
+    )
