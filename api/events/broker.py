@@ -60,8 +60,10 @@ class Topic:
 
 
 class Broker:
-    def __init__(self, read: Reader, *, max_streams: int) -> None:
+    def __init__(self, read: Reader, *, max_streams: int, opening_at_once: int) -> None:
         self._read = read
+        # Streams being opened (reading the database) at once (api/events/router.py).
+        self.opening = asyncio.Semaphore(opening_at_once)
         self._topics: dict[uuid.UUID, Topic] = {}
         self.max_streams = max_streams
         self.streams = 0

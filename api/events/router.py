@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from api.apps.deps import AppAccessDep
 from api.deps import SessionDep, SettingsDep
@@ -12,6 +13,18 @@ from api.events.broker import Broker
 from api.events.stream import EventStream
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
+
+
+async def _admitted(request: Request) -> AsyncIterator[None]:
+    """Streams being opened take turns for their database work, a pool's worth at a time. When
+    hundreds of clients reconnect at once (an API process restarted), the others wait here
+    with a request's small state, not inside SQLAlchemy, where each waiting session would hold
+    a greenlet's stack: the memory of that burst was most of the API's growth under 500
+    streams (docs/performance.md)."""
+    broker: Broker = request.app.state.events.broker
+    async with broker.opening:
+        yield
+
 
 _ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {
@@ -29,6 +42,8 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 async def import_events(
     import_id: uuid.UUID,
     request: Request,
+    # Before the dependencies that reach the database.
+    _turn: Annotated[None, Depends(_admitted, scope="function")],
     access: AppAccessDep,
     session: SessionDep,
     settings: SettingsDep,

@@ -70,7 +70,9 @@ async def start(settings: Settings, sessions: async_sessionmaker[AsyncSession]) 
         async with sessions() as session:
             return await repository.get_view(session, app_id, import_id)
 
-    broker = Broker(read, max_streams=settings.events_max_streams)
+    broker = Broker(
+        read, max_streams=settings.events_max_streams, opening_at_once=settings.db_pool_size
+    )
     listener = asyncio.create_task(
         listen(settings.database_url, broker, probe_seconds=settings.events_heartbeat_seconds)
     )
