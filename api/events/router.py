@@ -38,7 +38,7 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 
 # The class names the media type in the OpenAPI document; FastAPI's EventSourceResponse would
 # make FastAPI run the handler as its own generator of events.
-@router.get("/{import_id}/events", response_class=EventStream, responses=_ANSWERS)
+@router.get("/{import_id}/events", response_class=EventStream, status_code=200, responses=_ANSWERS)
 async def import_events(
     import_id: uuid.UUID,
     request: Request,
