@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +17,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from httpx import AsyncClient
 from httpx_sse import ServerSentEvent, aconnect_sse
@@ -41,33 +39,11 @@ from tests.factories import (
     make_user,
 )
 from tests.importing import ADD_HEADER, upload
+from tests.serving import serving
 from tests.worker_harness import run_worker
 
 GOOD = (ADD_HEADER + "E-1,1,1/13/2024,One\r\nE-2,0,1/14/2024,Two\r\n").encode()
 WAIT = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """``app`` (its lifespan already run) served by uvicorn on a free port: its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    config.timeout_graceful_shutdown = 2
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn has no event for it
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="module")

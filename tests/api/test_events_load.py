@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests.factories import AdminSetup, admin_setup
 from tests.importing import ADD_HEADER, upload
+from tests.serving import free_port
 from tests.worker_harness import run_worker
 
 CASEIMPORT = str(Path(sys.executable).with_name("caseimport"))
@@ -34,12 +34,6 @@ ROWS = 200
 FILE = (
     ADD_HEADER + "".join(f"L-{n},1,1/13/2024,Followed by many {n}\r\n" for n in range(ROWS))
 ).encode()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _status_mib(pid: int, field: str) -> float:
@@ -54,7 +48,7 @@ def api_process(
     engine: AsyncEngine, tmp_path: Path
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``caseimport api`` on the test database, as deployed (the pool of tests/conftest.py)."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CASEIMPORT_ACCESS_LOG": "false"}
     with (tmp_path / "api.log").open("wb") as log:
         process = subprocess.Popen(
