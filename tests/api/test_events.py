@@ -351,3 +351,16 @@ async def test_changes_missed_while_the_listener_was_cut_off_are_sent(
                 await broker.listening.wait()
     finally:
         await conn.close()
+
+
+async def test_malformed_requests_are_refused_as_problems(
+    served: str, client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, GOOD)
+    path = _events_path(admin, created["id"])
+    async with httpx.AsyncClient(base_url=served, timeout=WAIT) as http:
+        too_long = {**admin.headers, "Last-Event-ID": "1." * 60}
+        assert_problem(await http.get(path, headers=too_long), 422, "invalid_request")
+        not_an_id = _events_path(admin, "not-a-uuid")
+        assert_problem(await http.get(not_an_id, headers=admin.headers), 422, "invalid_request")
