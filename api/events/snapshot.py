@@ -23,7 +23,9 @@ Version = tuple[int, int, int, int]
 _RANK = {status: rank for rank, status in enumerate(ImportStatus)}
 # How long a browser waits before it reconnects a stream that broke (sent once per stream).
 RETRY_MS = 2000
-KEEP_ALIVE = b": keep-alive\n\n"
+# A comment line alone, with no blank line after it: a blank line would end an (empty) event,
+# which some client libraries (httpx-sse) hand on as one with no data.
+KEEP_ALIVE = b": keep-alive\n"
 
 
 def parse_event_id(text: str | None) -> Version | None:

@@ -71,6 +71,8 @@ def _from_events(
                     return None
                 for event in source.iter_sse():
                     failures = 0
+                    if not event.data:
+                        continue  # an event without data (a keep-alive, as some servers send it)
                     item, last_id = event.json(), event.id or last_id
                     ending = _seen(item, import_id, reporter)
                     if ending is not None:

@@ -248,6 +248,21 @@ async def test_an_idle_stream_sends_a_keep_alive_comment(
     assert ": keep-alive" in lines
 
 
+async def test_keep_alives_are_no_events_to_a_client(
+    tight: str, client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, GOOD)
+    async with following(tight, _events_path(admin, created["id"]), admin.headers) as events:
+        assert _status(await events.next()) == "queued"
+        assert await events.silent(1.0)  # five keep-alives went by
+        cancelled = await client.post(
+            f"/api/apps/{admin.slug}/imports/{created['id']}/cancel", headers=admin.headers
+        )
+        assert cancelled.status_code == 200
+        assert [_status(e) for e in await events.rest()] == ["cancelled"]
+
+
 async def test_a_process_refuses_streams_over_its_limit(
     tight: str, client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -307,10 +322,13 @@ async def test_open_streams_hold_no_database_connection(
             aconnect_sse(http, "GET", path, headers=dict(admin.headers)) for _ in range(count)
         ]
         sources = [await stream.__aenter__() for stream in streams]
+        # Kept: a generator dropped would close its stream.
+        readers = [source.aiter_sse() for source in sources]
         try:
-            for source in sources:
-                first = await asyncio.wait_for(anext(source.aiter_sse()), WAIT)
+            for reader in readers:
+                first = await asyncio.wait_for(anext(reader), WAIT)
                 assert _status(first) == "queued"
+            assert app.state.events.broker.streams == count
             assert app.state.engine.pool.checkedout() == 0
             listed = await http.get(f"/api/apps/{admin.slug}/imports", headers=admin.headers)
             assert listed.status_code == 200

@@ -52,6 +52,14 @@ async def one_stream(settings: Settings) -> AsyncIterator[tuple[str, Recorded]]:
         yield url, recorded
 
 
+async def _asked(recorded: Recorded, path: str) -> None:
+    """Once the app was sent a request for ``path`` (the command runs in a thread of its own,
+    which may be slow to start on a busy machine)."""
+    async with asyncio.timeout(30):
+        while path not in recorded.paths:  # noqa: ASYNC110 - the recorder has no event
+            await asyncio.sleep(0.05)
+
+
 async def _follow(url: str, admin: AdminSetup, import_id: str) -> tuple[str, Exit, str]:
     """``follow`` as the command runs it (blocking, in a thread): the final status, the exit,
     and what the reporter wrote."""
@@ -76,12 +84,12 @@ async def test_the_command_follows_the_event_stream(
     created = await upload(client, admin, GOOD)
     recorded.paths.clear()
     following = asyncio.create_task(_follow(url, admin, created["id"]))
-    await asyncio.sleep(0.5)
+    one = f"/api/apps/{admin.slug}/imports/{created['id']}"
+    await _asked(recorded, f"{one}/events")
     await run_worker()
     status, ending, said = await asyncio.wait_for(following, 60)
     assert (status, ending) == ("completed", Exit.COMPLETED)
     assert "completed" in said
-    one = f"/api/apps/{admin.slug}/imports/{created['id']}"
     assert recorded.paths == [f"{one}/events"]  # one request, never a poll
 
 
@@ -99,10 +107,11 @@ async def test_the_command_polls_when_the_server_will_not_stream(
         httpx.AsyncClient(base_url=url, timeout=30) as http,
         aconnect_sse(http, "GET", f"{one}/events", headers=dict(admin.headers)) as held,
     ):
-        await anext(held.aiter_sse())
+        events = held.aiter_sse()  # kept: a generator dropped would close the stream
+        await anext(events)
         recorded.paths.clear()
         following = asyncio.create_task(_follow(url, admin, created["id"]))
-        await asyncio.sleep(0.5)
+        await _asked(recorded, one)  # refused a stream, it polls
         await run_worker()
         status, ending, _ = await asyncio.wait_for(following, 60)
     assert (status, ending) == ("completed", Exit.COMPLETED)
