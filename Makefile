@@ -5,15 +5,22 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-faults lint format services migrate check-migrations clean bench
+.PHONY: install lock run test test-faults lint lint-image format services migrate check-migrations clean bench
 
-$(BIN)/caseimport: pyproject.toml
+# Exactly the locked versions (hashes checked), then the project itself without resolving again.
+$(BIN)/caseimport: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(BIN)/caseimport
+
+# After a change to pyproject.toml's dependencies: requirements.lock and requirements-dev.lock
+# made again with uv, keeping every pin that still fits (`scripts/lock --upgrade` moves them all).
+lock: install
+	$(BIN)/python scripts/lock
 
 services:
 	scripts/ensure-services
@@ -58,10 +65,24 @@ bench: install services
 check-migrations: install services
 	scripts/check-migrations
 
-lint: install
+lint: install lint-image
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The lock files match pyproject.toml (first: a dependency added without `make lock` is named
+# before anything fails on it); hadolint passes the Dockerfile; compose.yaml fits the Compose
+# specification and holds together (.ci/compose-check: compose.yaml requires a secret key from
+# its user, and any value does for the check); the scripts without a .py suffix, which ruff and
+# mypy would not find, pass them.
+IMAGE_SCRIPTS = scripts/lock .ci/compose-check .ci/dockerfile-steps
+lint-image: install
+	$(BIN)/python scripts/lock --check
+	$(BIN)/hadolint Dockerfile
+	CASEIMPORT_SECRET_KEY=compose-check $(BIN)/python .ci/compose-check compose.yaml
+	$(BIN)/ruff check $(IMAGE_SCRIPTS)
+	$(BIN)/ruff format --check $(IMAGE_SCRIPTS)
+	for script in $(IMAGE_SCRIPTS); do $(BIN)/mypy --strict --ignore-missing-imports $$script || exit 1; done
 
 format: install
 	$(BIN)/ruff format .

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - a placeholder refused outside development
@@ -53,9 +53,12 @@ class Settings(BaseSettings):
     # Connections an API process keeps open: enough for the requests in flight under a poll
     # load, so that none has to open (and close again) a connection of its own.
     db_pool_size: int = Field(default=20, ge=1)
-    # A line per request on the API's standard output (uvicorn's access log). Behind a proxy that
-    # logs requests already, turn it off: under a poll load it is CPU and a write per request.
+    # A line per request in the API's log (uvicorn's; in JSON logs the API's own, with its ids).
+    # Behind a proxy that logs requests already, turn it off: under a poll load it is CPU and a
+    # write per request.
     access_log: bool = True
+    # "json": a JSON object a line, for a log shipper; "text": readable in a terminal (api/logs.py).
+    log_format: Literal["json", "text"] = "text"
     worker_concurrency: int = 4
     # A running import's worker renews its lease twice a second; one silent this long is
     # frozen or cut off, and its database session is ended so that another worker can go on.
@@ -75,10 +78,30 @@ class Settings(BaseSettings):
     # Uploaded files are kept this long, then the worker deletes their content (their name,
     # size and hash stay); never while their import is unfinished.
     file_retention_days: int = Field(default=90, ge=1)
+    # A bearer token that GET /metrics (the API's and the worker's) requires; unset, it is open.
+    metrics_token: SecretStr | None = None
+    # The port a worker serves its own /metrics on (0: none), and the address it listens on
+    # (every interface by default: Prometheus scrapes it from another host or container).
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_host: str = "0.0.0.0"  # noqa: S104 - off unless a port is set
     # Where the SPA's static files are; by default the frontend/ folder beside the code.
     frontend_dir: str | None = None
     # The SPA's own origin for the cookie CSRF check; by default the request's own scheme and host.
     public_origin: str | None = None
+    # Webhooks (docs/webhooks.md). URLs that resolve to private, loopback, link-local or other
+    # non-public addresses are refused, at registration and at each delivery, unless allowed.
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    # A failed delivery is tried again after this, then twice as long each time (at most an
+    # hour apart), until retry_hours after its event.
+    webhooks_retry_base_seconds: float = Field(default=10, gt=0)
+    webhooks_retry_hours: float = Field(default=24, gt=0)
+    # How often an idle worker looks for deliveries due, and how many it sends at once.
+    webhooks_poll_seconds: float = Field(default=1, gt=0)
+    webhooks_concurrency: int = Field(default=4, ge=0)
+    # Events, their deliveries and attempts are kept this long (a pending one longer), then
+    # deleted by a worker.
+    webhooks_keep_days: int = Field(default=30, ge=2)
 
     @field_validator("database_url")
     @classmethod
@@ -102,6 +125,12 @@ class Settings(BaseSettings):
                     f"CASEIMPORT_TRUSTED_PROXIES: {entry!r} is not an IP address or network"
                 ) from None
         return ", ".join(entries)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        # CASEIMPORT_METRICS_TOKEN= (set but empty) means no token, not the empty one.
+        return value or None
 
     @field_validator("upload_spool_dir")
     @classmethod

@@ -1,8 +1,9 @@
-"""The browsable API documentation (Swagger UI) at ``/api/docs``, under a policy of its own.
+"""The browsable API documentation, Swagger UI at ``/api/docs`` and ReDoc at ``/api/redoc``,
+served from the service's own files, so that both work without internet access.
 
-FastAPI's page loads Swagger UI from a CDN and starts it with an inline script, which the
-SPA's policy refuses. This page's policy allows that CDN and that one script by its hash, not
-inline scripts in general.
+Their scripts and styles are the ones the ``fastapi-offline`` package ships, mounted at
+``/api/docs/assets``. Each page has a policy of its own: the SPA's refuses inline scripts, and
+Swagger UI starts with one (allowed by its hash, not inline scripts in general).
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.openapi.docs import get_swagger_ui_html
+import fastapi_offline
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
-CDN = "https://cdn.jsdelivr.net"
+ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
+ASSETS_URL = "/api/docs/assets"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -27,11 +32,13 @@ def _policy(page: bytes) -> str:
     return "; ".join(
         [
             "default-src 'self'",
-            f"script-src 'self' {CDN} {hashes}",
-            # Swagger UI's own styles set style attributes in its markup.
-            f"style-src 'self' {CDN} 'unsafe-inline'",
-            "img-src 'self' data: https://fastapi.tiangolo.com",
+            f"script-src 'self' {hashes}".strip(),
+            # Both set style attributes in their markup.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
             "connect-src 'self'",
+            # ReDoc's search index runs in a worker made from a blob.
+            "worker-src 'self' blob:",
             "object-src 'none'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
@@ -39,13 +46,35 @@ def _policy(page: bytes) -> str:
     )
 
 
-def docs_router(openapi_url: str, title: str) -> APIRouter:
-    page = bytes(get_swagger_ui_html(openapi_url=openapi_url, title=f"{title} - API").body)
-    policy = _policy(page)
-    router = APIRouter()
+def _serve(app: FastAPI, path: str, html: HTMLResponse) -> None:
+    page = bytes(html.body)
+    headers = {"Content-Security-Policy": _policy(page)}
 
-    @router.get("/api/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        return HTMLResponse(page, headers={"Content-Security-Policy": policy})
+    @app.get(path, include_in_schema=False)
+    async def serve_page() -> HTMLResponse:
+        return HTMLResponse(page, headers=headers)
 
-    return router
+
+def install_docs(app: FastAPI) -> None:
+    """The two pages and their assets."""
+    openapi_url, title = app.openapi_url or "/api/openapi.json", f"{app.title} - API"
+    favicon = f"{ASSETS_URL}/favicon.png"
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+    swagger = get_swagger_ui_html(
+        openapi_url=openapi_url,
+        title=title,
+        swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=favicon,
+        # No badge from the online validator: nothing is fetched from elsewhere.
+        swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+    )
+    _serve(app, "/api/docs", swagger)
+    redoc = get_redoc_html(
+        openapi_url=openapi_url,
+        title=title,
+        redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
+        redoc_favicon_url=favicon,
+        with_google_fonts=False,
+    )
+    _serve(app, "/api/redoc", redoc)

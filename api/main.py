@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import queue
+from api.allow import install_allow
 from api.apps.router import router as apps_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
@@ -19,9 +19,10 @@ from api.cases.router import router as cases_router
 from api.changes.router import router as changes_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_pool
-from api.docs_page import docs_router
+from api.docs_page import install_docs
 from api.events import running as events
 from api.events.router import router as events_router
+from api.frontend_mount import FrontendMount
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
 from api.imports.derived_router import router as derived_imports_router
@@ -33,12 +34,15 @@ from api.imports.router import statuses_router
 from api.imports.rows_router import router as import_rows_router
 from api.lost_connection import RetryLostConnection
 from api.mappings.router import router as mappings_router
-from api.metrics.middleware import RequestCounter
+from api.metrics.middleware import RequestMetrics
 from api.metrics.router import router as metrics_router
 from api.nul_guard import RefuseNul
+from api.openapi import install_openapi
 from api.problems import install_handlers
+from api.request_context import RequestContext
 from api.security_headers import SecurityHeaders
 from api.version import VERSION
+from api.webhooks.router import router as webhooks_router
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 
@@ -76,15 +80,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_handlers(app)
+    install_openapi(app)
+    install_allow(app)
     app.state.uploads_in_flight = UploadsInFlight(
         per_app=settings.upload_max_per_app, per_token=settings.upload_max_per_token
     )
 
     app.add_middleware(RetryLostConnection)
     app.add_middleware(RefuseNul)
-    app.add_middleware(RequestCounter)
+    app.add_middleware(RequestMetrics)
     # Outermost: the NUL guard's refusals carry the headers too.
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext, settings=settings)
     if settings.trusted_proxies:
         # In the app, not only in uvicorn (cli/commands/servers.py): whatever server runs it,
         # a forwarded client address counts only when a trusted proxy sent it.
@@ -92,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(health_router)
     app.include_router(metrics_router)
-    app.include_router(docs_router(app.openapi_url or "/api/openapi.json", app.title))
+    install_docs(app)
     for router in (
         auth_router,
         apps_router,
@@ -107,10 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         changes_router,
         audit_router,
         mappings_router,
+        webhooks_router,
         events_router,
     ):
         app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND
     if (frontend / "index.html").exists():
-        app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
+        app.router.routes.append(FrontendMount(frontend))
     return app

@@ -15,6 +15,7 @@ from api.imports.models import (
     StoredFile,
 )
 from api.mappings.models import ColumnMapping
+from api.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiToken",
@@ -34,4 +35,8 @@ __all__ = [
     "StoredFile",
     "User",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

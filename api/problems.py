@@ -20,7 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.db import database_unavailable
 from api.errors import AppError
+from api.logs import bound
 from api.lost_connection import mark_lost
+from api.request_context import HEADER as REQUEST_ID_HEADER
 from api.security_headers import HEADERS
 
 log = logging.getLogger(__name__)
@@ -48,9 +50,14 @@ def problem(
     if errors is not None:
         body["errors"] = errors
     body.update(extra or {})
-    return JSONResponse(
-        body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON
-    )
+    answer_headers = dict(headers or {})
+    # The id the request is logged under (api/request_context.py); in the header too, for a
+    # 500 answered outside that middleware.
+    request_id = bound("request_id")
+    if request_id is not None:
+        body["request_id"] = request_id
+        answer_headers.setdefault(REQUEST_ID_HEADER, request_id)
+    return JSONResponse(body, status_code=status, headers=answer_headers, media_type=PROBLEM_JSON)
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -65,6 +72,7 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 _STATUS_CODES = {
+    400: "bad_request",
     401: "unauthenticated",
     403: "forbidden",
     404: "not_found",

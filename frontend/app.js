@@ -1,7 +1,7 @@
 // The admin SPA: one hash route per page, the signed-in user from /api/auth/me, and a return
 // to sign-in whenever the API answers 401.
 import { api, urls, whenSignedOut } from "./lib/api.js";
-import { loadStatuses, statusesLoaded } from "./lib/catalog.js";
+import { catalogsLoaded, loadCatalogs } from "./lib/catalog.js";
 import { clear, h } from "./lib/dom.js";
 import { go, matchRoute, pages } from "./lib/router.js";
 import { panel } from "./components/panel.js";
@@ -45,23 +45,29 @@ function notFound(message) {
 function unavailable(error) {
   return { node: h("section", { class: "card narrow" }, h("h1", {}, "Not available"),
     h("p", { role: "alert" }, error.message),
-    h("button", { type: "button", onClick: render }, "Try again")) };
+    h("button", { type: "button", onClick: () => render({ again: true }) }, "Try again")) };
 }
 
 function renderAccount() {
   clear(account);
   if (!me) return;
   account.append(
-    h("span", { class: "muted" }, me.email),
+    h("span", { class: "muted email", title: me.email }, me.email),
     h("button", { type: "button", async onClick() {
       try { await api(urls.logout(), { method: "POST" }); } catch { /* already gone */ }
       signedOut();
     } }, "Sign out"));
 }
 
+// The address and the user the page shown was drawn for: drawing it again for both would only
+// wipe what the user typed (a sign-out both sets the address and draws, and the address's
+// change draws again).
+let drawn = null;
+
 function show(view, title) {
   if (current && current.dispose) current.dispose();
   current = view;
+  drawn = { hash: location.hash, me };
   clear(main).append(view.node);
   document.title = title ? `${title} · Case import` : "Case import";
   // Move focus to the page for keyboard and screen-reader users, unless a control took it.
@@ -71,7 +77,8 @@ function show(view, title) {
 // Each render supersedes the ones before it, including one still waiting for the statuses.
 let renders = 0;
 
-function render() {
+function render({ again = false } = {}) {
+  if (!again && drawn && drawn.hash === location.hash && drawn.me === me) return;
   const turn = ++renders;
   const found = matchRoute(routes, location.hash);
   if (!found) return show(notFound("There is no page at this address."));
@@ -81,9 +88,9 @@ function render() {
     return go(pages.signIn());
   }
   if (route.public && me) return go(pages.apps());
-  if (!route.public && !statusesLoaded()) {
-    // Signed-in pages show statuses as the API words them; a 401 here has already signed out.
-    loadStatuses().then(() => turn === renders && render(),
+  if (!route.public && !catalogsLoaded()) {
+    // Signed-in pages word statuses and types as the API does; a 401 here has already signed out.
+    loadCatalogs().then(() => turn === renders && render({ again: true }),
       (error) => turn === renders && me && show(unavailable(error)));
     return;
   }
@@ -116,14 +123,16 @@ function signedOut({ remember = false } = {}) {
   renderAccount();
   if (current && current.dispose) current.dispose();
   current = null;
-  go(pages.signIn());
-  render();
+  drawn = null;
+  // A change of address draws the sign-in page; only on it already is it drawn here.
+  if (location.hash === pages.signIn()) render();
+  else go(pages.signIn());
 }
 
 whenSignedOut(() => {
   if (me) signedOut({ remember: true });
 });
-window.addEventListener("hashchange", render);
+window.addEventListener("hashchange", () => render());
 
 api(urls.me())
   .then((user) => { me = user; })

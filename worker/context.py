@@ -27,9 +27,11 @@ async def open_context(settings: Settings, redis: ArqRedis) -> WorkerContext:
     """The context over arq's own Redis client and a new pool of database connections."""
     # Per running job: the one holding the app's turn and running the attempt, one reading the
     # file, one for the heartbeat, one for a crash's or a stop's transition; plus the
-    # reconciler and a short lookup. Opened as needed (min_size 1).
+    # reconciler and a short lookup; and one per webhook sent at once. Opened as needed.
     pool = await asyncpg.create_pool(
-        settings.database_url, min_size=1, max_size=4 * settings.worker_concurrency + 2
+        settings.database_url,
+        min_size=1,
+        max_size=4 * settings.worker_concurrency + 2 + settings.webhooks_concurrency,
     )
     return WorkerContext(settings, pool, JobQueue(redis))
 

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 import asyncpg
+from structlog.contextvars import bound_contextvars
 
 from api.imports import lifecycle
 from api.imports.status import ImportStatus
@@ -56,4 +57,6 @@ async def run_import(ctx: dict[str, Any], import_id: str, attempt: int) -> None:
     context = context_of(ctx)
     app_id = await lifecycle.app_of(context.pool, uuid.UUID(import_id))
     if app_id is not None:
-        await run_app(context, app_id)
+        # The job runs the app's queue: each import binds its own id (worker/pipeline/runner.py).
+        with bound_contextvars(app_id=str(app_id)):
+            await run_app(context, app_id)

@@ -1,5 +1,6 @@
 """The worker process: arq's worker built from the settings, the typed context made once at
-start-up, and the background loops: the reconciler, and the purge of old files.
+start-up, and the background loops: the reconciler, the purge of old files, and the sender of
+webhooks.
 
 arq is in maintenance mode, so it stays behind this module and ``api.queue``: jobs carry only
 ``(import_id, attempt)`` as JSON, and everything else lives in PostgreSQL.
@@ -19,10 +20,12 @@ from redis.exceptions import RedisError
 
 from api import queue
 from api.config import Settings
+from worker import metrics, metrics_server
 from worker.context import WorkerContext, attach, close_context, detach, open_context
 from worker.jobs import run_import
 from worker.purge import purge_old_files
 from worker.reconciler import reconcile
+from worker.webhooks.sender import send_forever
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 _SETTINGS = "settings"
 _RECONCILER = "reconciler"
 _PURGE = "purge"
+_METRICS = "metrics_server"
+_WEBHOOKS = "webhooks"
 # Set in ctx, no background loop runs (tests call them instead).
 NO_RECONCILER = "no_reconciler"
 # How often a worker looks for files past their retention time (days of retention: an hour late
@@ -65,6 +70,7 @@ class _Worker(Worker):
             self._failed_polls += 1
             await asyncio.sleep(delay)
             return
+        metrics.polled()
         if self._failed_polls:
             log.warning("Redis is back after %s failed polls", self._failed_polls)
             self._failed_polls = 0
@@ -101,11 +107,14 @@ async def _purge_forever(ctx: WorkerContext) -> None:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    ctx[_METRICS] = metrics_server.serve(ctx[_SETTINGS])
     context = await _opened_context(ctx[_SETTINGS], ctx["redis"])
     attach(ctx, context)
     if not ctx.get(NO_RECONCILER):
         ctx[_RECONCILER] = asyncio.create_task(_reconcile_forever(context))
         ctx[_PURGE] = asyncio.create_task(_purge_forever(context))
+        if context.settings.webhooks_concurrency:
+            ctx[_WEBHOOKS] = asyncio.create_task(send_forever(context.pool, context.settings))
 
 
 async def _opened_context(settings: Settings, redis: Any) -> WorkerContext:
@@ -122,7 +131,7 @@ async def _opened_context(settings: Settings, redis: Any) -> WorkerContext:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    for key in (_RECONCILER, _PURGE):
+    for key in (_RECONCILER, _PURGE, _WEBHOOKS):
         task = ctx.get(key)
         if task is not None:
             task.cancel()
@@ -131,6 +140,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     context = detach(ctx)
     if context is not None:
         await close_context(context)
+    if ctx.get(_METRICS) is not None:
+        metrics_server.stop(ctx[_METRICS])
 
 
 def make_worker(settings: Settings, **overrides: Any) -> Worker:
@@ -162,4 +173,6 @@ def make_worker(settings: Settings, **overrides: Any) -> Worker:
     extra_ctx = overrides.pop("ctx", {})
     options.update(overrides)
     options["ctx"] = {_SETTINGS: settings, **extra_ctx}
-    return _Worker(**options)
+    worker = _Worker(**options)
+    metrics.watch(worker)
+    return worker

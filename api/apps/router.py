@@ -19,6 +19,7 @@ from api.apps.schemas import (
 from api.apps.service import AppSummary
 from api.auth.deps import PrincipalDep
 from api.deps import SessionDep
+from api.openapi import problem_responses
 
 router = APIRouter(tags=["apps"])
 
@@ -32,29 +33,47 @@ def _app_out(app: AppSummary) -> AppOut:
     )
 
 
-@router.get("/apps", responses={401: {}})
+@router.get("/apps", responses=problem_responses(401))
 async def list_apps(principal: PrincipalDep, session: SessionDep) -> AppList:
     apps = await service.visible_apps(session, principal)
     return AppList(items=[_app_out(app) for app in apps])
 
 
-@router.post("/apps", status_code=201, responses={401: {}, 403: {}, 409: {}, 422: {}})
+@router.post(
+    "/apps",
+    status_code=201,
+    responses=problem_responses(
+        401,
+        403,
+        409,
+        422,
+        s403="not an owner, or not signed in: a token cannot (owner_required, session_required)",
+        s409="the slug is taken (app_exists)",
+        s422="the slug or the name is not valid (invalid_slug, invalid_name, invalid_request)",
+    ),
+)
 async def create_app(body: AppCreate, principal: PrincipalDep, session: SessionDep) -> AppOut:
     return _app_out(await service.create_app_as(session, principal, body.slug, body.name))
 
 
-@router.get("/apps/{app}", responses={401: {}, 404: {}})
+@router.get("/apps/{app}", responses=problem_responses(401, 404))
 async def get_app(access: AppAccessDep, session: SessionDep) -> AppOut:
     return _app_out(await service.app_summary(session, access))
 
 
-@router.get("/apps/{app}/tokens", responses={401: {}, 403: {}, 404: {}})
+@router.get("/apps/{app}/tokens", responses=problem_responses(401, 403, 404))
 async def list_tokens(access: AdminAccessDep, session: SessionDep) -> TokenList:
     tokens = await service.app_tokens(session, access)
     return TokenList(items=[TokenOut.model_validate(t, from_attributes=True) for t in tokens])
 
 
-@router.post("/apps/{app}/tokens", status_code=201, responses={401: {}, 403: {}, 404: {}})
+@router.post(
+    "/apps/{app}/tokens",
+    status_code=201,
+    responses=problem_responses(
+        401, 403, 404, s403="not an admin of the app, or not signed in: a token cannot"
+    ),
+)
 async def create_token(
     body: TokenCreate, access: AdminAccessDep, session: SessionDep
 ) -> TokenCreated:
@@ -70,7 +89,7 @@ async def create_token(
 
 
 @router.delete(
-    "/apps/{app}/tokens/{token_id}", status_code=204, responses={401: {}, 403: {}, 404: {}}
+    "/apps/{app}/tokens/{token_id}", status_code=204, responses=problem_responses(401, 403, 404)
 )
 async def revoke_token(
     token_id: uuid.UUID, access: AdminAccessDep, session: SessionDep

@@ -18,3 +18,7 @@ class AuditAction(StrEnum):
     IMPORT_APPLIED = "import.applied"
     IMPORT_REVERTED = "import.reverted"
     IMPORT_CORRECTED = "import.corrected"
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_UPDATED = "webhook.updated"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated"  # noqa: S105 - an action, not a secret
+    WEBHOOK_DELETED = "webhook.deleted"

@@ -10,6 +10,7 @@ from api.audit.actions import AuditAction
 from api.audit.schemas import AuditEventOut, AuditPage
 from api.auth.deps import PrincipalDep
 from api.deps import SessionDep
+from api.openapi import problem_responses
 from api.paging import Page
 
 router = APIRouter(tags=["audit"])
@@ -24,7 +25,7 @@ def _page_out(page: Page[reading.Entry]) -> AuditPage:
     )
 
 
-@router.get("/apps/{app}/audit", responses={401: {}, 403: {}, 404: {}, 422: {}})
+@router.get("/apps/{app}/audit", responses=problem_responses(401, 403, 404))
 async def app_audit(
     access: AdminAccessDep,
     session: SessionDep,
@@ -37,7 +38,12 @@ async def app_audit(
     return _page_out(page)
 
 
-@router.get("/audit", responses={401: {}, 403: {}, 422: {}})
+@router.get(
+    "/audit",
+    responses=problem_responses(
+        401, 403, s403="not an owner, or not signed in: a token cannot read the whole log"
+    ),
+)
 async def full_audit(
     principal: PrincipalDep,
     session: SessionDep,

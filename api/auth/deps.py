@@ -5,15 +5,30 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import service
 from api.auth.principal import Principal
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
 from api.errors import Forbidden, Unauthorized
+from api.logs import bind
 
 SESSION_COOKIE = "caseimport_session"
+# Declared for the OpenAPI document (securitySchemes, and security on every operation that needs
+# a caller); the checks below read the headers themselves, so neither refuses anything.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="An API token: `Authorization: Bearer <token>` (POST /api/apps/{app}/tokens).",
+    auto_error=False,
+)
+SESSION = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="session",
+    description="The SPA's session cookie, set by POST /api/auth/login.",
+    auto_error=False,
+)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -84,7 +99,11 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def current_principal(
-    request: Request, session: SessionDep, settings: SettingsDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+    _cookie: Annotated[str | None, Security(SESSION)],
 ) -> Principal:
     """The caller, from ``Authorization: Bearer`` first, else the session cookie; or 401.
 
@@ -101,6 +120,7 @@ async def current_principal(
             )
         # No Origin check: a browser never attaches a token by itself, so a token cannot be forged
         # into a request by another site.
+        bind(user_id=principal.user_id, token_id=principal.token_id)
         return principal
 
     cookie = request.cookies.get(SESSION_COOKIE)
@@ -109,6 +129,7 @@ async def current_principal(
             require_same_origin(request, settings)
         principal = await service.principal_from_session(session, cookie, client_address(request))
         if principal is not None:
+            bind(user_id=principal.user_id)
             return principal
     raise Unauthorized(
         "Sign in, or send an API token as 'Authorization: Bearer <token>'.",

@@ -8,6 +8,7 @@ from api.auth.deps import SESSION_COOKIE, PrincipalDep, SameOriginDep, client_ad
 from api.auth.schemas import LoginIn, UserApp, UserOut
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
+from api.openapi import problem_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -27,7 +28,19 @@ def _user_out(found: Account) -> UserOut:
 
 # The Origin check on login stops login CSRF: another site signing the browser in to an account
 # of the attacker's, whose imports the victim would then upload into.
-@router.post("/login", dependencies=[SameOriginDep], responses={401: {}, 403: {}, 429: {}})
+@router.post(
+    "/login",
+    dependencies=[SameOriginDep],
+    responses=problem_responses(
+        401,
+        403,
+        429,
+        503,
+        s401="wrong email or password (invalid_credentials)",
+        s403="sent by another site (foreign_origin)",
+        s429="too many failed sign-ins from this address (too_many_attempts, Retry-After)",
+    ),
+)
 async def login(
     body: LoginIn,
     request: Request,
@@ -55,7 +68,7 @@ async def login(
     return _user_out(await account_of(session, principal))
 
 
-@router.post("/logout", status_code=204, responses={401: {}, 403: {}})
+@router.post("/logout", status_code=204, responses=problem_responses(401, 403))
 async def logout(
     request: Request, principal: PrincipalDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
@@ -73,6 +86,6 @@ async def logout(
     return response
 
 
-@router.get("/me", responses={401: {}})
+@router.get("/me", responses=problem_responses(401))
 async def me(principal: PrincipalDep, session: SessionDep) -> UserOut:
     return _user_out(await account_of(session, principal))

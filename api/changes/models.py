@@ -24,11 +24,12 @@ class ImportChange(Base):
     __tablename__ = "import_changes"
     __table_args__ = (
         CheckConstraint(f"action IN {sql_list(tuple(ChangeAction))}", name="action"),
-        # A case's history: only the rows that changed it are indexed.
+        # A case's history: only the rows that changed a case are indexed (a plan's creates
+        # name none yet).
         Index(
             "ix_import_changes_case",
             "case_id",
-            postgresql_where=f"action IN {sql_list(CHANGING)}",
+            postgresql_where=f"case_id IS NOT NULL AND action IN {sql_list(CHANGING)}",
         ),
     )
 

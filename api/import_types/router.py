@@ -8,11 +8,12 @@ from api.import_types.base import ImportType
 from api.import_types.registry import all_types, get_type
 from api.import_types.samples import XLSX_MEDIA_TYPE, sample_csv, sample_filename, sample_xlsx
 from api.import_types.schemas import ColumnOut, ImportTypeOut
+from api.openapi import problem_responses
 
 router = APIRouter(tags=["import types"])
 
 
-@router.get("/import-types", response_model=list[ImportTypeOut])
+@router.get("/import-types", response_model=list[ImportTypeOut], responses=problem_responses(401))
 async def list_import_types(_: PrincipalDep) -> list[ImportTypeOut]:
     """Every import type, with its columns and the link to its sample file."""
     return [
@@ -41,7 +42,7 @@ def _known(key: str) -> ImportType:
 @router.get(
     "/import-types/{key}/sample.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}, 404: {"description": "unknown type"}},
+    responses={200: {"content": {"text/csv": {}}}, **problem_responses(404, s404="unknown type")},
 )
 async def download_sample(key: str) -> Response:
     """The sample file of a type: its header and two example rows (served without sign-in)."""
@@ -56,7 +57,10 @@ async def download_sample(key: str) -> Response:
 @router.get(
     "/import-types/{key}/sample.xlsx",
     response_class=Response,
-    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}, 404: {"description": "unknown type"}},
+    responses={
+        200: {"content": {XLSX_MEDIA_TYPE: {}}},
+        **problem_responses(404, s404="unknown type"),
+    },
 )
 async def download_sample_xlsx(key: str) -> Response:
     """The sample as an Excel workbook, dates as date cells (served without sign-in)."""

@@ -14,6 +14,7 @@ from api.errors import NotFound
 from api.import_types.registry import get_type
 from api.imports import lifecycle, repository
 from api.imports.corrections import Corrections, corrected_name, write_corrected
+from api.imports.failed_row_page import FailedRowPage, failed_row_page
 from api.imports.failed_rows import Download, error_text, failed_rows_csv
 from api.imports.file_store import store_file
 from api.imports.models import Import
@@ -21,6 +22,7 @@ from api.imports.repository import ImportView
 from api.imports.service import queue_with_file
 from api.imports.spool import SpooledFile
 from api.imports.stored_records import ensure_kept, import_records
+from api.paging import bigint_key, decode_cursor, encode_cursor
 
 # Failed lines read at a time.
 LINES_PAGE = 10_000
@@ -48,6 +50,36 @@ async def failed_rows(session: AsyncSession, access: AppAccess, import_id: uuid.
         lines,
         {line: error_text(errors) for line, errors in kept.items()},
     )
+
+
+async def failed_rows_page(
+    session: AsyncSession,
+    access: AppAccess,
+    import_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[FailedRowPage, str | None]:
+    """A page of the failed rows of the import's file, with their cells and kept errors, and
+    the cursor of the next page (None on the last)."""
+    (after,) = decode_cursor(cursor, bigint_key) if cursor else (0,)
+    record = await repository.get(session, access.app_id, import_id)
+    if record is None:
+        raise _not_found(import_id)
+    lifecycle.ensure_rows_read(record)
+    await ensure_kept(session, record)
+    lines = await repository.failed_lines(session, record.id, after=after, limit=limit + 1)
+    shown = lines[:limit]
+    import_type = get_type(record.type)
+    assert import_type is not None
+    page = await failed_row_page(
+        import_records(session, record),
+        shown,
+        await repository.kept_errors_by_line(session, record.id),
+        import_type=import_type,
+        mapping=record.columns,
+    )
+    return page, encode_cursor([shown[-1]]) if len(lines) > limit else None
 
 
 async def correct(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -13,14 +13,18 @@ from api.deps import RedisDep, SessionDep
 from api.imports import derived
 from api.imports.presenter import import_out
 from api.imports.schemas import ImportOut
+from api.openapi import problem_responses
 
 router = APIRouter(prefix="/apps/{app}/imports/{import_id}", tags=["imports"])
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-_REFUSALS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "viewers cannot change imports (admin_required)"},
-    404: {"description": "no such import in this app"},
-}
+_REFUSALS = problem_responses(
+    401,
+    403,
+    404,
+    s403="viewers cannot change imports (admin_required)",
+    s404="no such app, or no such import in it",
+)
 
 
 class ApplyIn(BaseModel):
@@ -39,7 +43,7 @@ class RevertIn(BaseModel):
     response_model=ImportOut,
     responses={
         **_REFUSALS,
-        409: {"description": "not a plan, applied already, or stale (plan_stale)"},
+        **problem_responses(409, s409="not a plan, applied already, or stale (plan_stale)"),
     },
 )
 async def apply_plan(
@@ -61,7 +65,10 @@ async def apply_plan(
     "/revert",
     status_code=201,
     response_model=ImportOut,
-    responses={**_REFUSALS, 409: {"description": "not revertible, or reverted already"}},
+    responses={
+        **_REFUSALS,
+        **problem_responses(409, s409="not revertible, or reverted already"),
+    },
 )
 async def revert_import(
     import_id: uuid.UUID,

@@ -8,11 +8,16 @@ from api.apps.deps import AppAccessDep
 from api.deps import SessionDep
 from api.imports.error_summary import error_summary
 from api.imports.schemas import ErrorGroupOut, ErrorGroupsOut
+from api.openapi import problem_responses
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
 
 
-@router.get("/{import_id}/errors/summary", response_model=ErrorGroupsOut)
+@router.get(
+    "/{import_id}/errors/summary",
+    response_model=ErrorGroupsOut,
+    responses=problem_responses(401, 404),
+)
 async def get_error_summary(
     import_id: uuid.UUID, access: AppAccessDep, session: SessionDep
 ) -> ErrorGroupsOut:

@@ -14,6 +14,7 @@ from api.imports.file_history import KeptFile
 from api.imports.file_store import stored_chunks
 from api.imports.schemas import KeptFileOut, KeptFilePage
 from api.imports.status import FINISHED, ImportStatus
+from api.openapi import problem_responses
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
 
@@ -22,9 +23,15 @@ _DOWNLOAD: dict[int | str, dict[str, Any]] = {
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         "description": "the file as it was uploaded",
     },
-    403: {"description": "the caller is a viewer (admin_required)"},
-    404: {"description": "no such import, or no such file of it (file_not_found)"},
-    410: {"description": "the file was deleted past the retention time (file_purged)"},
+    **problem_responses(
+        401,
+        403,
+        404,
+        410,
+        s403="the caller is a viewer (admin_required)",
+        s404="no such import, or no such file of it (file_not_found)",
+        s410="the file was deleted past the retention time (file_purged)",
+    ),
 }
 
 
@@ -54,7 +61,9 @@ def _file_out(slug: str, kept: kept_files.KeptFiles, f: KeptFile) -> KeptFileOut
     )
 
 
-@router.get("/{import_id}/files", response_model=KeptFilePage)
+@router.get(
+    "/{import_id}/files", response_model=KeptFilePage, responses=problem_responses(401, 404)
+)
 async def list_files(
     import_id: uuid.UUID, access: AppAccessDep, session: SessionDep
 ) -> KeptFilePage:

@@ -8,11 +8,14 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Field,
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from api.errors import Unprocessable
 from api.import_types.dates import DateOrder
@@ -23,22 +26,85 @@ from api.reading.header import normalize_header
 # Headers a column mapping may name: more than any real file has.
 MAX_MAPPED = 200
 _COLUMNS_SHAPE = 'columns must be a JSON object: {"file header": "column", "other header": null}'
+# The document's schemas say what a form field is as sent (text), and what is accepted.
+_BOOL_WORDS = ("true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n")
+_FORM_BOOL = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "boolean"},
+            # The words pydantic reads as a boolean, in any letter case.
+            {
+                "type": "string",
+                "pattern": "^(?:{})$".format(
+                    "|".join(
+                        "".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in word)
+                        for word in _BOOL_WORDS
+                    )
+                ),
+            },
+        ]
+    }
+)
+_BINARY = WithJsonSchema({"type": "string", "format": "binary"})
+# Sent as a JSON part (OpenAPI's default encoding for an object in a multipart form).
+_COLUMNS_DOC = WithJsonSchema(
+    {
+        "type": "object",
+        "maxProperties": MAX_MAPPED,
+        # A header of spaces (or byte-order marks) alone is blank, in Python's and JSON
+        # Schema's sense of spaces both.
+        "propertyNames": {"maxLength": 255, "pattern": "[^\\s\\x1c-\\x1f\\x85\\ufeff]"},
+        "additionalProperties": {
+            "anyOf": [
+                {
+                    "type": "string",
+                    "enum": sorted({c.name for t in all_types() for c in t.columns}),
+                },
+                {"type": "null"},
+            ]
+        },
+        "description": "the file's header -> the column it fills (one of the import type's), "
+        'or null to ignore it, as JSON: {"Case Number": "tag_id", "Notes": null}',
+    }
+)
 
 
 class CreateImportForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    type: str
-    validate_only: bool = False
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        # Spaces around it are dropped, so it needs one character that is not a space.
+        Field(json_schema_extra={"pattern": r"\S"}, description="unique in the app"),
+    ]
+    type: Annotated[str, Field(json_schema_extra={"enum": [t.key for t in all_types()]})]
+    validate_only: Annotated[bool, _FORM_BOOL] = False
     on_error: Literal["fail", "skip"] = "fail"
-    date_order: DateOrder = DateOrder.MDY
+    date_order: Annotated[
+        DateOrder,
+        WithJsonSchema({"type": "string", "enum": [order.value for order in DateOrder]}),
+        Field(description="how slash dates read: month first or day first"),
+    ] = DateOrder.MDY
     # Names the file's encoding instead of letting the worker decide ("" is the same as none).
-    encoding: str | None = None
+    encoding: Annotated[
+        str | SkipJsonSchema[None],
+        Field(
+            json_schema_extra={"enum": ["", *ENCODINGS]},
+            description="the CSV file's encoding (GET /api/encodings; other spellings of "
+            "those are read too); without it, or empty, the service decides",
+        ),
+    ] = None
     # Names a workbook's sheet instead of the first visible one ("" is the same as none).
-    sheet: Annotated[str | None, StringConstraints(max_length=255)] = None
+    sheet: Annotated[
+        str | SkipJsonSchema[None],
+        StringConstraints(max_length=255),
+        Field(description="a workbook's sheet, by name; without it the first visible one"),
+    ] = None
     # The file's header text -> the column it fills, or None to ignore that column.
-    columns: dict[Annotated[str, StringConstraints(max_length=255)], str | None] | None = None
+    columns: Annotated[
+        dict[Annotated[str, StringConstraints(max_length=255)], str | None] | None, _COLUMNS_DOC
+    ] = None
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -103,6 +169,18 @@ class CreateImportForm(BaseModel):
             known = ", ".join(t.key for t in all_types())
             raise ValueError(f'"{value}" is not an import type; use one of: {known}')
         return value
+
+
+class CreateImportUpload(CreateImportForm):
+    """The create-import form as sent: its fields and, optionally, the file (else a draft)."""
+
+    file: Annotated[bytes | SkipJsonSchema[None], _BINARY] = None
+
+
+class FileUpload(BaseModel):
+    """The form of a file sent on its own."""
+
+    file: Annotated[bytes, _BINARY]
 
 
 def parse_create_form(fields: dict[str, str]) -> CreateImportForm:

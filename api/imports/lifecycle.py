@@ -64,6 +64,7 @@ from api.imports.status import (
 from api.nul import NUL, SHOWN
 from api.pg import Connection, Pool, advisory_key
 from api.reading.header import ColumnMapping
+from api.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +245,9 @@ async def cancel(session: AsyncSession, record: Import) -> None:
     record.lease_until = None
     record.worker_pid = None
     await session.flush()
+    await outbox.import_finished(
+        await outbox.connection_of(session), record.id, record.status, None
+    )
     await _notify(session, record.id)
 
 
@@ -448,6 +452,7 @@ async def _finish(
     if not owned:
         return False
     await _store_errors(conn, claim.import_id, errors)
+    await outbox.import_finished(conn, claim.import_id, status, claim.revert_of)
     await _notify(conn, claim.import_id)
     return True
 
@@ -554,14 +559,16 @@ _GIVE_UP = f"""
     UPDATE imports SET status = '{ImportStatus.FAILED}', error_summary = $3, error_count = 0,
         error_rows = 0, finished_at = now(), lease_until = NULL, worker_pid = NULL
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
+    RETURNING 1
 """
 
 
 async def give_up(conn: Connection, claim: Claim, reason: str) -> None:
     """running → failed for an import no attempt could run (no file, an unknown type)."""
-    async with conn.transaction():  # the failure and its notice commit together
-        await conn.execute(_GIVE_UP, claim.import_id, claim.attempt, reason)
-        await _notify(conn, claim.import_id)
+    async with conn.transaction():  # the failure, its webhook events and its notice together
+        if await conn.fetchval(_GIVE_UP, claim.import_id, claim.attempt, reason):
+            await outbox.import_finished(conn, claim.import_id, ImportStatus.FAILED, None)
+            await _notify(conn, claim.import_id)
 
 
 # The retry-or-fail policy, decided in one statement: an attempt that broke off (a crash, a
@@ -611,15 +618,16 @@ async def _retry_or_fail_matching(
     conn: Connection, statement: str, reason: str, max_attempts: int, *args: object
 ) -> list[Queued]:
     queued: list[Queued] = []
-    async with conn.transaction():  # the changes and their notices commit together
-        rows = await conn.fetch(statement, reason, max_attempts, *args)
-        for row in rows:
+    # One transaction: an import failed here has its webhook events and its notice, or stays as
+    # it was.
+    async with conn.transaction():
+        for row in await conn.fetch(statement, reason, max_attempts, *args):
             await _notify(conn, row["id"])
-    for row in rows:
-        if row["status"] == QUEUED:
-            queued.append(Queued(row["id"], row["attempt"]))
-        else:
-            log.warning("import %s failed after %s attempts", row["id"], row["attempt"])
+            if row["status"] == QUEUED:
+                queued.append(Queued(row["id"], row["attempt"]))
+            else:
+                log.warning("import %s failed after %s attempts", row["id"], row["attempt"])
+                await outbox.import_finished(conn, row["id"], ImportStatus.FAILED, None)
     return queued
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.apps.models import App
@@ -16,6 +18,7 @@ from api.auth.models import User
 from api.changes.actions import ChangeAction
 from api.changes.models import ImportChange
 from api.imports.models import Import, ImportRowError, StoredFile
+from api.pg import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +132,37 @@ async def get_view(
         await session.execute(_VIEW_BY_ID, {"app_id": app_id, "import_id": import_id})
     ).one_or_none()
     return _view(found) if found else None
+
+
+# The same statement for asyncpg (the worker's transitions write webhook events in their own
+# transaction), compiled once; its constants travel as parameters beside the import's id.
+_VIEW_BY_IMPORT = (
+    _views()
+    .where(_IMPORTS.id == bindparam("import_id", uuid.UUID(int=0)))
+    .compile(
+        dialect=asyncpg_dialect(),  # type: ignore[no-untyped-call]
+        compile_kwargs={"render_postcompile": True},
+    )
+)
+_JSON_FIELDS = tuple(
+    i
+    for i, field in enumerate(fields(ImportRecord))
+    if field.name in ("columns", "result", "warnings")
+)
+
+
+async def view_on(conn: Connection, import_id: uuid.UUID) -> ImportView | None:
+    """``get_view`` on an asyncpg connection, which hands JSON columns back as text."""
+    params = {**_VIEW_BY_IMPORT.params, "import_id": import_id}
+    found = await conn.fetchrow(
+        str(_VIEW_BY_IMPORT), *(params[name] for name in _VIEW_BY_IMPORT.positiontup or ())
+    )
+    if found is None:
+        return None
+    row = list(found)
+    for i in _JSON_FIELDS:
+        row[i] = json.loads(row[i]) if row[i] is not None else None
+    return _view(row)
 
 
 async def list_views(

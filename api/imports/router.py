@@ -12,10 +12,10 @@ from api.apps.deps import AppAccessDep
 from api.auth.deps import PrincipalDep
 from api.deps import InFlightDep, RedisDep, SessionDep, SettingsDep
 from api.errors import BadRequest, PayloadTooLarge
-from api.import_types.dates import DateOrder
 from api.imports import service
 from api.imports.encodings import ENCODINGS
 from api.imports.errors_csv import CSV_MEDIA_TYPE, spreadsheet_csv
+from api.imports.form import CreateImportUpload, FileUpload
 from api.imports.presenter import import_out, status_out
 from api.imports.schemas import (
     EncodingOut,
@@ -26,6 +26,8 @@ from api.imports.schemas import (
     RowErrorPage,
 )
 from api.imports.status import ImportStatus
+from api.logs import bind
+from api.openapi import multipart_body, problem_responses
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
 statuses_router = APIRouter(tags=["imports"])
@@ -33,67 +35,24 @@ statuses_router = APIRouter(tags=["imports"])
 # Form fields beside the file: a little slack over the file limit before refusing on the header.
 FORM_OVERHEAD = 1024 * 1024
 
-_MULTIPART = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["name", "type"],
-                    "properties": {
-                        "name": {"type": "string", "maxLength": 200},
-                        "type": {"type": "string", "example": "cases.add"},
-                        "file": {"type": "string", "format": "binary"},
-                        "validate_only": {"type": "boolean", "default": False},
-                        "on_error": {"type": "string", "enum": ["fail", "skip"]},
-                        "encoding": {
-                            "type": "string",
-                            "description": "the CSV file's encoding (GET /api/encodings); "
-                            "without it the service decides",
-                        },
-                        "sheet": {
-                            "type": "string",
-                            "maxLength": 255,
-                            "description": "a workbook's sheet, by name; without it the first "
-                            "visible sheet is read (ignored for a CSV file)",
-                        },
-                        "columns": {
-                            "type": "string",
-                            "description": "JSON object: the file's header -> the column it "
-                            'fills, or null to ignore it ({"Case Number": "tag_id"})',
-                        },
-                        "date_order": {
-                            "type": "string",
-                            "enum": [order.value for order in DateOrder],
-                            "default": DateOrder.MDY.value,
-                            "description": "how slash dates read: month first or day first",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
-_UPLOAD_REFUSALS: dict[int | str, dict[str, Any]] = {
-    408: {"description": "the body stalled, or arrived too slowly (upload_idle, upload_too_slow)"},
-    413: {"description": "the file or the form's other fields are over a limit"},
-    429: {"description": "the app or the token has too many uploads in progress"},
-}
-_FILE_ONLY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
+_UPLOAD_REFUSALS = problem_responses(
+    400,
+    401,
+    403,
+    404,
+    408,
+    409,
+    413,
+    422,
+    429,
+    s400="the client closed the connection before the upload ended (upload_incomplete)",
+    s403="viewers cannot create or change imports (admin_required)",
+    s404="no such app, or no such import in it",
+    s408="the body stalled, or arrived too slowly (upload_idle, upload_too_slow)",
+    s413="the file or the form's other fields are over a limit",
+    s422="a form field is not valid (errors says which), or the body is not a form",
+    s429="the app or the token has too many uploads in progress",
+)
 
 
 def _upload(request: Request, settings_limit: int) -> service.Upload:
@@ -130,10 +89,18 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
     "",
     status_code=201,
     response_model=ImportOut,
-    openapi_extra=_MULTIPART,
+    openapi_extra=multipart_body(CreateImportUpload),
     responses={
-        200: {"description": "an idempotent replay of an earlier request"},
+        200: {
+            "model": ImportOut,
+            "description": "an idempotent replay of an earlier request (Idempotent-Replayed)",
+        },
         **_UPLOAD_REFUSALS,
+        **problem_responses(
+            409,
+            s409="the name is taken (name_taken), or a request with this Idempotency-Key is "
+            "still being stored (idempotency_in_progress)",
+        ),
     },
 )
 async def create_import(
@@ -143,7 +110,14 @@ async def create_import(
     settings: SettingsDep,
     redis: RedisDep,
     in_flight: InFlightDep,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="a repeat answers the import made first",
+            # Checked by the service (invalid_idempotency_key).
+            json_schema_extra={"minLength": 1, "maxLength": 255},
+        ),
+    ] = None,
 ) -> Any:
     """Create an import; without a file it is a draft. Answers once the import and its file
     are stored, before any row is checked."""
@@ -156,13 +130,14 @@ async def create_import(
         redis=redis,
         in_flight=in_flight,
     )
+    bind(import_id=created.view.row.id)  # the access line names the import made
     body = import_out(created.view).model_dump(mode="json")
     if created.replayed:
         return JSONResponse(body, status_code=200, headers={"Idempotent-Replayed": "true"})
     return JSONResponse(body, status_code=201)
 
 
-@router.get("", response_model=ImportPage)
+@router.get("", response_model=ImportPage, responses=problem_responses(401, 404))
 async def list_imports(
     access: AppAccessDep,
     session: SessionDep,
@@ -178,7 +153,7 @@ async def list_imports(
     return ImportPage(items=[import_out(v) for v in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{import_id}", response_model=ImportOut)
+@router.get("/{import_id}", response_model=ImportOut, responses=problem_responses(401, 404))
 async def get_import(import_id: uuid.UUID, access: AppAccessDep, session: SessionDep) -> ImportOut:
     return import_out(await service.get_import(session, access, import_id))
 
@@ -186,8 +161,11 @@ async def get_import(import_id: uuid.UUID, access: AppAccessDep, session: Sessio
 @router.put(
     "/{import_id}/file",
     response_model=ImportOut,
-    openapi_extra=_FILE_ONLY,
-    responses=_UPLOAD_REFUSALS,
+    openapi_extra=multipart_body(FileUpload),
+    responses={
+        **_UPLOAD_REFUSALS,
+        **problem_responses(409, s409="not a draft nor a failed import (import_not_editable)"),
+    },
 )
 async def attach_file(
     import_id: uuid.UUID,
@@ -211,7 +189,18 @@ async def attach_file(
     return import_out(view)
 
 
-@router.post("/{import_id}/cancel", response_model=ImportOut)
+@router.post(
+    "/{import_id}/cancel",
+    response_model=ImportOut,
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        s403="viewers cannot change imports (admin_required)",
+        s409="the import is past cancelling",
+    ),
+)
 async def cancel_import(
     import_id: uuid.UUID, access: AppAccessDep, session: SessionDep
 ) -> ImportOut:
@@ -219,7 +208,9 @@ async def cancel_import(
     return import_out(await service.cancel_import(session, access, import_id))
 
 
-@router.get("/{import_id}/errors", response_model=RowErrorPage)
+@router.get(
+    "/{import_id}/errors", response_model=RowErrorPage, responses=problem_responses(401, 404)
+)
 async def list_errors(
     import_id: uuid.UUID,
     access: AppAccessDep,
@@ -245,7 +236,7 @@ async def list_errors(
 @router.get(
     "/{import_id}/errors.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 404)},
 )
 async def download_errors(
     import_id: uuid.UUID, access: AppAccessDep, session: SessionDep, settings: SettingsDep
@@ -262,13 +253,17 @@ async def download_errors(
     )
 
 
-@statuses_router.get("/import-statuses", response_model=list[ImportStatusOut])
+@statuses_router.get(
+    "/import-statuses", response_model=list[ImportStatusOut], responses=problem_responses(401)
+)
 async def list_statuses(_: PrincipalDep) -> list[ImportStatusOut]:
     """Every status an import can have, in lifecycle order, with the groups it belongs to."""
     return [status_out(status) for status in ImportStatus]
 
 
-@statuses_router.get("/encodings", response_model=list[EncodingOut])
+@statuses_router.get(
+    "/encodings", response_model=list[EncodingOut], responses=problem_responses(401)
+)
 async def list_encodings(_: PrincipalDep) -> list[EncodingOut]:
     """The encodings an upload's ``encoding`` field may name (by these names)."""
     return [EncodingOut(name=name, label=label) for name, label in ENCODINGS.items()]

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from api.apps.deps import AdminAccessDep, AppAccessDep
 from api.deps import RedisDep, SessionDep, SettingsDep
 from api.imports import correcting
 from api.imports.presenter import import_out
-from api.imports.schemas import CorrectionsIn, ImportOut
+from api.imports.schemas import (
+    CorrectionsIn,
+    FailedRowOut,
+    FailedRowPageOut,
+    ImportOut,
+    RowErrorOut,
+)
+from api.openapi import problem_responses
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
 
@@ -21,9 +29,14 @@ router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
     response_class=StreamingResponse,
     responses={
         200: {"content": {"text/csv": {}}},
-        404: {"description": "no such import in this app"},
-        409: {"description": "the file was not read as rows (rows_not_read)"},
-        410: {"description": "the file was deleted past the retention time (file_purged)"},
+        **problem_responses(
+            401,
+            404,
+            409,
+            410,
+            s409="the file was not read as rows (rows_not_read)",
+            s410="the file was deleted past the retention time (file_purged)",
+        ),
     },
 )
 async def download_failed_rows(
@@ -39,16 +52,67 @@ async def download_failed_rows(
     )
 
 
+@router.get(
+    "/{import_id}/failed-rows",
+    response_model=FailedRowPageOut,
+    responses=problem_responses(
+        401,
+        404,
+        409,
+        410,
+        422,
+        s409="the file was not read as rows (rows_not_read)",
+        s410="the file was deleted past the retention time (file_purged)",
+        s422="a limit out of range or a cursor this list did not give",
+    ),
+)
+async def list_failed_rows(
+    import_id: uuid.UUID,
+    access: AppAccessDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> FailedRowPageOut:
+    """The failed rows' original cells and kept errors, in line order, with the file's header
+    and the column each header cell fills: what a form needs to correct cells in place."""
+    page, next_cursor = await correcting.failed_rows_page(
+        session, access, import_id, limit=limit, cursor=cursor
+    )
+    return FailedRowPageOut(
+        header=page.header,
+        columns=page.columns,
+        items=[
+            FailedRowOut(
+                line=row.line,
+                cells=row.cells,
+                errors=[
+                    RowErrorOut(
+                        line=e.line, column=e.column, value=e.value, code=e.code, message=e.message
+                    )
+                    for e in row.errors
+                ],
+            )
+            for row in page.items
+        ],
+        next_cursor=next_cursor,
+    )
+
+
 @router.post(
     "/{import_id}/corrections",
     response_model=ImportOut,
-    responses={
-        403: {"description": "viewers cannot correct imports"},
-        404: {"description": "no such import in this app"},
-        409: {"description": "the import is not failed (import_not_failed, rows_not_read)"},
-        410: {"description": "the file was deleted past the retention time (file_purged)"},
-        422: {"description": "a line or a column the file does not have"},
-    },
+    responses=problem_responses(
+        401,
+        403,
+        404,
+        409,
+        410,
+        422,
+        s403="viewers cannot correct imports (admin_required)",
+        s409="the import is not failed (import_not_failed, rows_not_read)",
+        s410="the file was deleted past the retention time (file_purged)",
+        s422="a line or a column the file does not have",
+    ),
 )
 async def correct_cells(
     import_id: uuid.UUID,

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PositiveInt, RootModel
+from pydantic import BaseModel, BeforeValidator, Field, PositiveInt, RootModel
 
 from api.import_types.dates import DateOrder
 from api.imports.file_format import FileFormat
@@ -173,11 +174,43 @@ class ImportStatusOut(BaseModel):
     finished: bool
 
 
+# A line is named by its digits, as errors name it ("7", not "07" or "7.0").
+_LINE_KEY = {"pattern": "^[1-9][0-9]*$"}
+_LINE = re.compile(_LINE_KEY["pattern"])
+
+
+def _line_digits(value: object) -> object:
+    if isinstance(value, str) and not _LINE.fullmatch(value):
+        raise ValueError("a line is a number from 1, written in digits")
+    return value
+
+
+LineNumber = Annotated[PositiveInt, BeforeValidator(_line_digits)]
+
+
 class CorrectionsIn(RootModel[dict[PositiveInt, dict[str, str]]]):
     """``{"<line>": {"<column>": "<value>"}}``: the line as errors name it; the column as they
     name it (the field) or as the file's header does."""
 
     root: Annotated[
-        dict[PositiveInt, Annotated[dict[str, str], Field(min_length=1)]],
-        Field(min_length=1, max_length=10_000),
+        dict[LineNumber, Annotated[dict[str, str], Field(min_length=1)]],
+        Field(min_length=1, max_length=10_000, json_schema_extra={"propertyNames": _LINE_KEY}),
     ]
+
+
+class FailedRowOut(BaseModel):
+    """A failed row: its line, its original cells (one per header cell, or more) and its kept
+    errors (none for a row past the kept ones)."""
+
+    line: int
+    cells: list[str]
+    errors: list[RowErrorOut]
+
+
+class FailedRowPageOut(BaseModel):
+    """The file's header, the column each header cell fills (null: ignored), and failed rows."""
+
+    header: list[str]
+    columns: list[str | None]
+    items: list[FailedRowOut]
+    next_cursor: str | None

@@ -6,6 +6,7 @@ from api.apps.deps import AppAccessDep
 from api.deps import SessionDep
 from api.mappings import service
 from api.mappings.schemas import ColumnMappingOut
+from api.openapi import problem_responses
 
 router = APIRouter(tags=["import types"])
 
@@ -13,7 +14,7 @@ router = APIRouter(tags=["import types"])
 @router.get(
     "/apps/{app}/import-types/{key}/mapping",
     response_model=ColumnMappingOut,
-    responses={404: {"description": "no such app, or no such import type"}},
+    responses=problem_responses(401, 404, s404="no such app, or no such import type"),
 )
 async def last_mapping(key: str, access: AppAccessDep, session: SessionDep) -> ColumnMappingOut:
     """The column mapping the app's latest import of this type used, to offer it again."""

@@ -1,41 +1,45 @@
-"""A few Prometheus metrics in the text format, without a client library.
+"""This API process's own metrics: its HTTP requests, and the process itself.
 
-Request counts live in this process (each API replica is scraped on its own); import counts
-are read from PostgreSQL at scrape time, so every replica reports the same truth.
+A registry of its own rather than prometheus_client's global one: the worker's families live in
+another (``worker.metrics``), and a test process that runs both keeps them apart.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from functools import lru_cache
 
-REQUESTS: Counter[tuple[str, str]] = Counter()
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+REGISTRY = CollectorRegistry()
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+# Status polls answer in milliseconds, uploads of large files in tens of seconds.
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+REQUEST_SECONDS = Histogram(
+    "caseimport_http_request_duration_seconds",
+    "Time to answer an HTTP request, by method, route template and status class.",
+    ["method", "route", "status"],
+    buckets=_BUCKETS,
+    registry=REGISTRY,
+)
+
+# Any other method a client sends is counted as "other": a label per made-up word would not end.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-def count_request(method: str, status: int) -> None:
-    REQUESTS[(method, f"{status // 100}xx")] += 1
+@lru_cache(maxsize=4096)
+def _series(method: str, route: str, status_class: int) -> Histogram:
+    # Looked up once per label set: labels() checks and locks on every call (a few µs).
+    return REQUEST_SECONDS.labels(
+        method if method in _METHODS else "other", route, f"{status_class}xx"
+    )
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def render(imports_by_status: Iterable[tuple[str, str, int]], uploads_in_flight: int) -> str:
-    lines = [
-        "# HELP caseimport_uploads_in_flight Uploads this API process is receiving or storing.",
-        "# TYPE caseimport_uploads_in_flight gauge",
-        f"caseimport_uploads_in_flight {uploads_in_flight}",
-        "# HELP caseimport_http_requests_total HTTP requests answered by this API process.",
-        "# TYPE caseimport_http_requests_total counter",
-    ]
-    for (method, status_class), count in sorted(REQUESTS.items()):
-        lines.append(
-            f'caseimport_http_requests_total{{method="{method}",status="{status_class}"}} {count}'
-        )
-    lines += [
-        "# HELP caseimport_imports Imports by type and status.",
-        "# TYPE caseimport_imports gauge",
-    ]
-    for type_key, status, count in imports_by_status:
-        lines.append(f'caseimport_imports{{type="{_escape(type_key)}",status="{status}"}} {count}')
-    return "\n".join(lines) + "\n"
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    _series(method, route, status // 100).observe(seconds)

@@ -7,25 +7,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 
 import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.config import Settings
+from api.logs import configure_logging
 from cli.common import database_problem, say
 
 
 def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    configure_logging(settings.log_format)
     uvicorn.run(
         "api.main:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        access_log=settings.access_log,
+        # Ours (api/logs.py), not uvicorn's own configuration.
+        log_config=None,
+        # In JSON logs the API's own access line (api/request_context.py) replaces uvicorn's.
+        access_log=settings.access_log and settings.log_format == "text",
         # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (its default): any
         # local client could then choose the address its failed sign-ins count under.
         proxy_headers=bool(settings.trusted_proxies),
@@ -39,10 +43,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.worker_nice:
         os.nice(settings.worker_nice)
-    # One line per job and per import's timings (worker.timing) on stderr, as uvicorn does.
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # Lines per job and per import (its start, end and timings) on stderr, as the API's.
+    configure_logging(settings.log_format)
     make_worker(settings).run()
     return 0
 

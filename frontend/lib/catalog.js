@@ -1,15 +1,25 @@
 // What the API says about imports in general: their statuses (words, signs and the groups the
-// pages act on) and their types. Each is fetched once; signed-in pages render after the statuses.
+// pages act on) and their types. Each is fetched once; signed-in pages render after both, so no
+// page ever shows a key where a label belongs.
 import { api, once, urls } from "./api.js";
 
 let statuses = null;
+let types = null;
 
 export const loadStatuses = once(() => api(urls.importStatuses()).then((list) => {
   statuses = new Map(list.map((s) => [s.key, s]));
   return list;
 }));
 
-export const statusesLoaded = () => statuses !== null;
+export const loadImportTypes = once(() => api(urls.importTypes()).then((list) => {
+  types = new Map(list.map((t) => [t.key, t]));
+  return list;
+}));
+
+// Both catalogs, as signed-in pages need them.
+export const loadCatalogs = () => Promise.all([loadStatuses(), loadImportTypes()]);
+
+export const catalogsLoaded = () => statuses !== null && types !== null;
 
 // A status this SPA was never told of shows its own key and belongs to no group.
 export function statusOf(key) {
@@ -24,6 +34,12 @@ export function hasFailed(item) {
   return status.finished && status.attachable;
 }
 
-export const loadImportTypes = once(() => api(urls.importTypes()));
+// An import's type as the catalog words it. A revert is made by the service from another import,
+// not uploaded, so it is no type of the catalog; only a type the catalog lost shows its key.
+export function typeLabel(item) {
+  if (item.revert_of) return "Revert";
+  const type = types && types.get(item.type);
+  return type ? type.label : item.type;
+}
 
 export const loadEncodings = once(() => api(urls.encodings()));

@@ -1,5 +1,5 @@
 import { api, urls } from "../lib/api.js";
-import { statusOf } from "../lib/catalog.js";
+import { statusOf, typeLabel } from "../lib/catalog.js";
 import { clear, formatDateTime, formatNumber, h, setFieldError } from "../lib/dom.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
 import { follow } from "../lib/live.js";
@@ -10,6 +10,11 @@ import { filePicker } from "../components/file-picker.js";
 import { pager } from "../components/pager.js";
 import { statusBadge } from "../components/status.js";
 import { dataTable } from "../components/table.js";
+import { fixRows } from "../components/fix-rows.js";
+import { planSection } from "../components/plan.js";
+import { relations } from "../components/relations.js";
+import { revertControl } from "../components/revert.js";
+import { hasFixableRows, isPlan, isRevertible } from "../lib/outcome.js";
 
 function progress(item) {
   const p = item.progress;
@@ -28,15 +33,19 @@ const warnings = (list) => h("div", { class: "warnings", role: "note", "aria-lab
   h("h3", {}, "Warnings"),
   h("ul", {}, list.map((w) => h("li", {}, w.message))));
 
-// A revert also counts the cases it deleted.
-const result = (r) => counts([["Rows", r.rows], ["Created", r.created], ["Updated", r.updated],
-                              ...(r.deleted ? [["Deleted", r.deleted]] : []),
-                              ["Unchanged", r.unchanged], ["Failed", r.failed]]);
+// A revert also counts the cases it deleted; a check-only run changed nothing, so its counts
+// say what it would do.
+const result = (r, checked) => counts([["Rows", r.rows],
+                                       [checked ? "Would create" : "Created", r.created],
+                                       [checked ? "Would update" : "Updated", r.updated],
+                                       ...(r.deleted ? [["Deleted", r.deleted]] : []),
+                                       ["Unchanged", r.unchanged], ["Failed", r.failed]]);
 
 // Rows read = created + updated + unchanged + failed (+ rows a failed row kept from applying),
 // with the blank rows skipped and the file counted: the user can check every row is accounted.
-function reconciliation(r) {
-  const parts = Object.entries({ created: r.created, updated: r.updated,
+function reconciliation(r, checked) {
+  const parts = Object.entries({ [checked ? "to create" : "created"]: r.created,
+                                  [checked ? "to update" : "updated"]: r.updated,
                                   unchanged: r.unchanged, failed: r.failed });
   if (r.deleted) parts.splice(2, 0, ["deleted", r.deleted]);
   const rest = r.rows - parts.reduce((sum, [, n]) => sum + n, 0);
@@ -49,10 +58,14 @@ function reconciliation(r) {
   return h("p", { class: "reconciliation", "aria-label": "Reconciliation" }, text);
 }
 
+// Errors of the header stop an import before any row is read, so its rows have no errors yet.
+const HEADER_ERRORS = new Set(["unknown_column", "duplicate_column", "missing_column"]);
+
 // The kept row errors a page at a time; when the API kept fewer than there are, it says so.
-function errorList(slug, id) {
+// A revert's errors are its conflicts, and it has no file of rows to fix.
+function errorList(slug, id, { title = "Errors", rowsFile = true } = {}) {
   const kept = h("div");
-  const table = dataTable("Errors", ["Line", "Column", "Value", "Message"]);
+  const table = dataTable(title, ["Line", "Column", "Value", "Message"]);
   const paging = pager(load);
   const ticket = tickets();
 
@@ -61,6 +74,11 @@ function errorList(slug, id) {
     const page = await api(urls.importErrors(slug, id, { limit: 50, cursor: paging.cursor() }));
     if (!isNewest()) return;
     clear(kept);
+    if (page.items.some((e) => HEADER_ERRORS.has(e.code))) {
+      kept.append(h("p", { class: "header-first", role: "note" },
+        "Fix the header; then rows will be checked. No row is read while a column is unknown, "
+        + "missing or named twice, so more errors may show once the header is right."));
+    }
     if (page.error_count > page.kept_limit) {
       const rows = page.error_rows === 1 ? "1 row" : `${formatNumber(page.error_rows)} rows`;
       kept.append(h("p", { class: "muted" }, `The first ${formatNumber(page.kept_limit)} errors are listed; `
@@ -73,9 +91,9 @@ function errorList(slug, id) {
   }
 
   load();
-  return h("div", {}, h("h3", {}, "Errors"), kept, table.node, paging.node,
+  return h("div", {}, h("h3", {}, title), kept, table.node, paging.node,
     h("p", {}, h("a", { href: urls.importErrorsCsv(slug, id), download: "" }, "Download errors (CSV)"),
-      " · ", h("a", { href: urls.importFailedRowsCsv(slug, id), download: "" }, "Download failed rows to fix (CSV)")));
+      rowsFile ? [" · ", h("a", { href: urls.importFailedRowsCsv(slug, id), download: "" }, "Download failed rows to fix (CSV)")] : null));
 }
 
 export function importViewPage({ app, id }) {
@@ -87,8 +105,8 @@ export function importViewPage({ app, id }) {
   let shownState = "";
 
   function uploader(label) {
-    const picker = filePicker(label);
     const send = h("button", { type: "submit", class: "primary" }, "Upload");
+    const picker = filePicker(label, { action: send });
     return h("form", {
       class: "upload",
       async onSubmit(event) {
@@ -109,13 +127,13 @@ export function importViewPage({ app, id }) {
           send.disabled = false;
         }
       },
-    }, picker.node, send);
+    }, picker.node);
   }
 
   function render(item) {
     const look = statusOf(item.status);
     title.textContent = item.name;
-    meta.textContent = `${item.type} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
+    meta.textContent = `${typeLabel(item)} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
       + (item.file ? ` · ${item.file.filename}` : "") + (item.validate_only ? " · validate only" : "")
       + (item.date_order === "dmy" ? " · dates day first" : "")
       + (item.file && item.file.encoding ? ` · read as ${item.file.encoding}, delimiter ${delimiterName(item.file.delimiter)}` : "")
@@ -124,17 +142,26 @@ export function importViewPage({ app, id }) {
     clear(status).append(statusBadge(item));
     if (look.active) status.append(progress(item));
     // Rebuild the rest only when the state changes, so forms and focus survive polling.
-    const state = `${item.status}:${item.finished_at}`;
+    const state = `${item.status}:${item.finished_at}:${item.applied_by}:${item.reverted_by}`;
     if (state === shownState) return;
     shownState = state;
     clear(details);
     clear(errors);
-    if (item.result) details.append(result(item.result), reconciliation(item.result));
+    if (item.result) {
+      details.append(result(item.result, item.validate_only), reconciliation(item.result, item.validate_only));
+    }
     if (item.error) details.append(h("p", { class: "summary", role: "status" }, item.error.summary));
     if (item.warnings.length) details.append(warnings(item.warnings));
+    const ties = relations(app, item);
+    if (ties) details.append(ties);
+    if (isPlan(item)) details.append(planSection(app, item));
+    if (isRevertible(item) && app.role === "admin") details.append(revertControl(app, item));
     // A draft takes its first file; a failed import, which has one, a corrected one.
-    if (look.attachable) details.append(uploader(item.file ? "Upload corrected file" : "File"));
-    if (item.error && item.error.error_count) errors.append(errorList(app.slug, id));
+    if (look.attachable && !item.revert_of) details.append(uploader(item.file ? "Upload corrected file" : "File"));
+    if (item.error && item.error.error_count) {
+      const list = errorList(app.slug, id, item.revert_of ? { title: "Conflicts", rowsFile: false } : {});
+      errors.append(hasFixableRows(item) && app.role === "admin" ? fixRows(app, item, list, { onSubmitted: followRerun }) : list);
+    }
     if (look.cancellable && app.role === "admin") {
       details.append(h("button", { type: "button", async onClick() {
         await api(urls.importCancel(app.slug, id), { method: "POST" });
@@ -148,6 +175,12 @@ export function importViewPage({ app, id }) {
     const item = await api(urls.import(app.slug, id));
     render(item);
     return statusOf(item.status).active;
+  }
+  // Corrections queued the import again: follow its new run.
+  function followRerun() {
+    announceImportsChanged(app.slug);
+    shownState = "";
+    restart();
   }
   // Live from the import's events; by polling when the stream cannot be had.
   const start = () => follow({

@@ -1,6 +1,6 @@
 import { api, urls } from "../lib/api.js";
 import { formatDateTime, formatNumber, h } from "../lib/dom.js";
-import { loadImportTypes, statusOf } from "../lib/catalog.js";
+import { statusOf, typeLabel } from "../lib/catalog.js";
 import { onImportsChanged } from "../lib/imports-channel.js";
 import { tickets } from "../lib/newest.js";
 import { poll } from "../lib/poll.js";
@@ -14,12 +14,11 @@ export function importsPage({ app }) {
   const paging = pager(load);
   const ticket = tickets();
 
-  function row(item, types) {
+  function row(item) {
     const rows = item.result ? item.result.rows : item.progress.rows_processed || null;
-    const type = types.find((t) => t.key === item.type);
     return h("tr", {},
       h("td", {}, item.name),
-      h("td", {}, type ? type.label : item.type),
+      h("td", {}, typeLabel(item)),
       h("td", {}, statusBadge(item)),
       h("td", { class: "num" }, rows === null ? "—" : formatNumber(rows)),
       h("td", {}, formatDateTime(item.created_at)),
@@ -30,15 +29,12 @@ export function importsPage({ app }) {
   // Answers whether something on the page is still running, which sets the polling pace.
   async function load() {
     const isNewest = ticket();
-    const [result, types] = await Promise.all([
-      api(urls.imports(app.slug, { limit: 20, cursor: paging.cursor() })),
-      loadImportTypes().catch(() => []), // without them a type shows its key
-    ]);
+    const result = await api(urls.imports(app.slug, { limit: 20, cursor: paging.cursor() }));
     if (!isNewest()) return true; // the newer request decides; keep the pace meanwhile
     // Keep keyboard focus on the same tooltip trigger across a refresh.
     const focusable = () => [...table.body.querySelectorAll("[tabindex], a")];
     const focused = table.body.contains(document.activeElement) ? focusable().indexOf(document.activeElement) : -1;
-    table.show(result.items.map((item) => row(item, types)), "No imports yet.");
+    table.show(result.items.map(row), "No imports yet.");
     if (focused >= 0) focusable()[focused]?.focus();
     paging.shown(result.next_cursor);
     return result.items.some((item) => statusOf(item.status).active);

@@ -22,22 +22,26 @@ export function tokensPage({ app }) {
   }
 
   function showSecret(token) {
-    const secret = h("input", { type: "text", readOnly: true, value: token.token, class: "secret" });
+    // A read-only textarea that wraps: the whole token shows at any width, none of it scrolled away.
+    const secret = h("textarea", { readOnly: true, value: token.token, class: "secret", rows: 2, spellcheck: false });
     const copied = h("span", { class: "muted", "aria-live": "polite" });
+    const copy = h("button", { type: "button", async onClick() {
+      secret.select();
+      try {
+        await navigator.clipboard.writeText(token.token);
+        copied.textContent = "Copied.";
+      } catch {
+        copied.textContent = "Press Ctrl+C to copy the selected token.";
+      }
+    } }, "Copy");
+    const box = field("New token", secret, copied);
+    // The Copy button sits beside the token, as wide as its word.
+    box.insertBefore(h("div", { class: "secret-row" }, secret, copy), copied);
     clear(created).append(h("div", { class: "card notice" },
-      h("p", {}, "Copy this token now: it is shown only once."),
-      field("New token", secret,
-        h("button", { type: "button", async onClick() {
-          secret.select();
-          try {
-            await navigator.clipboard.writeText(token.token);
-            copied.textContent = "Copied.";
-          } catch {
-            copied.textContent = "Press Ctrl+C to copy the selected token.";
-          }
-        } }, "Copy"), copied)));
-    secret.focus();
+      h("p", {}, "Copy this token now: it is shown only once."), box));
+    secret.focus({ preventScroll: true });
     secret.select();
+    secret.scrollTop = 0;
   }
 
   const form = h("form", {

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from typing import Any
 
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -112,3 +114,73 @@ async def test_a_file_not_read_as_rows_has_no_failed_rows(
         f"/api/apps/{admin.slug}/imports/{draft['id']}/failed-rows.csv", headers=admin.headers
     )
     assert_problem(response, 409, "rows_not_read")
+
+
+async def _failed_rows_json(
+    client: AsyncClient, admin: AdminSetup, import_id: str, **params: str | int
+) -> dict[str, Any]:
+    response = await client.get(
+        f"/api/apps/{admin.slug}/imports/{import_id}/failed-rows",
+        params=params,
+        headers=admin.headers,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_failed_rows_as_data_give_cells_unescaped_errors_and_the_header_columns(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    # The header spelled otherwise, and an extra column the mapping ignores.
+    content = (
+        "Tag ID,Notes,case_status,Date Opened,about\r\n"
+        + "A-1,n,1,1/2/2024,One\r\n"
+        + "A-2,n,9,1/2/2024,Two\r\n"  # line 3: case_status
+        + "\r\n"
+        + 'A-3,n,1,1/2/2024,"Three\r\nlines"\r\n'
+        + "A-4,n,1,02/30/2024,=cmd()\r\n"  # line 7: date_opened; a formula-like about
+        + "A-5,n,0,1/2/2024,Five\r\n"
+    )
+    done = await import_file(client, admin, content, columns=json.dumps({"Notes": None}))
+    assert done["status"] == "failed", done
+
+    page = await _failed_rows_json(client, admin, done["id"])
+    assert page["header"] == ["Tag ID", "Notes", "case_status", "Date Opened", "about"]
+    assert page["columns"] == ["tag_id", None, "case_status", "date_opened", "about"]
+    assert [(row["line"], row["cells"]) for row in page["items"]] == [
+        (3, ["A-2", "n", "9", "1/2/2024", "Two"]),
+        (7, ["A-4", "n", "1", "02/30/2024", "=cmd()"]),  # JSON needs no formula escape
+    ]
+    assert [[(e["column"], e["code"]) for e in row["errors"]] for row in page["items"]] == [
+        [("case_status", "invalid_status")],
+        [("date_opened", "invalid_date")],
+    ]
+    assert page["next_cursor"] is None
+
+    # A page at a time, in line order.
+    first = await _failed_rows_json(client, admin, done["id"], limit=1)
+    assert [row["line"] for row in first["items"]] == [3]
+    second = await _failed_rows_json(
+        client, admin, done["id"], limit=1, cursor=first["next_cursor"]
+    )
+    assert [row["line"] for row in second["items"]] == [7]
+    assert second["next_cursor"] is None
+
+
+async def test_failed_rows_as_data_need_rows_read(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    done = await import_file(client, admin, "tag_id,case_status,date_openned,about\r\nA,1,,x\r\n")
+    response = await client.get(
+        f"/api/apps/{admin.slug}/imports/{done['id']}/failed-rows", headers=admin.headers
+    )
+    assert_problem(response, 409, "rows_not_read")
+    response = await client.get(
+        f"/api/apps/{admin.slug}/imports/{done['id']}/failed-rows",
+        params={"cursor": "nonsense"},
+        headers=admin.headers,
+    )
+    assert_problem(response, 422, "invalid_cursor")

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 from httpx import ASGITransport, AsyncClient
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.config import Settings
 from api.health.service import readiness
 from api.main import create_app
-from tests.factories import admin_setup
-from tests.importing import upload
 
 
 async def test_liveness_and_readiness(client: AsyncClient) -> None:
@@ -38,16 +36,6 @@ async def test_unknown_route_is_a_problem_document(client: AsyncClient) -> None:
     response = await client.get("/api/nothing-here")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
-
-
-async def test_metrics_count_requests_and_imports(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    admin = await admin_setup(sessionmaker)
-    await upload(client, admin, None, name="draft")
-    text = (await client.get("/metrics")).text
-    assert 'caseimport_imports{type="cases.add",status="draft"} 1' in text
-    assert 'caseimport_http_requests_total{method="POST",status="2xx"}' in text
 
 
 async def test_the_api_starts_without_its_database_and_says_it_is_not_ready(

@@ -69,10 +69,17 @@ from tests.factories import AdminSetup, admin_setup, make_user
 # Random requests per operation, beyond the examples and coverage cases.
 MAX_EXAMPLES = 25
 SLUG = "field-ops"
-# Creating an app or a token, and reading the whole audit log, need a signed-in session (a token
-# cannot): these get an owner's.
+# Creating an app, a token or a webhook, changing a webhook, and reading the whole audit log,
+# need a signed-in session (a token cannot): these get an owner's.
 SESSION_ONLY = frozenset(
-    {("POST", "/api/apps"), ("POST", "/api/apps/{app}/tokens"), ("GET", "/api/audit")}
+    {
+        ("POST", "/api/apps"),
+        ("POST", "/api/apps/{app}/tokens"),
+        ("GET", "/api/audit"),
+        ("POST", "/api/apps/{app}/webhooks"),
+        ("PATCH", "/api/apps/{app}/webhooks/{webhook_id}"),
+        ("POST", "/api/apps/{app}/webhooks/{webhook_id}/rotate-secret"),
+    }
 )
 CREATE_IMPORT = ("POST", "/api/apps/{app}/imports")
 

@@ -168,6 +168,7 @@ async def test_a_plan_whose_case_changed_since_is_stale(
     assert failed["status"] == "failed", failed
     errors = await errors_of(client, admin, failed["id"])
     assert [(e["line"], e["code"], e["value"]) for e in errors] == [(3, "plan_stale", "C-2")]
+    assert failed["error"]["summary"].startswith("The plan cannot be applied. Line 3, tag_id:")
     now = await case_fields(sessionmaker)
     assert now["C-1"] == before["C-1"]
     assert now["C-2"][0] == 0  # the sneaky modify, not the plan

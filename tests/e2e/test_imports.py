@@ -248,7 +248,7 @@ async def test_validate_only_checks_the_file_and_changes_nothing(
     await fill_new_import(dialog, "Dry run", file=_write(tmp_path, "dry.csv", CORRECTED))
     await dialog.get_by_role("checkbox", name="Validate only").check()
     await dialog.get_by_role("button", name="SAVE").click()
-    await expect_import_page(dialog, "Dry run", "Completed")
+    await expect_import_page(dialog, "Dry run", "Checked: would create 2, update 0")
     await expect(dialog.get_by_text("validate only")).to_be_visible()
 
     await page.get_by_role("tab", name="Cases").click()
@@ -331,6 +331,6 @@ async def test_dates_read_month_first_by_assumption_are_flagged_on_the_import_pa
     await fill_new_import(dialog, "Unclear dates", file=_write(tmp_path, "unclear.csv", content))
     await dialog.get_by_role("checkbox", name="Validate only").check()
     await dialog.get_by_role("button", name="SAVE").click()
-    await expect_import_page(dialog, "Unclear dates", "Completed")
+    await expect_import_page(dialog, "Unclear dates", "Checked: would create 2, update 0")
     warnings = dialog.get_by_role("note", name="Warnings")
     await expect(warnings).to_contain_text("2 dates were read month first (mm/dd/yyyy)")

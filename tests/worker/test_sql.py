@@ -31,7 +31,6 @@ def _statements(statements: TypeStatements) -> Iterator[tuple[str, Statement]]:
     if dry is not None and dry.refused is not None:
         yield "dry_copy.refused", dry.refused
     if statements.batched is not None:
-        yield "batched.record", statements.batched.record
         yield "batched.apply", statements.batched.apply
         yield "batched.account", statements.batched.account
         yield "batched.refused", statements.batched.refused

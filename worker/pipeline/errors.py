@@ -43,14 +43,17 @@ class ErrorCollector:
             self.tally.add_line(line, validator.error_kinds(cells))
 
 
-def summarize(error_rows: int, first: RowError, *, file_level: bool) -> str:
-    """The one-line summary of docs/format.md: the count and the first error."""
-    if file_level:
-        lead = "The file cannot be imported."
-    elif error_rows == 1:
-        lead = "1 row has errors."
-    else:
-        lead = f"{error_rows:,} rows have errors."
+def summarize(
+    error_rows: int, first: RowError, *, file_level: bool, lead: str | None = None
+) -> str:
+    """The one-line summary of docs/format.md: the count (or ``lead``) and the first error."""
+    if lead is None:
+        if file_level:
+            lead = "The file cannot be imported."
+        elif error_rows == 1:
+            lead = "1 row has errors."
+        else:
+            lead = f"{error_rows:,} rows have errors."
     where = ""
     if first.line is not None:
         where = f"Line {first.line}"

@@ -17,19 +17,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 
+import asyncpg
+from structlog.contextvars import bound_contextvars
+
 from api.import_types.registry import get_type
 from api.imports import lifecycle
 from api.imports.lifecycle import Claim, Counts
+from api.imports.status import ImportStatus
 from api.pg import Connection
+from worker import metrics
 from worker.context import WorkerContext
 from worker.pipeline.errors import summarize
 from worker.pipeline.heartbeat import ImportLost, Progress, heartbeat
 from worker.pipeline.job import Job
+from worker.pipeline.journal import Journal
 from worker.pipeline.laps import Laps
 from worker.pipeline.outcome import Completed, Failed, Outcome, Refused
 from worker.pipeline.paths import batched, checked, direct, dry, plan, revert
@@ -44,30 +51,58 @@ FastPath = Callable[[Connection, Job, Progress], Awaitable[Outcome]]
 
 async def run_one(ctx: WorkerContext, conn: Connection, import_id: uuid.UUID, attempt: int) -> None:
     """Run this attempt on ``conn``, the connection that holds the app's turn."""
+    # Every line logged for the attempt names it, the heartbeat's included (a task started here).
+    with bound_contextvars(import_id=str(import_id), attempt=attempt):
+        await _attempt(ctx, conn, import_id, attempt)
+
+
+async def _attempt(
+    ctx: WorkerContext, conn: Connection, import_id: uuid.UUID, attempt: int
+) -> None:
     settings = ctx.settings
     claim = await lifecycle.claim(conn, import_id, attempt, settings.worker_lease_seconds)
     if claim is None:
         return  # finished, cancelled, or owned by another run: nothing to do
     backend = conn.get_server_pid()
+    journal = Journal(claim)
+    started = time.monotonic()
     try:
-        await _run(ctx, conn, claim)
+        outcome = await _run(ctx, conn, claim)
+        journal.finished(outcome, None if outcome is None else _reconciled(claim, outcome))
+        metrics.import_ended(claim, outcome, time.monotonic() - started)
         return
     except ImportLost:
-        log.info("import %s attempt %s was cancelled or superseded", import_id, attempt)
+        journal.ended("lost")  # cancelled, or superseded by a newer attempt
+        if await _cancelled(ctx, import_id):
+            metrics.import_cancelled(claim, time.monotonic() - started)
         return
     except asyncio.CancelledError:
         await _hand_back(ctx, claim, backend)
+        journal.ended("handed_back")
         raise
     except Exception:
         # Cancelled in the middle of a statement, asyncpg may raise its own error instead.
         if _stopping():
             await _hand_back(ctx, claim, backend)
+            journal.ended("handed_back")
             raise asyncio.CancelledError from None
         log.exception("import %s attempt %s failed unexpectedly", import_id, attempt)
+        metrics.attempt_broke_off(claim)
     async with ctx.pool.acquire() as other:
         requeued = await lifecycle.after_crash(other, claim, settings.max_attempts)
+    journal.ended("requeued" if requeued is not None else "failed")
     if requeued is not None:
         await ctx.queue.enqueue(requeued.import_id, requeued.attempt)
+
+
+async def _cancelled(ctx: WorkerContext, import_id: uuid.UUID) -> bool:
+    """Whether a lost import was cancelled (rather than given to a newer attempt)."""
+    try:
+        async with ctx.pool.acquire() as other:
+            status = await other.fetchval("SELECT status FROM imports WHERE id = $1", import_id)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False  # only a metric depends on it: not worth failing the job over
+    return bool(status == ImportStatus.CANCELLED)
 
 
 def _stopping() -> bool:
@@ -89,18 +124,18 @@ async def _hand_back(ctx: WorkerContext, claim: Claim, backend: int) -> None:
         await ctx.queue.enqueue(queued.import_id, queued.attempt)
 
 
-async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> None:
+async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> Outcome | None:
+    """The import's outcome, committed with its final state; None when it was given up."""
     if claim.plan_id is not None or claim.revert_of is not None:
-        await _in_one_transaction(
+        return await _in_one_transaction(
             ctx, conn, claim, lambda progress: _derived(ctx, claim, conn, progress)
         )
-        return
     import_type = get_type(claim.type_key)
     statements = statements_for(claim.type_key)
     file_id = claim.file_id
     if import_type is None or statements is None or file_id is None:
         await lifecycle.give_up(conn, claim, "The import has no file or no known type.")
-        return
+        return None
     # Every statement of the import is planned after this.
     await refresh_if_stale(conn, statements.stored_table, claim.app_id)
     # The file is read on a connection of its own: the job's is busy writing rows.
@@ -114,9 +149,12 @@ async def _run(ctx: WorkerContext, conn: Connection, claim: Claim) -> None:
             keep_errors=ctx.settings.max_kept_errors,
             clock=Laps(f"import {claim.import_id}"),
         )
-        await _in_one_transaction(ctx, conn, claim, lambda progress: _outcome(conn, job, progress))
+        outcome = await _in_one_transaction(
+            ctx, conn, claim, lambda progress: _outcome(conn, job, progress)
+        )
         job.clock.lap("commit")
         job.clock.report()
+        return outcome
 
 
 async def _in_one_transaction(
@@ -124,7 +162,7 @@ async def _in_one_transaction(
     conn: Connection,
     claim: Claim,
     outcome_of: Callable[[Progress], Awaitable[Outcome]],
-) -> None:
+) -> Outcome:
     """The outcome and the import's final state, in one transaction, with the heartbeat beside
     it; rolled back when the attempt no longer owns the import."""
     lease = ctx.settings.worker_lease_seconds
@@ -137,6 +175,7 @@ async def _in_one_transaction(
             raise ImportLost  # rolls back: nothing of this attempt remains
         if isinstance(outcome, Completed) and not claim.validate_only:
             await conn.execute(_CREATED_IDS, claim.import_id, first_id)
+    return outcome
 
 
 # The sequence only grows: the ids an import's write takes lie between its value before and
@@ -207,7 +246,9 @@ async def _finish(conn: Connection, claim: Claim, outcome: Outcome) -> bool:
             error_count=outcome.error_count,
             error_rows=outcome.error_rows,
             error_groups=outcome.error_groups,
-            summary=summarize(outcome.error_rows, first, file_level=outcome.counts is None),
+            summary=summarize(
+                outcome.error_rows, first, file_level=outcome.counts is None, lead=outcome.lead
+            ),
             warnings=outcome.warnings,
             read_as=outcome.read_as,
         )

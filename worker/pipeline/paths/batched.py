@@ -57,7 +57,6 @@ async def run(conn: Connection, job: Job, progress: Progress) -> Completed:
         # The whole database round of a batch: how many rows it changed.
         await conn.execute(f"TRUNCATE {BATCH}")
         await stage.copy_rows(conn, staging, batch, table=BATCH)
-        await plan.record.execute(conn, job.scope)
         changed = affected(await plan.apply.execute(conn, job.scope))
         if changed < len(batch) and not await _accounted(conn, job, plan, changed):
             raise Refused

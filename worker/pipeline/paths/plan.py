@@ -45,7 +45,9 @@ _CREATE = """
 
 def _stale(line: int | None, tag_id: str | None, message: str) -> Failed:
     error = RowError(line, "tag_id" if tag_id else None, tag_id, "plan_stale", message)
-    return Failed(None, [error], 0, error_groups=grouped([error]))
+    return Failed(
+        None, [error], 0, error_groups=grouped([error]), lead="The plan cannot be applied."
+    )
 
 
 async def run(conn: Connection, claim: Claim, progress: Progress) -> Outcome:

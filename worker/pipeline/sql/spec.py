@@ -85,11 +85,10 @@ class BatchedApply:
     in, ``refused`` answers true when the kept rows show a problem (a row repeated in a later
     batch); it may refuse more than it must, never less. The table's constraints, checked at
     the end, refuse the rest.
-    ``record`` runs before ``apply`` on each batch and records what its rows do (the changes,
-    with their before-images).
+    ``apply`` also records what the batch's rows do (the changes, with their before-images),
+    in the same statement.
     """
 
-    record: Statement
     apply: Statement
     account: Statement
     refused: Statement

@@ -1,0 +1,127 @@
+"""A checked run's page in the browser: its plan row by row (filterable), Apply this plan, and a
+stale plan that names the case changed and checks the file again. At desktop width and 360 px."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from playwright.async_api import Locator, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.e2e.import_tools import (
+    WIDTHS,
+    at_width,
+    expect_no_sideways_scroll,
+    expect_within_width,
+    open_import,
+    seed,
+    shot,
+)
+from tests.e2e.ui import (
+    ADD_HEADER,
+    IMPORT_TIMEOUT,
+    count_of,
+    expect_result,
+    import_status,
+    sign_in,
+)
+from tests.factories import admin_setup
+from tests.importing import case_fields
+
+SEED = ADD_HEADER + "C-1,1,01/05/2024,Water leak\r\nC-2,1,02/06/2024,Broken light\r\n"
+# Line 2 closes C-1, line 3 leaves C-2 alone, line 4 creates C-4.
+PLAN = ADD_HEADER + "C-1,0,,\r\nC-2,1,02/06/2024,Broken light\r\nC-4,1,04/08/2024,Pothole\r\n"
+
+
+def changes(page: Page) -> Locator:
+    return page.get_by_role("table", name="Planned changes")
+
+
+@WIDTHS
+async def test_a_checked_run_shows_its_plan_and_applying_it_makes_exactly_those_changes(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str, width: int
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await seed(live_server, admin, SEED, "Seed")
+    plan = await seed(live_server, admin, PLAN, "April check", "cases.upsert", validate_only="true")
+    assert plan["status"] == "completed", plan
+    await at_width(page, width)
+    await sign_in(page, admin.email)
+    await open_import(page, admin, plan)
+
+    await expect(page.get_by_text("Nothing has been changed yet.")).to_be_visible()
+    table = changes(page)
+    update = table.get_by_role("row").filter(has_text="C-1")
+    await expect(update).to_contain_text("Update")
+    # Shown as "1 → 0", read as "1 changed to 0".
+    await expect(update.get_by_role("cell", name="case_status: 1 changed to 0")).to_be_visible()
+    create = table.get_by_role("row").filter(has_text="C-4")
+    await expect(create).to_contain_text("Create")
+    await expect(create).to_contain_text("about: Pothole")
+    await expect(table.get_by_role("row").filter(has_text="C-2")).to_contain_text("Unchanged")
+    apply = page.get_by_role("button", name="Apply this plan")
+    await expect_within_width(page, apply)
+    await expect_no_sideways_scroll(page)
+    await shot(page, "plan", width)
+
+    # Only the creates, then every row again.
+    await page.get_by_role("combobox", name="Show").select_option(label="Creates")
+    await expect(table.get_by_role("row").filter(has_text="C-1")).to_have_count(0)
+    await expect(table.get_by_role("row").filter(has_text="C-4")).to_have_count(1)
+    await page.get_by_role("combobox", name="Show").select_option(label="All rows")
+    await expect(table.get_by_role("row").filter(has_text="C-1")).to_have_count(1)
+    assert sorted(await case_fields(sessionmaker)) == ["C-1", "C-2"]  # checked, not applied
+
+    await apply.click()
+    await expect(page.get_by_role("heading", name="April check (applied)")).to_be_visible()
+    await expect(import_status(page)).to_contain_text("Completed", timeout=IMPORT_TIMEOUT)
+    await expect_result(page, rows=3, created=1, updated=1, unchanged=1, failed=0)
+    await expect(page.get_by_role("link", name="April check", exact=True)).to_be_visible()
+    cases = await case_fields(sessionmaker)
+    assert sorted(cases) == ["C-1", "C-2", "C-4"]
+    assert cases["C-1"][0] == 0
+    assert cases["C-4"][:3] == (1, date(2024, 4, 8), "Pothole")
+
+    # The plan now names the import that applied it and offers no second apply.
+    await page.get_by_role("link", name="April check", exact=True).click()
+    await expect(page.get_by_role("link", name="April check (applied)")).to_be_visible()
+    await expect(page.get_by_role("button", name="Apply this plan")).to_have_count(0)
+
+
+@WIDTHS
+async def test_a_stale_plan_names_the_case_changed_and_checks_the_file_again(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str, width: int
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await seed(live_server, admin, SEED, "Seed")
+    plan = await seed(live_server, admin, PLAN, "April check", "cases.upsert", validate_only="true")
+    # C-1 changes after the check.
+    edit = await seed(
+        live_server, admin, "tag_id,about\r\nC-1,Leak fixed\r\n", "Edit", "cases.modify"
+    )
+    assert edit["status"] == "completed", edit
+    await at_width(page, width)
+    await sign_in(page, admin.email)
+    await open_import(page, admin, plan)
+
+    await page.get_by_role("button", name="Apply this plan").click()
+    stale = page.get_by_role("alert").filter(has_text="stale")
+    await expect(stale).to_contain_text('case "C-1" (line 2) was changed')
+    again = page.get_by_role("button", name="Check again")
+    await expect_within_width(page, again)
+    await expect_no_sideways_scroll(page)
+    await shot(page, "plan-stale", width)
+    assert (await case_fields(sessionmaker))["C-1"][2] == "Leak fixed"  # nothing applied
+
+    # A new check of the same stored file, with the same type and options: a fresh plan.
+    await again.click()
+    await expect(page.get_by_role("heading", name="April check (checked again)")).to_be_visible()
+    await expect(page).to_have_url(re.compile(r"#/apps/field-ops/imports/[0-9a-f-]+$"))
+    await expect(page.get_by_role("button", name="Apply this plan")).to_be_visible(
+        timeout=IMPORT_TIMEOUT
+    )
+    # A check changed nothing: its counts say what it would do.
+    await expect_result(page, rows=3, unchanged=1)
+    await expect(count_of(page, "Would create")).to_have_text("1")
+    await expect(count_of(page, "Would update")).to_have_text("1")
