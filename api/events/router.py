@@ -11,6 +11,7 @@ from api.deps import SessionDep, SettingsDep
 from api.events import service
 from api.events.broker import Broker
 from api.events.stream import EventStream
+from api.openapi import problem_responses
 
 router = APIRouter(prefix="/apps/{app}/imports", tags=["imports"])
 
@@ -26,13 +27,40 @@ async def _admitted(request: Request) -> AsyncIterator[None]:
         yield
 
 
+# One event of the stream (OpenAPI 3.2's description of server-sent events: a schema per event).
+_EVENT = {
+    "type": "object",
+    "required": ["event", "data", "id"],
+    "properties": {
+        "event": {"type": "string", "enum": ["status", "progress"]},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": "#/components/schemas/ImportOut"},
+        },
+        "id": {"type": "string", "pattern": r"^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
+
 _ANSWERS: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "events `status` and `progress`, each with an `id` and the import object "
         "as `data`; a `: keep-alive` comment when idle; it ends after a finished status",
+        "content": {"text/event-stream": {"schema": _EVENT}},
     },
     204: {"description": "the `Last-Event-ID` is the import's final state: nothing will follow"},
-    503: {"description": "the server follows as many imports as it can (too_many_streams)"},
+    **problem_responses(
+        401,
+        404,
+        422,
+        503,
+        s404="no such app for the caller (app_not_found), or no such import in it "
+        "(import_not_found)",
+        s422="an import id that is not a UUID, or a Last-Event-ID over 100 characters",
+        s503="the process serves as many streams as it may, or is stopping (too_many_streams, "
+        "Retry-After); or the database cannot be reached for a moment",
+    ),
 }
 
 
