@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     # How often the reconciler looks for imports whose worker is gone (a few statements).
     reconcile_seconds: float = 2
     max_kept_errors: int = 1000
+    # An import's event stream (GET .../events) sends a keep-alive comment this often when idle,
+    # so that proxies keep it open; and each API process serves at most this many streams.
+    events_heartbeat_seconds: float = Field(default=15, gt=0)
+    events_max_streams: int = Field(default=2000, ge=1)
     idempotency_hours: int = 24
     # Uploaded files are kept this long, then the worker deletes their content (their name,
     # size and hash stay); never while their import is unfinished.

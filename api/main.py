@@ -20,6 +20,8 @@ from api.changes.router import router as changes_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_read_sessionmaker, make_sessionmaker, warm_pool
 from api.docs_page import install_docs
+from api.events import running as events
+from api.events.router import router as events_router
 from api.frontend_mount import FrontendMount
 from api.health.router import router as health_router
 from api.import_types.router import router as import_types_router
@@ -57,12 +59,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_sessionmaker = make_read_sessionmaker(engine)
         app.state.redis = await queue.connect(settings.redis_url)
         await warm_pool(engine, settings.db_pool_size)
+        app.state.events = await events.start(settings, app.state.read_sessionmaker)
         # What start-up built (modules, routes, schemas) lives as long as the process: moved out
         # of the cyclic GC's reach, its pauses under a poll load stay short.
         gc.freeze()
         try:
             yield
         finally:
+            await app.state.events.stop()
             await app.state.redis.aclose()
             await engine.dispose()
 
@@ -111,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
         mappings_router,
         webhooks_router,
+        events_router,
     ):
         app.include_router(router, prefix="/api")
     frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND

@@ -22,6 +22,11 @@ starts while an earlier one is queued or running.
 
 The API's transitions run in the request's session (SQLAlchemy); the worker's on its asyncpg
 connection, the final ones inside the transaction that applies the rows.
+
+Each transition announces itself (``_notify``: ``pg_notify``, delivered when its transaction
+commits) to the API processes that stream the import's events (``api/events/``). A claim, a
+beat and a hand-back announce in a statement of their own, after theirs: a notice lost between
+the two is made good by the attempt's next beat or claim.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Conflict
+from api.events.publish import Beat
+from api.events.publish import notify as _notify
 from api.import_types.dates import DateOrder
 from api.import_types.row_error import ImportWarning, RowError
 from api.imports import file_history
@@ -108,6 +115,7 @@ async def create(
     await session.flush()
     if file_id is not None:
         await file_history.add(session, record.id, file_id)
+    await _notify(session, record.id)
     return record
 
 
@@ -146,6 +154,7 @@ async def create_derived(
     )
     session.add(record)
     await session.flush()
+    await _notify(session, record.id)
     return record
 
 
@@ -218,6 +227,7 @@ async def attach(
     record.file_format = record.file_encoding = record.file_delimiter = None
     record.error_summary = None
     await session.flush()
+    await _notify(session, record.id)
 
 
 async def cancel(session: AsyncSession, record: Import) -> None:
@@ -238,6 +248,7 @@ async def cancel(session: AsyncSession, record: Import) -> None:
     await outbox.import_finished(
         await outbox.connection_of(session), record.id, record.status, None
     )
+    await _notify(session, record.id)
 
 
 # --- the worker's transitions (asyncpg) ------------------------------------------------------
@@ -333,6 +344,7 @@ async def claim(
     row = await conn.fetchrow(_CLAIM, import_id, attempt, float(lease_seconds))
     if row is None:
         return None
+    await _notify(conn, import_id)
     return Claim(
         # The ids as asyncpg returns them, in its own UUID type: an add copies the import's id
         # into each case twice, and asyncpg encodes its own type much faster than uuid.UUID.
@@ -383,6 +395,10 @@ async def beat(
         bytes_read,
         float(lease_seconds),
     )
+    if alive:
+        # Its own statement after the beat's: a notice lost between them is made good by the
+        # next beat, half a second later.
+        await _notify(conn, claim.import_id, Beat(claim.attempt, status, rows, bytes_read))
     return bool(alive)
 
 
@@ -437,6 +453,7 @@ async def _finish(
         return False
     await _store_errors(conn, claim.import_id, errors)
     await outbox.import_finished(conn, claim.import_id, status, claim.revert_of)
+    await _notify(conn, claim.import_id)
     return True
 
 
@@ -548,9 +565,10 @@ _GIVE_UP = f"""
 
 async def give_up(conn: Connection, claim: Claim, reason: str) -> None:
     """running → failed for an import no attempt could run (no file, an unknown type)."""
-    async with conn.transaction():
+    async with conn.transaction():  # the failure, its webhook events and its notice together
         if await conn.fetchval(_GIVE_UP, claim.import_id, claim.attempt, reason):
             await outbox.import_finished(conn, claim.import_id, ImportStatus.FAILED, None)
+            await _notify(conn, claim.import_id)
 
 
 # The retry-or-fail policy, decided in one statement: an attempt that broke off (a crash, a
@@ -600,9 +618,11 @@ async def _retry_or_fail_matching(
     conn: Connection, statement: str, reason: str, max_attempts: int, *args: object
 ) -> list[Queued]:
     queued: list[Queued] = []
-    # One transaction: an import failed here has its webhook events, or stays as it was.
+    # One transaction: an import failed here has its webhook events and its notice, or stays as
+    # it was.
     async with conn.transaction():
         for row in await conn.fetch(statement, reason, max_attempts, *args):
+            await _notify(conn, row["id"])
             if row["status"] == QUEUED:
                 queued.append(Queued(row["id"], row["attempt"]))
             else:
@@ -660,7 +680,10 @@ async def hand_back(conn: Connection, claim: Claim, backend: int) -> Queued | No
     and the app's turn is free before another worker looks). Answers the attempt to enqueue."""
     await conn.execute("SELECT pg_terminate_backend($1, 5000)", backend)
     row = await conn.fetchrow(_HAND_BACK, claim.import_id, claim.attempt)
-    return None if row is None else Queued(row["id"], row["attempt"])
+    if row is None:
+        return None
+    await _notify(conn, claim.import_id)
+    return Queued(row["id"], row["attempt"])
 
 
 # The oldest unfinished import of each app, when it is queued and was queued a while ago.

@@ -48,6 +48,8 @@ class ImportRecord:
     warnings: list[dict[str, Any]] | None
     plan_id: uuid.UUID | None
     revert_of: uuid.UUID | None
+    # Not shown: with the status and progress, it orders an import's states (api/events/).
+    attempt: int
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

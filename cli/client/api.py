@@ -1,8 +1,9 @@
 """The service's HTTP API as the command line uses it: a token, retries that are safe, and
 every refusal turned into one line a person can act on.
 
-Only the standard library, httpx and the status enum are imported here, so that a CI job's
-``caseimport push`` reaches the server fast (it does not load the server's own stack).
+Only the standard library, httpx (with httpx-sse for event streams) and the status enum are
+imported here, so that a CI job's ``caseimport push`` reaches the server fast (it does not load
+the server's own stack).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from httpx_sse import EventSource, connect_sse
 
 from cli.exits import Exit
 
@@ -123,6 +125,17 @@ class Api:
                 response.read()
                 raise ClientError(_problem_line(response))
             yield response
+
+    @contextmanager
+    def events(
+        self, path: str, *, last_event_id: str | None, read_timeout: float
+    ) -> Iterator[EventSource]:
+        """A server-sent event stream, resumed after ``last_event_id``; the read fails after
+        ``read_timeout`` seconds without a byte (not even a keep-alive)."""
+        headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+        timeout = httpx.Timeout(30.0, read=read_timeout)
+        with connect_sse(self._http, "GET", path, headers=headers, timeout=timeout) as source:
+            yield source
 
 
 def _code(response: httpx.Response) -> str | None:

@@ -8,29 +8,94 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+from httpx_sse import SSEError
+
 from cli.client.api import Api, ClientError
 from cli.client.report import ERRORS_SHOWN, Reporter, summary
 from cli.exits import Exit, of_import
 
 POLL_SECONDS = 1.0
+# A stream silent this long is taken for lost (the server sends a keep-alive every 15 s).
+STREAM_SILENCE_SECONDS = 45.0
+# Connections of a stream that may fail in a row before the command polls instead.
+STREAM_ATTEMPTS = 3
+STREAM_RETRY_SECONDS = 1.0
+
+Followed = tuple[dict[str, Any], Exit]
 
 
 def follow(
     api: Api, app: str, import_id: str, reporter: Reporter, timeout: float | None
-) -> tuple[dict[str, Any], Exit]:
-    """Poll the import until it ends (or ``timeout`` seconds pass): the import, and how the
-    command ends."""
+) -> Followed:
+    """Follow the import until it ends (or ``timeout`` seconds pass): the import, and how the
+    command ends. From the import's server-sent events while the server sends them; by polling
+    when it does not (an older server, a proxy that will not pass a stream, a busy server)."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    followed = _from_events(api, app, import_id, reporter, deadline)
+    if followed is not None:
+        return followed
+    return _by_polling(api, app, import_id, reporter, deadline)
+
+
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def _seen(item: dict[str, Any], import_id: str, reporter: Reporter) -> Exit | None:
+    reporter.following(item)
+    ending = of_import(item)
+    if ending is None and item.get("status") == "draft":
+        raise ClientError(f"import {import_id} is a draft: it has no file to run")
+    return ending
+
+
+def _from_events(
+    api: Api, app: str, import_id: str, reporter: Reporter, deadline: float | None
+) -> Followed | None:
+    """None when the stream cannot be had: the caller polls."""
+    path = api.app_path(app, "imports", import_id, "events")
+    item: dict[str, Any] | None = None
+    last_id: str | None = None
+    failures = 0
+    while failures < STREAM_ATTEMPTS:
+        left = _left(deadline)
+        if left is not None and left <= 0:
+            return (item, Exit.TIMED_OUT) if item is not None else None
+        silence = STREAM_SILENCE_SECONDS if left is None else min(STREAM_SILENCE_SECONDS, left)
+        try:
+            with api.events(path, last_event_id=last_id, read_timeout=silence) as source:
+                if source.response.status_code == 204 and item is not None:
+                    return item, of_import(item) or Exit.COMPLETED  # its final state, seen
+                if source.response.status_code != 200:
+                    return None
+                for event in source.iter_sse():
+                    failures = 0
+                    if not event.data:
+                        continue  # an event without data (a keep-alive, as some servers send it)
+                    item, last_id = event.json(), event.id or last_id
+                    ending = _seen(item, import_id, reporter)
+                    if ending is not None:
+                        return item, ending
+        except (httpx.TransportError, SSEError, ValueError):
+            pass  # lost, silent too long, or not a stream: connect again, resuming
+        # The stream ended before the import did (the server is stopping): connect again.
+        failures += 1
+        time.sleep(STREAM_RETRY_SECONDS)
+    return None
+
+
+def _by_polling(
+    api: Api, app: str, import_id: str, reporter: Reporter, deadline: float | None
+) -> Followed:
     path = api.app_path(app, "imports", import_id)
     while True:
         item: dict[str, Any] = api.call("GET", path).body
-        reporter.following(item)
-        ending = of_import(item)
+        ending = _seen(item, import_id, reporter)
         if ending is not None:
             return item, ending
-        if item.get("status") == "draft":
-            raise ClientError(f"import {import_id} is a draft: it has no file to run")
-        if deadline is not None and time.monotonic() >= deadline:
+        left = _left(deadline)
+        if left is not None and left <= 0:
             return item, Exit.TIMED_OUT
         time.sleep(POLL_SECONDS)
 

@@ -70,6 +70,7 @@ export const urls = {
   import: oneImport,
   importFile: (slug, id) => `${oneImport(slug, id)}/file`,
   importCancel: (slug, id) => `${oneImport(slug, id)}/cancel`,
+  importEvents: (slug, id) => `${oneImport(slug, id)}/events`,
   importErrors: (slug, id, params) => `${oneImport(slug, id)}/errors${query(params)}`,
   importErrorsCsv: (slug, id) => `${oneImport(slug, id)}/errors.csv`,
   importFailedRowsCsv: (slug, id) => `${oneImport(slug, id)}/failed-rows.csv`,

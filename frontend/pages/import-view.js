@@ -2,8 +2,8 @@ import { api, urls } from "../lib/api.js";
 import { statusOf, typeLabel } from "../lib/catalog.js";
 import { clear, formatDateTime, formatNumber, h, setFieldError } from "../lib/dom.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
+import { follow } from "../lib/live.js";
 import { tickets } from "../lib/newest.js";
-import { poll } from "../lib/poll.js";
 import { pages } from "../lib/router.js";
 import { counts } from "../components/counts.js";
 import { downloads } from "../components/downloads.js";
@@ -184,10 +184,17 @@ export function importViewPage({ app, id }) {
     shownState = "";
     restart();
   }
-  let stop = poll(load);
+  // Live from the import's events; by polling when the stream cannot be had.
+  const start = () => follow({
+    events: urls.importEvents(app.slug, id),
+    load,
+    onItem: render,
+    finished: (item) => statusOf(item.status).finished,
+  });
+  let stop = start();
   function restart() {
     stop();
-    stop = poll(load);
+    stop = start();
   }
   const node = h("div", {},
     h("p", {}, h("a", { href: pages.imports(app.slug) }, "← All imports")),
