@@ -11,10 +11,10 @@ from __future__ import annotations
 import base64
 import secrets
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 PREFIX = "whsec_"
 # Binds the derived key to this one use: the same setting may key other things later.
@@ -31,6 +31,12 @@ def new_secret() -> str:
 
 @lru_cache(maxsize=4)
 def _fernet(secret_key: str) -> Fernet:
+    # Imported when first needed: 6.7 MiB that an API process answering no webhook call
+    # never pays (docs/performance.md).
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
         secret_key.encode()
     )
@@ -42,6 +48,8 @@ def encrypt(secret: str, secret_key: str) -> str:
 
 
 def decrypt(stored: str, secret_key: str) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet(secret_key).decrypt(stored.encode()).decode()
     except InvalidToken:
