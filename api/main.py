@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RetryLostConnection)
     app.add_middleware(RefuseNul)
     app.add_middleware(RequestMetrics)
-    # Outermost: the NUL guard's refusals carry the headers too.
+    # Outside the NUL guard: its refusals carry the headers too.
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext, settings=settings)
     if settings.trusted_proxies:

@@ -77,6 +77,9 @@ def _from_events(
                     ending = _seen(item, import_id, reporter)
                     if ending is not None:
                         return item, ending
+                    left = _left(deadline)
+                    if left is not None and left <= 0:  # a busy stream is never silent
+                        return item, Exit.TIMED_OUT
         except (httpx.TransportError, SSEError, ValueError):
             pass  # lost, silent too long, or not a stream: connect again, resuming
         # The stream ended before the import did (the server is stopping): connect again.

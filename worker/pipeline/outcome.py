@@ -21,8 +21,6 @@ class Completed:
     warnings: list[ImportWarning] = field(default_factory=list)
     read_as: ReadAs | None = None
     error_groups: list[ErrorGroup] = field(default_factory=list)
-    # The summary's first words when the failure is not the file's (a stale plan).
-    lead: str | None = None
 
     @property
     def error_count(self) -> int:

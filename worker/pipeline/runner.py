@@ -68,9 +68,6 @@ async def _attempt(
     started = time.monotonic()
     try:
         outcome = await _run(ctx, conn, claim)
-        journal.finished(outcome, None if outcome is None else _reconciled(claim, outcome))
-        metrics.import_ended(claim, outcome, time.monotonic() - started)
-        return
     except ImportLost:
         journal.ended("lost")  # cancelled, or superseded by a newer attempt
         if await _cancelled(ctx, import_id):
@@ -88,6 +85,11 @@ async def _attempt(
             raise asyncio.CancelledError from None
         log.exception("import %s attempt %s failed unexpectedly", import_id, attempt)
         metrics.attempt_broke_off(claim)
+    else:
+        # After the commit, outside the crash handling: a fault here is no broken attempt.
+        journal.finished(outcome, None if outcome is None else _reconciled(claim, outcome))
+        metrics.import_ended(claim, outcome, time.monotonic() - started)
+        return
     async with ctx.pool.acquire() as other:
         requeued = await lifecycle.after_crash(other, claim, settings.max_attempts)
     journal.ended("requeued" if requeued is not None else "failed")
