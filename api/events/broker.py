@@ -93,8 +93,11 @@ class Broker:
 
     def found(self, subscription: Subscription, app_id: uuid.UUID, view: ImportView) -> None:
         """A stream's own first read of its import."""
-        subscription.topic.app_id = app_id
-        self._offer(subscription.topic, Snapshot(view))
+        topic = subscription.topic
+        topic.app_id = app_id
+        self._offer(topic, Snapshot(view))
+        if topic.dirty:  # a notice came while that read ran: it may have missed the change
+            self._reread(topic)
 
     def notified(self, payload: str) -> None:
         """A notice from the channel (``publish.py``)."""
@@ -136,7 +139,8 @@ class Broker:
 
     def _reread(self, topic: Topic) -> None:
         if topic.app_id is None:
-            return  # no stream has found it yet; its first read will
+            topic.dirty = True  # no stream has found it yet: read again once one has
+            return
         if topic.reading is not None:
             topic.dirty = True
             return

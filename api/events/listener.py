@@ -46,6 +46,9 @@ async def listen(database_url: str, broker: Broker, *, probe_seconds: float) -> 
             await _serve(conn, broker, probe_seconds)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
             log.warning("event listener lost its connection (%s); reconnecting", exc)
+        except Exception:  # anything else must not leave the process's streams without notices
+            log.exception("event listener failed; reconnecting")
+            await asyncio.sleep(RETRY_SECONDS[-1])
         finally:
             broker.listening.clear()
             conn.terminate()

@@ -23,9 +23,10 @@ from httpx_sse import ServerSentEvent, aconnect_sse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.config import Settings
+from api.events.broker import Broker
 from api.events.listener import APPLICATION_NAME
 from api.events.snapshot import parse_event_id
-from api.imports import lifecycle
+from api.imports import lifecycle, repository
 from api.imports.lifecycle import Counts
 from api.imports.status import ImportStatus
 from api.main import create_app
@@ -382,3 +383,30 @@ async def test_malformed_requests_are_refused_as_problems(
         assert_problem(await http.get(path, headers=too_long), 422, "invalid_request")
         not_an_id = _events_path(admin, "not-a-uuid")
         assert_problem(await http.get(not_an_id, headers=admin.headers), 422, "invalid_request")
+
+
+async def test_a_change_noticed_while_a_stream_opens_is_read_again(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The import finishes between a stream's first read and its hold on the result: the
+    notice that came meanwhile is not lost, the stream gets the finished state."""
+
+    async def read(app_id: uuid.UUID, import_id: uuid.UUID) -> repository.ImportView | None:
+        async with sessionmaker() as session:
+            return await repository.get_view(session, app_id, import_id)
+
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, GOOD)
+    import_id = uuid.UUID(created["id"])
+    broker = Broker(read, max_streams=10, opening_at_once=1)
+    subscription = broker.subscribe(import_id)
+    before = await read(admin.app_id, import_id)  # the stream's first read: queued
+    assert before is not None
+    await run_worker()  # the import finishes; its notice reaches the broker before the read's end
+    broker.reread_all()
+    broker.found(subscription, admin.app_id, before)
+    async with asyncio.timeout(10):
+        while subscription.latest is None or not subscription.latest.finished:
+            await subscription.wake.wait()
+            subscription.wake.clear()
+    assert subscription.latest.view.row.status == ImportStatus.COMPLETED.value

@@ -147,7 +147,11 @@ async def deliver_due(pool: Pool, settings: Settings, client: httpx.AsyncClient)
             tried += 1
         return tried
 
-    return sum(await asyncio.gather(*(drain() for _ in range(settings.webhooks_concurrency))))
+    # A TaskGroup: when one drain fails the others are cancelled, so no pass outlives its call
+    # and the sender never holds more than its share of the pool.
+    async with asyncio.TaskGroup() as group:
+        drains = [group.create_task(drain()) for _ in range(settings.webhooks_concurrency)]
+    return sum(d.result() for d in drains)
 
 
 async def send_forever(pool: Pool, settings: Settings) -> None:
@@ -160,7 +164,7 @@ async def send_forever(pool: Pool, settings: Settings) -> None:
                     pruned_at = time.monotonic()
                     await prune(pool, settings.webhooks_keep_days)
                 tried = await deliver_due(pool, settings, client)
-            except Exception:  # keep sending whatever one pass ran into
+            except Exception:  # keep sending whatever one pass ran into (a drain's, grouped)
                 log.exception("sending webhooks failed")
                 tried = 0
             if not tried:
