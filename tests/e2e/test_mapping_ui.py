@@ -13,8 +13,7 @@ from playwright.async_api import Locator, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.e2e.import_tools import WIDTHS, at_width, shot
-from tests.e2e.test_responsive import expect_fits
-from tests.e2e.ui import ADD_HEADER, expect_import_page, expect_result, sign_in
+from tests.e2e.ui import ADD_HEADER, expect_fits, expect_import_page, expect_result, sign_in
 from tests.factories import AdminSetup, admin_setup
 from tests.importing import case_fields
 

@@ -14,37 +14,11 @@ from playwright.async_api import Locator, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.e2e.scenes import every_kind, run_import
-from tests.e2e.ui import ADD_HEADER, sign_in
+from tests.e2e.ui import ADD_HEADER, expect_fits, sign_in
 from tests.factories import admin_setup
 
 WIDTHS = [360, 768, 1280]
 SCREENSHOTS = os.environ.get("CASEIMPORT_SCREENSHOTS")
-
-# What sticks out sideways: a page or any box that scrolls sideways, and any element drawn past
-# the window's left or right edge (the skip link waits off screen until it is focused).
-OVERFLOW = """
-() => {
-  const width = document.documentElement.clientWidth;
-  const classes = (el) => typeof el.className === "string" && el.className
-    ? "." + el.className.replaceAll(" ", ".") : "";
-  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + classes(el)
-    + ' "' + (el.textContent || "").trim().slice(0, 40) + '"';
-  const found = [];
-  for (const el of [document.scrollingElement, ...document.body.querySelectorAll("*")]) {
-    const scrolls = el === document.scrollingElement
-      || ["auto", "scroll"].includes(getComputedStyle(el).overflowX);
-    if (scrolls && el.scrollWidth > el.clientWidth + 1) {
-      found.push(`${name(el)} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth}`);
-    }
-    if (el === document.scrollingElement || el.closest(".skip")) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width && r.height && (r.left < -1 || r.right > width + 1)) {
-      found.push(`${name(el)} spans ${Math.round(r.left)}..${Math.round(r.right)} of ${width}`);
-    }
-  }
-  return found;
-}
-"""
 
 # Whether a click on the element lands on it: it is in the window, not cut off by a box around
 # it, nor covered (tried at the middle of its first line box).
@@ -59,12 +33,6 @@ CLICKABLE = """
 
 # One case whose description has no space to break at, as pasted links do.
 UNBROKEN = ADD_HEADER + "L-1,1,01/13/2024," + "https://example.org/" + "x" * 150 + "\r\n"
-
-
-async def expect_fits(page: Page, where: str) -> None:
-    await page.wait_for_load_state("networkidle")
-    found = await page.evaluate(OVERFLOW)
-    assert not found, f"{where}: {found}"
 
 
 async def expect_clickable(actions: Locator, where: str, at_least: int = 1) -> None:

@@ -20,8 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.config import Settings
 from api.webhooks import signing
 from tests.e2e.import_tools import WIDTHS, at_width, expect_within_width, seed
-from tests.e2e.test_responsive import expect_fits
-from tests.e2e.ui import ADD_HEADER, open_admin, open_imports, row_of, sign_in
+from tests.e2e.ui import (
+    ADD_HEADER,
+    expect_admins_only,
+    expect_fits,
+    open_admin,
+    open_imports,
+    row_of,
+    sign_in,
+)
 from tests.factories import admin_setup, make_member, make_user
 from tests.webhook_receiver import receiving
 from worker.webhooks.sender import send_forever
@@ -131,6 +138,4 @@ async def test_a_viewer_has_no_webhooks(
     await sign_in(page, "viewer@example.org")
     await open_admin(page, "Field Ops")
     await open_imports(page)
-    await expect(page.get_by_role("link", name="WEBHOOKS")).to_have_count(0)
-    await page.goto(f"/#/apps/{admin.slug}/webhooks")
-    await expect(page.get_by_text("Only admins of this app can open this page.")).to_be_visible()
+    await expect_admins_only(page, admin.slug, "WEBHOOKS", "webhooks")

@@ -162,3 +162,43 @@ async def served_statuses(base_url: str, admin: AdminSetup) -> dict[str, dict[st
         response = await client.get("/api/import-statuses")
     response.raise_for_status()
     return {status["key"]: status for status in response.json()}
+
+
+# What sticks out sideways: a page or any box that scrolls sideways, and any element drawn past
+# the window's left or right edge (the skip link waits off screen until it is focused).
+OVERFLOW = """
+() => {
+  const width = document.documentElement.clientWidth;
+  const classes = (el) => typeof el.className === "string" && el.className
+    ? "." + el.className.replaceAll(" ", ".") : "";
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + classes(el)
+    + ' "' + (el.textContent || "").trim().slice(0, 40) + '"';
+  const found = [];
+  for (const el of [document.scrollingElement, ...document.body.querySelectorAll("*")]) {
+    const scrolls = el === document.scrollingElement
+      || ["auto", "scroll"].includes(getComputedStyle(el).overflowX);
+    if (scrolls && el.scrollWidth > el.clientWidth + 1) {
+      found.push(`${name(el)} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth}`);
+    }
+    if (el === document.scrollingElement || el.closest(".skip")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width && r.height && (r.left < -1 || r.right > width + 1)) {
+      found.push(`${name(el)} spans ${Math.round(r.left)}..${Math.round(r.right)} of ${width}`);
+    }
+  }
+  return found;
+}
+"""
+
+
+async def expect_fits(page: Page, where: str) -> None:
+    await page.wait_for_load_state("networkidle")
+    found = await page.evaluate(OVERFLOW)
+    assert not found, f"{where}: {found}"
+
+
+async def expect_admins_only(page: Page, slug: str, link: str, route: str) -> None:
+    """A viewer's Integration menu has no ``link``, and the page's address refuses them."""
+    await expect(page.get_by_role("link", name=link)).to_have_count(0)
+    await page.goto(f"/#/apps/{slug}/{route}")
+    await expect(page.get_by_text("Only admins of this app can open this page.")).to_be_visible()
