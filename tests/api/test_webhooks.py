@@ -392,6 +392,51 @@ async def test_deliveries_are_paged_and_go_with_their_endpoint(
     assert actions == [("webhook.deleted", hook["id"]), ("webhook.created", hook["id"])]
 
 
+async def test_an_endpoint_is_deleted_at_once_while_its_delivery_is_being_sent(
+    client: AsyncClient, admin: AdminSetup, local: Settings, pool: asyncpg.Pool
+) -> None:
+    # The sender holds no lock while it waits for the receiver: deleting the webhook does not
+    # wait for the answer, and the answer that comes after records nothing.
+    with receiving(hold_first=True) as receiver:
+        hook = await register(client, admin, receiver.url, ["import.completed"])
+        url = f"/api/apps/{admin.slug}/webhooks/{hook['id']}"
+        assert (await client.post(f"{url}/test", headers=admin.headers)).status_code == 202
+        sending = asyncio.create_task(send(pool, local))
+        await receiver.wait_for(1)
+        deleted = await asyncio.wait_for(client.delete(url, headers=admin.headers), 5)
+        assert deleted.status_code == 204
+        assert not sending.done()
+        receiver.release()
+        assert await asyncio.wait_for(sending, 10) == 1
+    async with pool.acquire() as conn:
+        left = await conn.fetchval(
+            "SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries d"
+            " ON d.id = a.delivery_id JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+            " WHERE e.id = $1",
+            hook["id"],
+        )
+    assert left == 0
+
+
+async def test_a_delivery_being_sent_is_not_sent_again_by_another_sender(
+    client: AsyncClient, admin: AdminSetup, local: Settings, pool: asyncpg.Pool
+) -> None:
+    with receiving(hold_first=True) as receiver:
+        hook = await register(client, admin, receiver.url, ["import.completed"])
+        url = f"/api/apps/{admin.slug}/webhooks/{hook['id']}"
+        assert (await client.post(f"{url}/test", headers=admin.headers)).status_code == 202
+        sending = asyncio.create_task(send(pool, local))
+        await receiver.wait_for(1)
+        assert await send(pool, local) == 0  # claimed: another pass leaves it to its sender
+        (delivery,) = (await deliveries_of(client, admin, hook))["items"]
+        assert (delivery["state"], delivery["attempts"]) == ("pending", [])
+        receiver.release()
+        assert await asyncio.wait_for(sending, 10) == 1
+    (delivery,) = (await deliveries_of(client, admin, hook))["items"]
+    assert (delivery["state"], delivery["attempt_count"]) == ("delivered", 1)
+    assert len(receiver.requests) == 1
+
+
 async def test_viewers_see_no_webhooks(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], admin: AdminSetup
 ) -> None:

@@ -44,8 +44,9 @@ def start_worker(started: list[subprocess.Popen[bytes]], log: Path) -> subproces
         **os.environ,
         "CASEIMPORT_WORKER_NICE": "0",
         "CASEIMPORT_WEBHOOKS_ALLOW_PRIVATE": "true",
-        # Longer than the test takes to kill it: the held request is never given up on.
-        "CASEIMPORT_WEBHOOKS_TIMEOUT_SECONDS": "60",
+        # Longer than the test takes to kill it: the held request is never given up on. The
+        # killed worker's claim runs out twice this after it was made.
+        "CASEIMPORT_WEBHOOKS_TIMEOUT_SECONDS": "5",
     }
     with log.open("ab") as out:
         proc = subprocess.Popen([CASEIMPORT, "worker"], env=env, stdout=out, stderr=out)

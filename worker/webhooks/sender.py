@@ -1,7 +1,9 @@
-"""Sending the outbox: each delivery due is locked (``FOR UPDATE SKIP LOCKED``, so workers
-never send one twice at once), sent, and its attempt recorded, in one transaction. A worker
-killed mid-way leaves the row unlocked and still due: another sends it (at least once; a
-receiver tells repeats apart by the event's id).
+"""Sending the outbox: a delivery that is due is claimed (``FOR UPDATE SKIP LOCKED``, so
+workers never claim one at once) by moving its next attempt past the time a send may take, and
+committed; it is sent holding no connection, lock or transaction; then its attempt is recorded.
+A worker killed mid-way leaves the delivery pending: once its claim runs out, another sends it
+(at least once; a receiver tells repeats apart by the event's id). A delivery deleted while it
+was being sent (its endpoint was) records nothing.
 
 A failed attempt is tried again after ``webhooks_retry_base_seconds``, twice as long each time
 (at most an hour apart, with some jitter), until ``webhooks_retry_hours`` after the event; then
@@ -32,15 +34,29 @@ MAX_DELAY_SECONDS = 3600.0
 # How often a worker deletes old events (days of keeping: an hour late is nothing).
 PRUNE_EVERY_SECONDS = 3600.0
 
+# A claim lasts twice an attempt's limit: it never runs out while its sender still waits.
+CLAIM_TIMEOUTS = 2
+
 _CLAIM = """
-    SELECT d.id, d.attempts, d.created_at, ev.type, ev.body, e.url, e.secret_encrypted
-    FROM webhook_deliveries d
-    JOIN webhook_endpoints e ON e.id = d.endpoint_id
-    JOIN webhook_events ev ON ev.id = d.event_id
-    WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.active
-    ORDER BY d.next_attempt_at
-    LIMIT 1
-    FOR UPDATE OF d SKIP LOCKED
+    WITH due AS (
+        SELECT d.id
+        FROM webhook_deliveries d
+        JOIN webhook_endpoints e ON e.id = d.endpoint_id
+        WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.active
+        ORDER BY d.next_attempt_at
+        LIMIT 1
+        FOR UPDATE OF d SKIP LOCKED
+    )
+    UPDATE webhook_deliveries d
+    SET next_attempt_at = clock_timestamp() + make_interval(secs => $1)
+    FROM due, webhook_endpoints e, webhook_events ev
+    WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+    RETURNING d.id, d.attempts, d.created_at, ev.type, ev.body, e.url, e.secret_encrypted
+"""
+# The delivery as the attempt ends, locked: gone (its endpoint was deleted) or no longer
+# pending, the attempt is not recorded.
+_STILL_PENDING = """
+    SELECT attempts FROM webhook_deliveries WHERE id = $1 AND state = 'pending' FOR UPDATE
 """
 _ATTEMPT = """
     INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms)
@@ -88,12 +104,15 @@ def retry_delay(attempts: int, base: float) -> float:
 
 async def deliver_one(pool: Pool, settings: Settings, client: httpx.AsyncClient) -> bool:
     """Send one delivery that is due, if any; whether there was one."""
+    claim = CLAIM_TIMEOUTS * settings.webhooks_timeout_seconds
+    row = await pool.fetchrow(_CLAIM, claim)
+    if row is None:
+        return False
+    answer = await _attempt(row, settings, client)
     async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(_CLAIM)
-        if row is None:
-            return False
-        answer = await _attempt(row, settings, client)
-        await _record(conn, row, answer, settings)
+        attempts = await conn.fetchval(_STILL_PENDING, row["id"])
+        if attempts is not None:
+            await _record(conn, row, attempts, answer, settings)
     return True
 
 
@@ -119,13 +138,13 @@ async def _attempt(row: asyncpg.Record, settings: Settings, client: httpx.AsyncC
 
 
 async def _record(
-    conn: Connection, row: asyncpg.Record, answer: Answer, settings: Settings
+    conn: Connection, row: asyncpg.Record, attempts: int, answer: Answer, settings: Settings
 ) -> None:
     await conn.execute(_ATTEMPT, row["id"], answer.status_code, answer.error, answer.duration_ms)
     if answer.accepted:
         await conn.execute(_DELIVERED, row["id"])
         return
-    delay = retry_delay(row["attempts"] + 1, settings.webhooks_retry_base_seconds)
+    delay = retry_delay(attempts + 1, settings.webhooks_retry_base_seconds)
     state = await conn.fetchval(
         _RETRY_OR_FAIL, row["id"], delay, float(settings.webhooks_retry_hours)
     )
