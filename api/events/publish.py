@@ -56,6 +56,8 @@ def parse(text_: str) -> Notice | None:
 
 
 _NOTIFY_SQL = text("SELECT pg_notify(:channel, :payload)")
+# A transition's own ``RETURNING`` item: the notice goes with the row it changed, if any.
+NOTIFIED = f"pg_notify('{CHANNEL}', {{payload}}::text) AS notified"
 
 
 async def notify(

@@ -25,8 +25,8 @@ connection, the final ones inside the transaction that applies the rows.
 
 Each transition announces itself (``_notify``: ``pg_notify``, delivered when its transaction
 commits) to the API processes that stream the import's events (``api/events/``). A claim, a
-beat and a hand-back announce in a statement of their own, after theirs: a notice lost between
-the two is made good by the attempt's next beat or claim.
+beat and a hand-back announce in their own statement (``RETURNING ..., pg_notify``): one round
+trip, and only when the row changed.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import Conflict
-from api.events.publish import Beat
+from api.events.publish import NOTIFIED, Beat, payload
 from api.events.publish import notify as _notify
 from api.import_types.dates import DateOrder
 from api.import_types.row_error import ImportWarning, RowError
@@ -330,7 +330,8 @@ _CLAIM = f"""
     WHERE id = $1 AND attempt = $2 AND status = '{QUEUED}'
     RETURNING id, app_id, type, file_id, validate_only, on_error, date_order, encoding, sheet,
               plan_id, revert_of, columns,
-              (SELECT sha256 FROM files WHERE files.id = imports.file_id) AS file_sha256
+              (SELECT sha256 FROM files WHERE files.id = imports.file_id) AS file_sha256,
+              {NOTIFIED.format(payload="$4")}
 """
 
 
@@ -341,10 +342,9 @@ async def claim(
     if the lease expires: ``conn`` must be the one that holds the app's turn and runs the
     attempt's transaction). None when this attempt is not queued (finished, cancelled, claimed
     by another run of the job, or superseded)."""
-    row = await conn.fetchrow(_CLAIM, import_id, attempt, float(lease_seconds))
+    row = await conn.fetchrow(_CLAIM, import_id, attempt, float(lease_seconds), payload(import_id))
     if row is None:
         return None
-    await _notify(conn, import_id)
     return Claim(
         # The ids as asyncpg returns them, in its own UUID type: an add copies the import's id
         # into each case twice, and asyncpg encodes its own type much faster than uuid.UUID.
@@ -370,7 +370,7 @@ _BEAT = f"""
     SET status = $3, rows_processed = $4, bytes_processed = $5,
         lease_until = now() + make_interval(secs => $6)
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
-    RETURNING 1
+    RETURNING 1, {NOTIFIED.format(payload="$7")}
 """
 
 
@@ -394,11 +394,8 @@ async def beat(
         rows,
         bytes_read,
         float(lease_seconds),
+        payload(claim.import_id, Beat(claim.attempt, status, rows, bytes_read)),
     )
-    if alive:
-        # Its own statement after the beat's: a notice lost between them is made good by the
-        # next beat, half a second later.
-        await _notify(conn, claim.import_id, Beat(claim.attempt, status, rows, bytes_read))
     return bool(alive)
 
 
@@ -670,7 +667,7 @@ _HAND_BACK = f"""
     UPDATE imports SET status = '{QUEUED}', attempt = attempt + 1, lease_until = NULL,
         worker_pid = NULL, rows_processed = 0, bytes_processed = 0
     WHERE id = $1 AND attempt = $2 AND status IN {_RUNNING}
-    RETURNING id, attempt
+    RETURNING id, attempt, {NOTIFIED.format(payload="$3")}
 """
 
 
@@ -679,10 +676,9 @@ async def hand_back(conn: Connection, claim: Claim, backend: int) -> Queued | No
     ``backend``, the session that ran the attempt, is ended first (its transaction rolls back
     and the app's turn is free before another worker looks). Answers the attempt to enqueue."""
     await conn.execute("SELECT pg_terminate_backend($1, 5000)", backend)
-    row = await conn.fetchrow(_HAND_BACK, claim.import_id, claim.attempt)
+    row = await conn.fetchrow(_HAND_BACK, claim.import_id, claim.attempt, payload(claim.import_id))
     if row is None:
         return None
-    await _notify(conn, claim.import_id)
     return Queued(row["id"], row["attempt"])
 
 
