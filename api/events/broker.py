@@ -4,9 +4,11 @@ that follow it.
 The listener (``listener.py``) hands every notice here. A notice for an import nobody in this
 process follows costs a dictionary look-up; a beat updates the state from its payload; any
 other change reads the import again, once for all its streams however many there are, and a
-read asked for while one is under way is made once more after it. A stream is woken to send
-the latest state, never a backlog: a slow client skips the states it missed, and memory per
-stream stays a few objects whatever the import does.
+read asked for while one is under way is made once more after it. Reads take turns with the
+streams' own first reads (at most a pool's worth at once), and a read that fails (the database
+is away) is tried again, more slowly each time, for as long as the import is followed. A
+stream is woken to send the latest state, never a backlog: a slow client skips the states it
+missed, and memory per stream stays a few objects whatever the import does.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 
 # Reads an import's view (None when there is none in that app).
 Reader = Callable[[uuid.UUID, uuid.UUID], Awaitable[ImportView | None]]
+
+# Pauses before a failed read is tried again.
+RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 
 class Subscription:
@@ -62,7 +67,8 @@ class Topic:
 class Broker:
     def __init__(self, read: Reader, *, max_streams: int, opening_at_once: int) -> None:
         self._read = read
-        # Streams being opened (reading the database) at once (api/events/router.py).
+        # Reads of the database at once: streams being opened (api/events/router.py) and the
+        # reads again of followed imports.
         self.opening = asyncio.Semaphore(opening_at_once)
         self._topics: dict[uuid.UUID, Topic] = {}
         self.max_streams = max_streams
@@ -148,14 +154,21 @@ class Broker:
 
     async def _read_until_clean(self, topic: Topic) -> None:
         assert topic.app_id is not None
+        failures = 0
         try:
             while True:
                 topic.dirty = False
                 try:
-                    view = await self._read(topic.app_id, topic.import_id)
-                except Exception:  # the database is away: the listener's reconnect reads again
-                    log.warning("could not read import %s for its streams", topic.import_id)
-                    return
+                    async with self.opening:
+                        view = await self._read(topic.app_id, topic.import_id)
+                except Exception:  # the database is away: try again until it is back
+                    if not failures:
+                        log.warning("could not read import %s for its streams", topic.import_id)
+                    await asyncio.sleep(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
+                    failures += 1
+                    topic.dirty = True
+                    continue
+                failures = 0
                 if view is not None:
                     self._offer(topic, Snapshot(view))
                 if not topic.dirty:

@@ -410,3 +410,37 @@ async def test_a_change_noticed_while_a_stream_opens_is_read_again(
             await subscription.wake.wait()
             subscription.wake.clear()
     assert subscription.latest.view.row.status == ImportStatus.COMPLETED.value
+
+
+async def test_a_read_that_fails_is_tried_again_until_the_database_answers(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The database is away when the listener asks for a followed import again (after its own
+    reconnect): the stream still gets the import's state once the database answers."""
+    failures = 2
+
+    async def read(app_id: uuid.UUID, import_id: uuid.UUID) -> repository.ImportView | None:
+        nonlocal failures
+        if failures:  # what a read raises while PostgreSQL restarts
+            failures -= 1
+            raise ConnectionRefusedError("the database is away")
+        async with sessionmaker() as session:
+            return await repository.get_view(session, app_id, import_id)
+
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, GOOD)
+    import_id = uuid.UUID(created["id"])
+    broker = Broker(read, max_streams=10, opening_at_once=1)
+    subscription = broker.subscribe(import_id)
+    async with sessionmaker() as session:
+        before = await repository.get_view(session, admin.app_id, import_id)
+    assert before is not None
+    broker.found(subscription, admin.app_id, before)
+    await run_worker()  # the import finishes while nobody listens
+    broker.reread_all()
+    async with asyncio.timeout(10):
+        while subscription.latest is None or not subscription.latest.finished:
+            await subscription.wake.wait()
+            subscription.wake.clear()
+    assert failures == 0
+    assert subscription.latest.view.row.status == ImportStatus.COMPLETED.value
