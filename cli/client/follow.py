@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,59 @@ def follow(
     """Follow the import until it ends (or ``timeout`` seconds pass): the import, and how the
     command ends. From the import's server-sent events while the server sends them; by polling
     when it does not (an older server, a proxy that will not pass a stream, a busy server)."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+    if timeout is None:
+        return _follow(api, app, import_id, reporter, None)
+    # A stream that only sends keep-alives (an import nobody runs) never hands control back
+    # between bytes: the deadline is kept from outside, and the follower left behind.
+    deadline = time.monotonic() + timeout
+    watched = _Watched(reporter)
+    outcome: list[Followed | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(_follow(api, app, import_id, watched, deadline))
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+
+    follower = threading.Thread(target=run, name="follow", daemon=True)
+    follower.start()
+    follower.join(timeout + STREAM_RETRY_SECONDS)
+    watched.stopped = True
+    if outcome:
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+    item = watched.last or api.call("GET", api.app_path(app, "imports", import_id)).body
+    return item, Exit.TIMED_OUT
+
+
+class _Watched:
+    """The reporter, silenced once the command has stopped waiting; the last import seen."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self._reporter = reporter
+        self.last: dict[str, Any] | None = None
+        self.stopped = False
+
+    def uploading(self, sent: int, total: int) -> None:
+        self._reporter.uploading(sent, total)
+
+    def following(self, item: dict[str, Any]) -> None:
+        if not self.stopped:
+            self.last = item
+            self._reporter.following(item)
+
+    def note(self, line: str) -> None:
+        if not self.stopped:
+            self._reporter.note(line)
+
+    def close(self) -> None:
+        self._reporter.close()
+
+
+def _follow(
+    api: Api, app: str, import_id: str, reporter: Reporter, deadline: float | None
+) -> Followed:
     followed = _from_events(api, app, import_id, reporter, deadline)
     if followed is not None:
         return followed

@@ -84,6 +84,8 @@ def service(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) -> It
         "CASEIMPORT_WORKER_NICE": "0",
         "CASEIMPORT_ACCESS_LOG": "false",
         "CASEIMPORT_DB_POOL_SIZE": "2",
+        # Keep-alives more often than any --timeout a test gives: the timeout must hold anyway.
+        "CASEIMPORT_EVENTS_HEARTBEAT_SECONDS": "0.3",
     }
     running = Service(f"http://127.0.0.1:{port}", port, env, tmp_path_factory.mktemp("service"))
     running.start_api()
