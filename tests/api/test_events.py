@@ -40,6 +40,7 @@ from tests.factories import (
     make_user,
 )
 from tests.importing import ADD_HEADER, upload
+from tests.metrics_text import value
 from tests.serving import serving
 from tests.worker_harness import run_worker
 
@@ -444,3 +445,34 @@ async def test_a_read_that_fails_is_tried_again_until_the_database_answers(
             subscription.wake.clear()
     assert failures == 0
     assert subscription.latest.view.row.status == ImportStatus.COMPLETED.value
+
+
+async def test_a_stream_is_timed_until_it_opens_not_until_it_ends(
+    served: str, client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """The request-duration histogram says how long a stream took to open: one followed for a
+    while does not land in the slowest bucket."""
+    admin = await admin_setup(sessionmaker)
+    created = await upload(client, admin, GOOD)
+    labels = {
+        "method": "GET",
+        "route": "/api/apps/{app}/imports/{import_id}/events",
+        "status": "2xx",
+    }
+    duration = "caseimport_http_request_duration_seconds"
+
+    async def scraped() -> tuple[float, float]:
+        text = (await client.get("/metrics")).text
+        return value(text, f"{duration}_count", **labels), value(text, f"{duration}_sum", **labels)
+
+    count, total = await scraped()
+    async with following(served, _events_path(admin, created["id"]), admin.headers) as events:
+        assert _status(await events.next()) == "queued"
+        await asyncio.sleep(1.5)  # followed: nothing happens to the import
+    for _ in range(50):  # the server sees the client leave a moment later
+        if (await scraped())[0] == count + 1:
+            break
+        await asyncio.sleep(0.1)
+    after_count, after_total = await scraped()
+    assert after_count == count + 1
+    assert after_total - total < 1.0
