@@ -30,11 +30,19 @@ export function changeList(slug, id, { title = "Changes" } = {}) {
   const table = dataTable(title, ["Line", "Action", "Tag ID", "Fields"]);
   const paging = pager(load);
   const ticket = tickets();
+  const message = h("p", { class: "form-message", role: "alert" });
 
   async function load() {
     const isNewest = ticket();
-    const page = await api(urls.importChanges(slug, id, { limit: 50, cursor: paging.cursor(), action: filter.value }));
+    let page;
+    try {
+      page = await api(urls.importChanges(slug, id, { limit: 50, cursor: paging.cursor(), action: filter.value }));
+    } catch (error) {
+      if (isNewest()) message.textContent = error.message;
+      return;
+    }
     if (!isNewest()) return;
+    message.textContent = "";
     table.show(page.items.map((c) => h("tr", { class: `change-${c.action}` },
       h("td", { class: "num" }, formatNumber(c.line)),
       h("td", {}, ACTION[c.action] || c.action),
@@ -48,5 +56,5 @@ export function changeList(slug, id, { title = "Changes" } = {}) {
   });
   load();
   return h("div", { class: "changes" }, h("h3", {}, title),
-    h("div", { class: "changes-filter" }, field("Show", filter)), table.node, paging.node);
+    h("div", { class: "changes-filter" }, field("Show", filter)), message, table.node, paging.node);
 }

@@ -1,6 +1,7 @@
 import { api, urls } from "../lib/api.js";
 import { clear, formatNumber, h, uid } from "../lib/dom.js";
 import { tickets } from "../lib/newest.js";
+import { counted } from "../lib/plural.js";
 import { pager } from "./pager.js";
 
 // A failed import's failed rows in an editable grid, keyboard-first like a spreadsheet: arrows
@@ -36,7 +37,7 @@ export function fixGrid(app, item, { onSubmitted }) {
   function countEdits() {
     let n = 0;
     for (const cells of edits.values()) n += cells.size;
-    summary.textContent = n ? `${formatNumber(n)} ${n === 1 ? "cell" : "cells"} edited.` : "No cell edited yet.";
+    summary.textContent = n ? `${counted(n, "cell")} edited.` : "No cell edited yet.";
     submit.disabled = n === 0;
   }
 

@@ -1,6 +1,7 @@
 import { api, urls } from "../lib/api.js";
-import { clear, formatNumber, h } from "../lib/dom.js";
+import { clear, h } from "../lib/dom.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
+import { counted } from "../lib/plural.js";
 import { go, pages } from "../lib/router.js";
 import { changeList } from "./changes.js";
 import { checkAgainButton } from "./check-again.js";
@@ -10,10 +11,9 @@ import { checkAgainButton } from "./check-again.js";
 export function planSection(app, item) {
   const r = item.result;
   const outcome = h("div", { class: "plan-outcome", role: "alert" });
-  const cases = (n) => `${formatNumber(n)} ${n === 1 ? "case" : "cases"}`;
-  const intro = h("p", {}, `Nothing has been changed yet. Applied, this plan creates ${cases(r.created)} `
-    + `and updates ${cases(r.updated)}`
-    + (r.failed ? `; ${formatNumber(r.failed)} ${r.failed === 1 ? "row has" : "rows have"} errors and would be skipped.` : "."));
+  const intro = h("p", {}, `Nothing has been changed yet. Applied, this plan creates ${counted(r.created, "case")} `
+    + `and updates ${counted(r.updated, "case")}`
+    + (r.failed ? `; ${counted(r.failed, "row has", "rows have")} errors and would be skipped.` : "."));
 
   async function apply() {
     button.disabled = true;

@@ -1,9 +1,8 @@
 import { api, urls } from "../lib/api.js";
-import { formatNumber, h, uid } from "../lib/dom.js";
+import { h, uid } from "../lib/dom.js";
 import { announceImportsChanged } from "../lib/imports-channel.js";
+import { counted, plural } from "../lib/plural.js";
 import { go, pages } from "../lib/router.js";
-
-const cases = (n) => `${formatNumber(n)} ${n === 1 ? "case" : "cases"}`;
 
 // "Revert" on an import that applied rows: a confirmation naming what will be deleted and what
 // restored (from the import's counts), with the choice to skip conflicts; then the revert's page.
@@ -13,8 +12,8 @@ export function revertControl(app, item) {
   const skip = h("input", { type: "checkbox", id: uid("check") });
   const message = h("p", { class: "form-message", role: "alert" });
   const what = [
-    r.created ? `${cases(r.created)} created by this import will be deleted.` : null,
-    r.updated ? `${cases(r.updated)} changed by this import will have ${r.updated === 1 ? "its" : "their"} fields restored to what they were before.` : null,
+    r.created ? `${counted(r.created, "case")} created by this import will be deleted.` : null,
+    r.updated ? `${counted(r.updated, "case")} changed by this import will have ${plural(r.updated, "its", "their")} fields restored to what they were before.` : null,
   ].filter(Boolean);
   const confirm = h("button", { type: "submit", class: "primary danger" }, "Confirm revert");
   const dialog = h("dialog", { class: "confirm", "aria-labelledby": heading.id },

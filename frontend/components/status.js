@@ -1,8 +1,7 @@
 import { formatNumber, h, uid } from "../lib/dom.js";
 import { hasFailed, statusOf } from "../lib/catalog.js";
 import { wentThrough } from "../lib/outcome.js";
-
-const rows = (n, what) => `${formatNumber(n)} ${what}${n === 1 ? "" : "s"}`;
+import { counted } from "../lib/plural.js";
 
 // What an import's badge says. Its status, as the API names it, except where that alone would
 // overstate what happened to the cases: a check-only run changed nothing, a skip import left
@@ -14,11 +13,11 @@ export function outcomeOf(item) {
   if (!wentThrough(item)) return status;
   if (item.reverted_by) return { key: "reverted", symbol: "↺", label: "Reverted" };
   if (item.validate_only) {
-    const skipped = r.failed ? `; ${rows(r.failed, "row")} would be skipped` : "";
+    const skipped = r.failed ? `; ${counted(r.failed, "row")} would be skipped` : "";
     return { key: "checked", symbol: "◎",
              label: `Checked: would create ${formatNumber(r.created)}, update ${formatNumber(r.updated)}${skipped}` };
   }
-  if (r.failed) return { key: "partial", symbol: "⚠", label: `${status.label} with ${rows(r.failed, "failed row")}` };
+  if (r.failed) return { key: "partial", symbol: "⚠", label: `${status.label} with ${counted(r.failed, "failed row")}` };
   return status;
 }
 

@@ -22,11 +22,19 @@ export function deliveryList(app, hook) {
   const table = dataTable("Deliveries", ["Event", "State", "Attempts", "Last attempt", "Next attempt"]);
   const paging = pager(() => stop.now());
   const ticket = tickets();
+  const message = h("p", { class: "form-message", role: "alert" });
 
   async function load() {
     const isNewest = ticket();
-    const page = await api(urls.webhookDeliveries(app.slug, hook.id, { limit: 20, cursor: paging.cursor() }));
+    let page;
+    try {
+      page = await api(urls.webhookDeliveries(app.slug, hook.id, { limit: 20, cursor: paging.cursor() }));
+    } catch (error) {
+      if (isNewest()) message.textContent = error.message;
+      return false; // asked again at the idle pace, or at once by Deliveries
+    }
     if (!isNewest()) return true;
+    message.textContent = "";
     table.show(page.items.map((d) => h("tr", {},
       h("td", { class: "wrap" }, d.event.type, h("br"), h("span", { class: "muted small" }, formatDateTime(d.event.created_at))),
       h("td", {}, STATES[d.state] || d.state),
@@ -39,6 +47,6 @@ export function deliveryList(app, hook) {
 
   const stop = poll(load);
   const node = h("section", { class: "deliveries", "aria-label": `Deliveries to ${hook.url}` },
-    h("h3", {}, "Deliveries to ", h("span", { class: "hook-url" }, hook.url)), table.node, paging.node);
+    h("h3", {}, "Deliveries to ", h("span", { class: "hook-url" }, hook.url)), message, table.node, paging.node);
   return { node, refresh: () => stop.now(), stop };
 }

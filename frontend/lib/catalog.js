@@ -34,12 +34,16 @@ export function hasFailed(item) {
   return status.finished && status.attachable;
 }
 
-// An import's type as the catalog words it. A revert is made by the service from another import,
-// not uploaded, so it is no type of the catalog; only a type the catalog lost shows its key.
-export function typeLabel(item) {
-  if (item.revert_of) return "Revert";
-  const type = types && types.get(item.type);
-  return type ? type.label : item.type;
+// The type of a revert, which the service makes from another import: it is no type of the
+// catalog, since nobody uploads one.
+export const REVERT_TYPE = "revert";
+
+// An import type's key as people read it, wherever a type shows (an import, a case's history):
+// the catalog's label, or "Revert"; only a type the catalog lost shows its key.
+export function typeName(key) {
+  if (key === REVERT_TYPE) return "Revert";
+  const type = types && types.get(key);
+  return type ? type.label : key;
 }
 
 export const loadEncodings = once(() => api(urls.encodings()));

@@ -1,5 +1,5 @@
 import { api, urls } from "../lib/api.js";
-import { loadImportTypes } from "../lib/catalog.js";
+import { typeName } from "../lib/catalog.js";
 import { clear, formatDateTime, formatNumber, h } from "../lib/dom.js";
 import { pages } from "../lib/router.js";
 import { fieldList } from "../components/changes.js";
@@ -34,13 +34,11 @@ export function casePage({ app, tag }) {
 
   async function loadHistory() {
     try {
-      const [found, types] = await Promise.all([api(urls.caseHistory(app.slug, tag)),
-        loadImportTypes().catch(() => [])]);
-      const label = (key) => (types.find((t) => t.key === key) || { label: key }).label;
+      const found = await api(urls.caseHistory(app.slug, tag));
       clear(history).append(...found.items.map((entry) => h("li", { class: "history-entry" },
         h("p", { class: "history-what" },
           `${DONE[entry.action] || entry.action} by `, importLink(entry.import_id, entry.import_name)),
-        h("p", { class: "muted small" }, [formatDateTime(entry.at), entry.by, label(entry.type),
+        h("p", { class: "muted small" }, [formatDateTime(entry.at), entry.by, typeName(entry.type),
           `line ${formatNumber(entry.line)}`].filter(Boolean).join(" · ")),
         fieldList(entry))));
       state.textContent = found.items.length ? "" : "No import has created or changed this case.";

@@ -1,9 +1,10 @@
 import { api, urls } from "../lib/api.js";
-import { statusOf, typeLabel } from "../lib/catalog.js";
+import { statusOf, typeName } from "../lib/catalog.js";
 import { clear, formatDateTime, formatNumber, h, setFieldError } from "../lib/dom.js";
-import { announceImportsChanged } from "../lib/imports-channel.js";
+import { announceImportsChanged, onImportsChanged } from "../lib/imports-channel.js";
 import { follow } from "../lib/live.js";
 import { tickets } from "../lib/newest.js";
+import { counted } from "../lib/plural.js";
 import { pages } from "../lib/router.js";
 import { counts } from "../components/counts.js";
 import { downloads } from "../components/downloads.js";
@@ -22,8 +23,8 @@ function progress(item) {
   const p = item.progress;
   const bar = h("progress", { max: 100, value: p.percent, "aria-label": "Progress" });
   const words = p.rows_total
-    ? `${formatNumber(p.rows_processed)} of ${formatNumber(p.rows_total)} rows`
-    : `${formatNumber(p.rows_processed)} rows read (${p.percent}% of the file)`;
+    ? `${formatNumber(p.rows_processed)} of ${counted(p.rows_total, "row")}`
+    : `${counted(p.rows_processed, "row")} read (${p.percent}% of the file)`;
   return h("div", { class: "progress" }, bar, h("span", {}, words));
 }
 
@@ -53,9 +54,9 @@ function reconciliation(r, checked) {
   const rest = r.rows - parts.reduce((sum, [, n]) => sum + n, 0);
   if (rest) parts.push(["not applied", rest]);
   const blank = r.blank_rows || 0;
-  const text = `${formatNumber(r.rows)} rows read = `
+  const text = `${counted(r.rows, "row")} read = `
     + parts.map(([word, n]) => `${formatNumber(n)} ${word}`).join(" + ")
-    + `; ${formatNumber(blank)} blank ${blank === 1 ? "row" : "rows"} skipped`
+    + `; ${counted(blank, "blank row")} skipped`
     + (r.sha256 ? `; file sha256 ${r.sha256}` : "") + ".";
   return h("p", { class: "reconciliation", "aria-label": "Reconciliation" }, text);
 }
@@ -70,11 +71,19 @@ function errorList(slug, id, { title = "Errors" } = {}) {
   const table = dataTable(title, ["Line", "Column", "Value", "Message"]);
   const paging = pager(load);
   const ticket = tickets();
+  const message = h("p", { class: "form-message", role: "alert" });
 
   async function load() {
     const isNewest = ticket();
-    const page = await api(urls.importErrors(slug, id, { limit: 50, cursor: paging.cursor() }));
+    let page;
+    try {
+      page = await api(urls.importErrors(slug, id, { limit: 50, cursor: paging.cursor() }));
+    } catch (error) {
+      if (isNewest()) message.textContent = error.message;
+      return;
+    }
     if (!isNewest()) return;
+    message.textContent = "";
     clear(kept);
     if (page.items.some((e) => HEADER_ERRORS.has(e.code))) {
       kept.append(h("p", { class: "header-first", role: "note" },
@@ -82,9 +91,8 @@ function errorList(slug, id, { title = "Errors" } = {}) {
         + "missing or named twice, so more errors may show once the header is right."));
     }
     if (page.error_count > page.kept_limit) {
-      const rows = page.error_rows === 1 ? "1 row" : `${formatNumber(page.error_rows)} rows`;
-      kept.append(h("p", { class: "muted" }, `The first ${formatNumber(page.kept_limit)} errors are listed; `
-        + `${formatNumber(page.error_count)} errors on ${rows} in all.`));
+      kept.append(h("p", { class: "muted" }, `The first ${counted(page.kept_limit, "error")} are listed; `
+        + `${counted(page.error_count, "error")} on ${counted(page.error_rows, "row")} in all.`));
     }
     table.show(page.items.map((e) => h("tr", {},
       h("td", { class: "num" }, e.line ?? "—"), h("td", {}, e.column ?? "—"),
@@ -93,13 +101,14 @@ function errorList(slug, id, { title = "Errors" } = {}) {
   }
 
   load();
-  return h("div", {}, h("h3", {}, title), kept, table.node, paging.node);
+  return h("div", {}, h("h3", {}, title), kept, message, table.node, paging.node);
 }
 
 export function importViewPage({ app, id }) {
   const title = h("h2", {}, "Import");
   const meta = h("p", { class: "muted" });
   const status = h("div", { class: "import-status", "aria-live": "polite" });
+  const problem = h("p", { class: "form-message", role: "alert" });
   const details = h("div");
   const errors = h("div");
   let shownState = "";
@@ -133,7 +142,7 @@ export function importViewPage({ app, id }) {
   function render(item) {
     const look = statusOf(item.status);
     title.textContent = item.name;
-    meta.textContent = `${typeLabel(item)} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
+    meta.textContent = `${typeName(item.type)} · created ${formatDateTime(item.created_at)} by ${item.created_by}`
       + (item.file ? ` · ${item.file.filename}` : "") + (item.validate_only ? " · validate only" : "")
       + (item.date_order === "dmy" ? " · dates day first" : "")
       + (item.file && item.file.encoding ? ` · read as ${item.file.encoding}, delimiter ${delimiterName(item.file.delimiter)}` : "")
@@ -166,7 +175,13 @@ export function importViewPage({ app, id }) {
     errors.append(downloads(app, item) || "");
     if (look.cancellable && app.role === "admin") {
       details.append(h("button", { type: "button", async onClick() {
-        await api(urls.importCancel(app.slug, id), { method: "POST" });
+        problem.textContent = "";
+        try {
+          await api(urls.importCancel(app.slug, id), { method: "POST" });
+        } catch (error) {
+          problem.textContent = error.message;
+          return;
+        }
         announceImportsChanged(app.slug);
         restart();
       } }, "Cancel import"));
@@ -174,7 +189,14 @@ export function importViewPage({ app, id }) {
   }
 
   async function load() {
-    const item = await api(urls.import(app.slug, id));
+    let item;
+    try {
+      item = await api(urls.import(app.slug, id));
+    } catch (error) {
+      problem.textContent = error.message;
+      return false;
+    }
+    problem.textContent = "";
     render(item);
     return statusOf(item.status).active;
   }
@@ -190,6 +212,8 @@ export function importViewPage({ app, id }) {
     load,
     onItem: render,
     finished: (item) => statusOf(item.status).finished,
+    // Another tab applied this plan, reverted this import, or gave it a file.
+    changedElsewhere: (callback) => onImportsChanged(app.slug, callback),
   });
   let stop = start();
   function restart() {
@@ -198,6 +222,6 @@ export function importViewPage({ app, id }) {
   }
   const node = h("div", {},
     h("p", {}, h("a", { href: pages.imports(app.slug) }, "← All imports")),
-    title, meta, status, details, errors);
+    title, meta, status, problem, details, errors);
   return { node, dispose: () => stop() };
 }

@@ -1,6 +1,6 @@
 import { api, urls } from "../lib/api.js";
 import { formatDateTime, formatNumber, h } from "../lib/dom.js";
-import { statusOf, typeLabel } from "../lib/catalog.js";
+import { statusOf, typeName } from "../lib/catalog.js";
 import { onImportsChanged } from "../lib/imports-channel.js";
 import { tickets } from "../lib/newest.js";
 import { poll } from "../lib/poll.js";
@@ -18,7 +18,7 @@ export function importsPage({ app }) {
     const rows = item.result ? item.result.rows : item.progress.rows_processed || null;
     return h("tr", {},
       h("td", {}, item.name),
-      h("td", {}, typeLabel(item)),
+      h("td", {}, typeName(item.type)),
       h("td", {}, statusBadge(item)),
       h("td", { class: "num" }, rows === null ? "—" : formatNumber(rows)),
       h("td", {}, formatDateTime(item.created_at)),

@@ -1,7 +1,8 @@
 import { api, urls } from "../lib/api.js";
 import { clear, field, formatDateTime, h, setFieldError, uid } from "../lib/dom.js";
-import { deliveryList } from "../components/webhook-deliveries.js";
+import { showSecret } from "../components/secret.js";
 import { dataTable } from "../components/table.js";
+import { deliveryList } from "../components/webhook-deliveries.js";
 
 // The events an endpoint may be sent (docs/webhooks.md), as people say them.
 const EVENTS = [
@@ -46,6 +47,7 @@ export function webhooksPage({ app }) {
       h("div", { class: "dialog-actions" },
         h("button", { type: "button", onClick: () => dialog.close() }, "Cancel"),
         h("button", { type: "button", class: "primary danger", async onClick() {
+          message.textContent = "";
           try {
             await api(urls.webhook(app.slug, hook.id), { method: "DELETE" });
           } catch (error) {
@@ -60,7 +62,8 @@ export function webhooksPage({ app }) {
           load();
         } }, "Delete webhook")));
     dialog.addEventListener("close", () => dialog.remove());
-    document.body.append(dialog);
+    // Inside the page, so that leaving the page takes the dialog with it.
+    node.append(dialog);
     dialog.showModal();
   }
 
@@ -75,7 +78,13 @@ export function webhooksPage({ app }) {
   }
 
   async function load() {
-    const page = await api(urls.webhooks(app.slug));
+    let page;
+    try {
+      page = await api(urls.webhooks(app.slug));
+    } catch (error) {
+      message.textContent = error.message;
+      return;
+    }
     table.show(page.items.map((hook) => h("tr", {},
       h("td", { class: "wrap hook-url" }, hook.url, hook.active ? null : h("span", { class: "muted small" }, " (paused)")),
       h("td", { class: "wrap" }, hook.events.map(eventLabel).join(", ")),
@@ -85,27 +94,6 @@ export function webhooksPage({ app }) {
         h("button", { type: "button", onClick: () => showDeliveries(hook) }, "Deliveries"),
         h("button", { type: "button", class: "danger", onClick: () => confirmDelete(hook) }, "Delete")))),
     "No webhooks yet.");
-  }
-
-  function showSecret(hook) {
-    const secret = h("input", { type: "text", readOnly: true, value: hook.secret, class: "secret" });
-    const copied = h("span", { class: "muted", "aria-live": "polite" });
-    clear(created).append(h("div", { class: "card notice" },
-      h("p", {}, "Copy the signing secret now: it is shown only once. Receivers check each delivery's "
-        + "Caseimport-Signature with it."),
-      field("Signing secret", secret,
-        h("div", { class: "secret-actions" },
-          h("button", { type: "button", async onClick() {
-            secret.select();
-            try {
-              await navigator.clipboard.writeText(hook.secret);
-              copied.textContent = "Copied.";
-            } catch {
-              copied.textContent = "Press Ctrl+C to copy the selected secret.";
-            }
-          } }, "Copy"), copied))));
-    secret.focus();
-    secret.select();
   }
 
   const form = h("form", {
@@ -118,7 +106,10 @@ export function webhooksPage({ app }) {
       const chosen = boxes.filter((box) => box.checked).map((box) => box.value);
       if (!chosen.length) return setFieldError(events, "Choose at least one event.");
       try {
-        showSecret(await api(urls.webhooks(app.slug), { method: "POST", json: { url: url.value.trim(), events: chosen } }));
+        const hook = await api(urls.webhooks(app.slug), { method: "POST", json: { url: url.value.trim(), events: chosen } });
+        showSecret(created, { label: "Signing secret", value: hook.secret, what: "secret",
+          intro: "Copy the signing secret now: it is shown only once. Receivers check each delivery's "
+            + "Caseimport-Signature with it." });
         url.value = "";
         load();
       } catch (error) {

@@ -1,4 +1,5 @@
-"""What each role sees: a viewer reads but cannot import or hold tokens; an admin's API tokens."""
+"""What each role sees: a viewer reads but cannot import or hold tokens; an admin's API tokens,
+and a revoke refused once the admin is one no more."""
 
 from __future__ import annotations
 
@@ -73,3 +74,21 @@ async def test_an_admin_creates_a_token_sees_it_once_uses_it_and_revokes_it(
         await row.get_by_role("button", name="Revoke nightly-ci").click()
         await expect(row).to_have_count(0)
         assert (await client.get(url, headers=headers)).status_code == 401
+
+
+async def test_a_revoke_the_server_refuses_says_why(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await sign_in(page, admin.email)
+    await page.goto(f"/#/apps/{admin.slug}/tokens")
+    revoke = page.get_by_role("button", name="Revoke test")
+    await expect(revoke).to_be_visible()
+
+    # No longer an admin since the page was drawn: the revoke is refused, and says why.
+    await make_member(sessionmaker, admin.email, admin.slug, "viewer")
+    await revoke.click()
+    await expect(page.get_by_role("alert").filter(has_text="admin")).to_have_text(
+        "This needs the admin role in this app."
+    )
+    await expect(revoke).to_be_visible()

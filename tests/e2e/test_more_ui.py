@@ -16,6 +16,7 @@ from tests.e2e.import_tools import (
     WIDTHS,
     at_width,
     expect_within_width,
+    finished,
     open_import,
     seed,
     shot,
@@ -72,6 +73,10 @@ async def test_the_more_options_reach_the_api(
     await expect(
         page.get_by_text("dates day first · read as cp1252, delimiter comma")
     ).to_be_visible()
+    # One row read: said in the singular.
+    await expect(page.get_by_label("Reconciliation")).to_contain_text(
+        "1 row read = 1 created + 0 updated + 0 unchanged + 0 failed; 0 blank rows skipped"
+    )
     items = (await _get(live_server, admin, "/imports"))["items"]
     assert [(i["date_order"], i["encoding"], i["sheet"]) for i in items] == [
         ("dmy", "cp1252", None)
@@ -195,6 +200,28 @@ async def test_a_case_page_shows_its_history_from_the_cases_list(
 
     await history.nth(1).get_by_role("link", name="First intake").click()
     await expect(page.get_by_role("heading", name="First intake", exact=True)).to_be_visible()
+
+
+async def test_a_revert_in_a_case_history_is_named_by_its_label(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await seed(live_server, admin, ADD_HEADER + "C-1,1,01/05/2024,Water leak\r\n", "First intake")
+    edit = await seed(
+        live_server, admin, "tag_id,about\r\nC-1,Leak fixed\r\n", "Repairs", "cases.modify"
+    )
+    async with httpx.AsyncClient(base_url=live_server, headers=admin.headers) as client:
+        reverted = await client.post(f"/api/apps/{admin.slug}/imports/{edit['id']}/revert")
+        assert reverted.status_code == 201, reverted.text
+        await finished(client, admin, reverted.json()["id"])
+    await sign_in(page, admin.email)
+    await page.goto(f"/#/apps/{admin.slug}/cases/C-1")
+
+    history = page.get_by_role("region", name="History").get_by_role("listitem")
+    undone = history.filter(has_text="Changed by Revert of Repairs")
+    await expect(undone).to_contain_text(f"{admin.email} · Revert · line 2")
+    await expect(undone).not_to_contain_text("revert ·")
+    await expect(history.filter(has_text="Changed by Repairs")).to_contain_text("Modify cases")
 
 
 async def test_a_case_a_revert_deleted_is_said_to_be_gone(

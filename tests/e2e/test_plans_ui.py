@@ -1,12 +1,15 @@
-"""A checked run's page in the browser: its plan row by row (filterable), Apply this plan, and a
-stale plan that names the case changed and checks the file again. At desktop width and 360 px."""
+"""A checked run's page in the browser: its plan row by row (filterable), Apply this plan, a
+stale plan that names the case changed and checks the file again (at desktop width and 360 px),
+a plan applied elsewhere shown without a reload, and a refused page of changes."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-from playwright.async_api import Locator, Page, expect
+import httpx
+from playwright.async_api import BrowserContext, Locator, Page, expect
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.e2e.import_tools import (
@@ -25,6 +28,7 @@ from tests.e2e.ui import (
     expect_result,
     import_status,
     sign_in,
+    tab_shown_again,
 )
 from tests.factories import admin_setup
 from tests.importing import case_fields
@@ -125,3 +129,58 @@ async def test_a_stale_plan_names_the_case_changed_and_checks_the_file_again(
     await expect_result(page, rows=3, unchanged=1)
     await expect(count_of(page, "Would create")).to_have_text("1")
     await expect(count_of(page, "Would update")).to_have_text("1")
+
+
+async def test_a_plan_applied_elsewhere_says_so_without_a_reload(
+    page: Page,
+    context: BrowserContext,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    live_server: str,
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await seed(live_server, admin, SEED, "Seed")
+    plan = await seed(live_server, admin, PLAN, "April check", "cases.upsert", validate_only="true")
+    # A plan of a case no other plan touches, so that applying the first leaves it fresh.
+    fresh = ADD_HEADER + "C-9,1,05/01/2024,Graffiti\r\n"
+    other = await seed(live_server, admin, fresh, "May check", validate_only="true")
+    await sign_in(page, admin.email)
+    await open_import(page, admin, plan)
+    await expect(page.get_by_role("button", name="Apply this plan")).to_be_visible()
+
+    # Applied in another tab of the browser: this one follows at once.
+    second = await context.new_page()
+    await open_import(second, admin, plan)
+    await second.get_by_role("button", name="Apply this plan").click()
+    await expect(second.get_by_role("heading", name="April check (applied)")).to_be_visible()
+    await expect(page.get_by_text("Applied by April check (applied)")).to_be_visible()
+    await expect(page.get_by_role("button", name="Apply this plan")).to_have_count(0)
+    await second.close()
+
+    # Applied by a script while the user looked elsewhere: shown when they come back.
+    await open_import(page, admin, other)
+    await expect(page.get_by_role("button", name="Apply this plan")).to_be_visible()
+    async with httpx.AsyncClient(base_url=live_server, headers=admin.headers) as client:
+        applied = await client.post(f"/api/apps/{admin.slug}/imports/{other['id']}/apply")
+    assert applied.status_code == 201, applied.text
+    await tab_shown_again(page)
+    await expect(page.get_by_text("Applied by May check (applied)")).to_be_visible()
+    await expect(page.get_by_role("button", name="Apply this plan")).to_have_count(0)
+
+
+async def test_planned_changes_the_server_refuses_say_why(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await seed(live_server, admin, SEED, "Seed")
+    plan = await seed(live_server, admin, PLAN, "April check", "cases.upsert", validate_only="true")
+    await sign_in(page, admin.email)
+    await open_import(page, admin, plan)
+    await expect(changes(page).get_by_role("row").filter(has_text="C-4")).to_be_visible()
+
+    # Access taken away since the page was drawn: the next page of changes is refused.
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("DELETE FROM memberships"))
+    await page.get_by_role("combobox", name="Show").select_option(label="Creates")
+    await expect(
+        page.get_by_role("region", name="Plan").get_by_role("alert").filter(has_text="access")
+    ).to_have_text("There is no app 'field-ops', or you have no access to it.")

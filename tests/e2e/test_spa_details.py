@@ -5,11 +5,17 @@ its height, a sign-in form drawn once (so a typed email stays), and a link to th
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import FloatRect, Locator, Page, expect
+from playwright.async_api import BrowserContext, FloatRect, Locator, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.e2e.scenes import mixed, run_import
-from tests.e2e.ui import row_of, sign_in, submit_sign_in
+from tests.e2e.ui import (
+    expect_copy_copies,
+    expect_secret_shown_whole,
+    row_of,
+    sign_in,
+    submit_sign_in,
+)
 from tests.factories import admin_setup
 
 # Whether the element is drawn whole: inside the window, and its corners not covered or cut off
@@ -64,9 +70,10 @@ async def test_the_failed_tooltip_is_shown_whole_below_the_last_row(
 
 @pytest.mark.parametrize("width", [360, 1280])
 async def test_a_new_token_shows_whole_with_a_copy_button_beside_it(
-    page: Page, sessionmaker: async_sessionmaker[AsyncSession], width: int
+    page: Page, context: BrowserContext, sessionmaker: async_sessionmaker[AsyncSession], width: int
 ) -> None:
     admin = await admin_setup(sessionmaker)
+    await context.grant_permissions(["clipboard-read", "clipboard-write"])
     await page.set_viewport_size({"width": width, "height": 800})
     await sign_in(page, admin.email)
     await page.goto("/#/apps/field-ops/tokens")
@@ -76,12 +83,7 @@ async def test_a_new_token_shows_whole_with_a_copy_button_beside_it(
     await expect(secret).to_be_focused()
     value = await secret.input_value()
     assert value.startswith("cit_"), value
-    # Nothing of it is scrolled out of sight, its first letter included.
-    shown = await secret.evaluate(
-        "e => [e.scrollLeft, e.scrollTop, e.scrollWidth <= e.clientWidth,"
-        " e.scrollHeight <= e.clientHeight + 1]"
-    )
-    assert shown == [0, 0, True, True], shown
+    await expect_secret_shown_whole(secret)
     copy = await page.get_by_role("button", name="Copy").bounding_box()
     box = await secret.bounding_box()
     assert copy is not None
@@ -89,6 +91,7 @@ async def test_a_new_token_shows_whole_with_a_copy_button_beside_it(
     assert copy["width"] < 120, copy
     if width > 600:  # beside the token on a wide screen
         assert abs(copy["y"] - box["y"]) < 2, (copy, box)
+    await expect_copy_copies(page, secret)
 
 
 async def test_the_upload_button_is_level_with_the_file_picker(

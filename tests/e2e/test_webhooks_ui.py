@@ -1,7 +1,8 @@
 """Webhooks in the SPA (Integration → WEBHOOKS, admins): register an endpoint (its signing
 secret shown once, with Copy), send it a test event and read the deliveries, see an import's
-event delivered, delete it. The endpoint is a real receiver on 127.0.0.1 and the deliveries are
-sent by the worker's own sender. At desktop width and 360 px."""
+event delivered, delete it (its confirmation leaves with the page); a list the server refuses
+says why. The endpoint is a real receiver on 127.0.0.1 and the deliveries are sent by the
+worker's own sender. At desktop width and 360 px."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import httpx
@@ -23,13 +25,16 @@ from tests.e2e.import_tools import WIDTHS, at_width, expect_within_width, seed
 from tests.e2e.ui import (
     ADD_HEADER,
     expect_admins_only,
+    expect_copy_copies,
     expect_fits,
+    expect_secret_shown_whole,
     open_admin,
     open_imports,
     row_of,
     sign_in,
 )
-from tests.factories import admin_setup, make_member, make_user
+from tests.factories import AdminSetup, admin_setup, make_member, make_user
+from tests.factories import sign_in as session_for
 from tests.webhook_receiver import receiving
 from worker.webhooks.sender import send_forever
 
@@ -81,9 +86,8 @@ async def test_an_admin_registers_a_webhook_tests_it_reads_its_deliveries_and_de
         secret_box = page.get_by_role("textbox", name="Signing secret")
         await expect(secret_box).to_have_value(re.compile(r"^whsec_\S{20,}$"))
         secret = await secret_box.input_value()
-        await page.get_by_role("button", name="Copy").click()
-        await expect(page.get_by_text("Copied.")).to_be_visible()
-        assert await page.evaluate("navigator.clipboard.readText()") == secret
+        await expect_secret_shown_whole(secret_box)
+        await expect_copy_copies(page, secret_box)
 
         row = row_of(page, receiver.url)
         await expect(row).to_contain_text("Import completed, Import failed")
@@ -139,3 +143,64 @@ async def test_a_viewer_has_no_webhooks(
     await open_admin(page, "Field Ops")
     await open_imports(page)
     await expect_admins_only(page, admin.slug, "WEBHOOKS", "webhooks")
+
+
+async def _add_webhook(live_server: str, admin: AdminSetup, url: str) -> dict[str, Any]:
+    """Register an endpoint through the API (signed in: a token may not)."""
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        await session_for(client, admin.email)
+        made = await client.post(
+            f"/api/apps/{admin.slug}/webhooks", json={"url": url, "events": ["import.completed"]}
+        )
+    assert made.status_code == 201, made.text
+    body: dict[str, Any] = made.json()
+    return body
+
+
+async def test_the_delete_dialog_leaves_with_the_page(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    await _add_webhook(live_server, admin, "http://127.0.0.1:9/hooks/1")
+    await sign_in(page, admin.email)
+    await page.goto(f"/#/apps/{admin.slug}/webhooks")
+    await row_of(page, "http://127.0.0.1:9/hooks/1").get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog", name="Delete this webhook?")
+    await expect(dialog).to_be_visible()
+
+    # Another page by its address (the user types it, or goes back): the question goes too.
+    await page.goto(f"/#/apps/{admin.slug}/imports")
+    await expect(page.get_by_role("heading", name="Imports")).to_be_visible()
+    await expect(dialog).to_have_count(0)
+
+
+async def test_a_list_the_server_refuses_says_why(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    hook = await _add_webhook(live_server, admin, "http://127.0.0.1:9/hooks/1")
+    await sign_in(page, admin.email)
+    await page.goto(f"/#/apps/{admin.slug}/webhooks")
+    row = row_of(page, "http://127.0.0.1:9/hooks/1")
+    await row.get_by_role("button", name="Deliveries").click()
+    deliveries = page.get_by_role("region", name="Deliveries to http://127.0.0.1:9/hooks/1")
+    await expect(deliveries).to_contain_text("Nothing sent yet.")
+
+    # Deleted meanwhile (another tab, a script): asked again, its deliveries are refused.
+    async with httpx.AsyncClient(base_url=live_server, headers=admin.headers) as client:
+        gone = await client.delete(f"/api/apps/{admin.slug}/webhooks/{hook['id']}")
+    assert gone.status_code == 204, gone.text
+    await row.get_by_role("button", name="Deliveries").click()
+    await expect(deliveries.get_by_role("alert")).to_have_text(
+        "There is no such webhook in this app."
+    )
+
+    # No longer an admin: the list itself is refused, and says so instead of an empty table.
+    await make_member(sessionmaker, admin.email, admin.slug, "viewer")
+    await page.goto(f"/#/apps/{admin.slug}/imports")
+    await expect(page.get_by_role("heading", name="Imports")).to_be_visible()
+    await page.goto(f"/#/apps/{admin.slug}/webhooks")
+    await expect(page.get_by_role("alert").filter(has_text="admin role")).to_have_text(
+        "This needs the admin role in this app."
+    )
+    await expect(page.get_by_role("table", name="Webhooks")).not_to_contain_text("No webhooks yet.")

@@ -202,3 +202,28 @@ async def expect_admins_only(page: Page, slug: str, link: str, route: str) -> No
     await expect(page.get_by_role("link", name=link)).to_have_count(0)
     await page.goto(f"/#/apps/{slug}/{route}")
     await expect(page.get_by_text("Only admins of this app can open this page.")).to_be_visible()
+
+
+async def expect_secret_shown_whole(box: Locator) -> None:
+    """A secret shown once (a new token, a signing secret) shows all of it: nothing scrolled
+    out of sight, sideways or down, its first letter included."""
+    shown = await box.evaluate(
+        "e => [e.scrollLeft, e.scrollTop, e.scrollWidth <= e.clientWidth,"
+        " e.scrollHeight <= e.clientHeight + 1]"
+    )
+    assert shown == [0, 0, True, True], shown
+
+
+async def expect_copy_copies(page: Page, box: Locator) -> None:
+    """The Copy button beside a secret puts the whole secret on the clipboard (the context needs
+    the clipboard permissions)."""
+    value = await box.input_value()
+    await page.get_by_role("button", name="Copy").click()
+    await expect(page.get_by_text("Copied.")).to_be_visible()
+    assert await page.evaluate("navigator.clipboard.readText()") == value
+
+
+async def tab_shown_again(page: Page) -> None:
+    """The user comes back to the page's tab. Headless Chromium never hides a tab, so the
+    browser's notice of it (a ``visibilitychange`` while the tab is visible) is sent here."""
+    await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
