@@ -19,6 +19,10 @@ export function errorGroups(slug, id) {
         h("p", { class: "error-group-message" }, g.message)));
     }
     node.hidden = false;
-  }, () => { /* the table below still lists the errors */ });
+  }, (error) => {
+    // The table below still lists the errors; say why their causes are missing.
+    list.replaceChildren(h("li", { role: "alert" }, `The errors by cause cannot be shown: ${error.message}`));
+    node.hidden = false;
+  });
   return node;
 }

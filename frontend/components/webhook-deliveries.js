@@ -2,6 +2,7 @@ import { api, urls } from "../lib/api.js";
 import { formatDateTime, formatNumber, h } from "../lib/dom.js";
 import { tickets } from "../lib/newest.js";
 import { poll } from "../lib/poll.js";
+import { eventLabel } from "../lib/webhook-events.js";
 import { pager } from "./pager.js";
 import { dataTable } from "./table.js";
 
@@ -36,7 +37,8 @@ export function deliveryList(app, hook) {
     if (!isNewest()) return true;
     message.textContent = "";
     table.show(page.items.map((d) => h("tr", {},
-      h("td", { class: "wrap" }, d.event.type, h("br"), h("span", { class: "muted small" }, formatDateTime(d.event.created_at))),
+      h("td", { class: "wrap" }, eventLabel(d.event.type), h("br"),
+        h("span", { class: "muted small" }, `${d.event.type} · ${formatDateTime(d.event.created_at)}`)),
       h("td", {}, STATES[d.state] || d.state),
       h("td", { class: "num" }, formatNumber(d.attempt_count)),
       h("td", { class: "wrap" }, lastAttempt(d)),

@@ -3,15 +3,8 @@ import { clear, field, formatDateTime, h, setFieldError, uid } from "../lib/dom.
 import { showSecret } from "../components/secret.js";
 import { dataTable } from "../components/table.js";
 import { deliveryList } from "../components/webhook-deliveries.js";
+import { SUBSCRIBABLE as EVENTS, eventLabel } from "../lib/webhook-events.js";
 
-// The events an endpoint may be sent (docs/webhooks.md), as people say them.
-const EVENTS = [
-  ["import.completed", "Import completed"],
-  ["import.failed", "Import failed"],
-  ["import.cancelled", "Import cancelled"],
-  ["import.reverted", "Import reverted"],
-];
-const eventLabel = (type) => (EVENTS.find(([key]) => key === type) || [type, type])[1];
 
 // The app's webhooks (admins): register an endpoint (its signing secret shown once, with Copy),
 // send it a test event, read its deliveries, delete it.

@@ -4,12 +4,13 @@ for admins. At desktop width and 360 px where a page is new."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Route, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.e2e.import_tools import (
@@ -147,6 +148,34 @@ async def test_errors_grouped_by_cause_and_the_downloads_that_apply(
     await expect(page.get_by_role("navigation", name="Downloads").get_by_role("link")).to_have_text(
         ["Download the uploaded file (cases.csv)", "Download errors (CSV)"]
     )
+
+
+async def test_errors_by_cause_the_server_refuses_say_why(
+    page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    failed = await seed(live_server, admin, BAD_ROWS, "Bad rows")
+    problem = {
+        "title": "Service Unavailable",
+        "status": 503,
+        "code": "unavailable",
+        "detail": "The service is restarting; try again in a moment.",
+    }
+
+    # A proxy's refusal of that one request (outside the SPA); the errors still list.
+    async def refuse(route: Route) -> None:
+        await route.fulfill(
+            status=503, content_type="application/problem+json", body=json.dumps(problem)
+        )
+
+    await page.route("**/errors/summary", refuse)
+    await sign_in(page, admin.email)
+    await open_import(page, admin, failed)
+    groups = page.get_by_role("region", name="Errors by cause")
+    await expect(groups.get_by_role("alert")).to_contain_text(
+        "The errors by cause cannot be shown: The service is restarting; try again in a moment."
+    )
+    await expect(page.get_by_role("table", name="Errors").get_by_role("row")).to_have_count(4)
 
 
 async def test_a_viewer_is_offered_no_uploaded_file(

@@ -98,6 +98,7 @@ async def test_an_admin_registers_a_webhook_tests_it_reads_its_deliveries_and_de
         delivered = deliveries.get_by_role("row").filter(has_text="webhook.test")
         await expect(delivered).to_contain_text("Delivered", timeout=15_000)
         await expect(delivered).to_contain_text("answered 200")
+        await expect(delivered).to_contain_text("Test event")  # its label, the key beside it
         (test,) = await receiver.wait_for(1)
         assert test.headers["Caseimport-Event"] == "webhook.test"
         assert signing.verify(secret, test.headers["Caseimport-Signature"], test.body)
@@ -108,9 +109,9 @@ async def test_an_admin_registers_a_webhook_tests_it_reads_its_deliveries_and_de
         received = await receiver.wait_for(2)
         assert json.loads(received[1].body)["data"]["import"]["name"] == "Hooked"
         await row.get_by_role("button", name="Deliveries").click()
-        await expect(
-            deliveries.get_by_role("row").filter(has_text="import.completed")
-        ).to_contain_text("Delivered")
+        finished = deliveries.get_by_role("row").filter(has_text="import.completed")
+        await expect(finished).to_contain_text("Delivered")
+        await expect(finished).to_contain_text("Import completed")
 
     await row.get_by_role("button", name="Delete").click()
     dialog = page.get_by_role("dialog", name="Delete this webhook?")
