@@ -46,9 +46,9 @@ export function columnMapping(app) {
     node.hidden = true;
   }
 
-  async function build(file, chosenType, encoding, isNewest) {
+  async function build(file, chosenType, encoding, sheet, isNewest) {
     if (!file || !chosenType) return hide();
-    const [header, last] = await Promise.all([readHeader(file, encoding), mappingOf(chosenType.key)]);
+    const [header, last] = await Promise.all([readHeader(file, encoding, sheet), mappingOf(chosenType.key)]);
     if (!isNewest()) return;
     if (!header) return hide();
     const spellings = new Map();
@@ -89,13 +89,16 @@ export function columnMapping(app) {
 
   return {
     node,
-    // The file, the type (from GET /api/import-types) or the encoding changed.
-    update({ file, type: chosenType, encoding }) {
-      pending = build(file, chosenType, encoding, ticket());
+    // The file, the type (from GET /api/import-types), the encoding or the sheet changed.
+    update({ file, type: chosenType, encoding, sheet }) {
+      pending = build(file, chosenType, encoding, sheet, ticket());
       return pending;
     },
     // Resolves once the latest file has been read.
     ready: () => pending,
+    focus() {
+      if (shown.length) shown[0].select.focus();
+    },
     // Each field filled once, every required one filled; otherwise says where, and false.
     check() {
       if (!shown.length) return true;

@@ -1,12 +1,17 @@
-// The header cells of a chosen CSV file, read in the browser as the service reads them
-// (docs/format.md): the first line that is not blank, its delimiter the one of comma,
-// semicolon and tab counted most outside quotes, quoted cells unquoted. A workbook answers
-// null: its header is read on upload only.
+// The header cells of a chosen file, read in the browser as the service reads them
+// (docs/format.md). A CSV file: the first line that is not blank, its delimiter the one of
+// comma, semicolon and tab counted most outside quotes, quoted cells unquoted. An .xlsx, .xlsm
+// or .ods workbook (a ZIP archive): its sheet's first row, by workbook-header.js. An .xls (an
+// OLE2 file) answers null: its header is read on upload only.
+
+import { workbookHeader } from "./workbook-header.js";
 
 // More than any header; a header longer than this is read as far as it goes.
 const HEAD_BYTES = 256 * 1024;
 const DELIMITERS = [",", ";", "\t"];
-const WORKBOOK_MAGIC = [[0x50, 0x4b], [0xd0, 0xcf, 0x11, 0xe0]];
+// The first bytes the service takes for a workbook's container (api/reading/records.py).
+const ZIP_MAGIC = [[0x50, 0x4b, 0x03, 0x04], [0x50, 0x4b, 0x05, 0x06]];
+const OLE2_MAGIC = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 
 // The upload's encoding names (GET /api/encodings) as TextDecoder knows them; the IBM code
 // pages it lacks read their header's ASCII letters rightly as Windows-1252.
@@ -85,15 +90,19 @@ function parseRecord(text, delimiter) {
   return cells;
 }
 
-// The header cells of `file` (a File), read with the upload's `encoding` when one is named;
-// null for a workbook, or a file that cannot be read.
-export async function readHeader(file, encoding = "") {
+// The header cells of `file` (a File), a CSV file's read with the upload's `encoding` when one
+// is named, a workbook's from its `sheet` when one is named; null for an .xls, or a file that
+// cannot be read.
+export async function readHeader(file, encoding = "", sheet = "") {
   let bytes;
   try {
+    // A workbook is read from its end: only its first bytes are read here.
+    const magic = new Uint8Array(await file.slice(0, OLE2_MAGIC.length).arrayBuffer());
+    if (ZIP_MAGIC.some((zip) => startsWith(magic, zip))) return workbookHeader(file, sheet);
+    if (startsWith(magic, OLE2_MAGIC)) return null;
     bytes = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
   } catch {
     return null;
   }
-  if (WORKBOOK_MAGIC.some((magic) => startsWith(bytes, magic))) return null;
   return firstRecord(decode(bytes, encoding));
 }

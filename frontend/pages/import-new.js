@@ -26,8 +26,10 @@ export function importNewPage({ app }) {
   // The file's columns mapped to the type's fields, when its header has one the type lacks.
   const mapping = columnMapping(app);
   const typesByKey = new Map();
-  const remap = () => mapping.update({ file: file.input.files[0], type: typesByKey.get(type.value), encoding: encoding.value });
-  for (const control of [file.input, type, encoding]) control.addEventListener("change", remap);
+  const remap = () => mapping.update({
+    file: file.input.files[0], type: typesByKey.get(type.value), encoding: encoding.value, sheet: sheet.value,
+  });
+  for (const control of [file.input, type, encoding, sheet]) control.addEventListener("change", remap);
 
   loadImportTypes().then((types) => {
     for (const t of types) {
@@ -52,7 +54,10 @@ export function importNewPage({ app }) {
     message.textContent = "";
     if (!name.value.trim()) return setFieldError(name, "Give the import a name.");
     if (!type.value) return setFieldError(type, "Choose the type of import.");
+    const stepWasHidden = mapping.node.hidden;
     await mapping.ready();
+    // A mapping step that appears only now (a sheet named just before SAVE) is seen first.
+    if (stepWasHidden && !mapping.node.hidden) return mapping.focus();
     if (!mapping.check()) return;
     const form = new FormData();
     form.append("name", name.value.trim());
