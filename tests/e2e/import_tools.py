@@ -26,11 +26,17 @@ async def at_width(page: Page, width: int) -> None:
     await page.set_viewport_size({"width": width, "height": 900})
 
 
+async def save_shot(page: Page, filename: str, *, whole: bool = True) -> None:
+    """A screenshot for the docs, from the page's top, when asked for
+    (E2E_SCREENSHOTS=docs/screenshots); ``whole``: the whole page, not only the window."""
+    if SCREENSHOTS:  # Playwright makes the folder
+        await page.evaluate("window.scrollTo(0, 0)")
+        await page.screenshot(path=Path(SCREENSHOTS) / filename, full_page=whole)
+
+
 async def shot(page: Page, name: str, width: int) -> None:
-    """A screenshot of the page for the docs, when asked for (E2E_SCREENSHOTS=docs/screenshots)."""
-    if SCREENSHOTS:
-        suffix = "" if width > 600 else "-360"
-        await page.screenshot(path=Path(SCREENSHOTS) / f"{name}{suffix}.png", full_page=True)
+    """The page at a desktop's width as ``name.png``, at a phone's as ``name-360.png``."""
+    await save_shot(page, f"{name}{'' if width > 600 else '-360'}.png")
 
 
 # The page's width, the window's, and what reaches past the window outside any box that scrolls

@@ -12,6 +12,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.e2e.conftest import LiveWorker
+from tests.e2e.import_tools import save_shot
 from tests.e2e.ui import (
     ADD_HEADER,
     IMPORT_TIMEOUT,
@@ -130,11 +131,13 @@ async def test_a_bad_date_fails_explained_then_the_corrected_file_completes(
     await _signed_in_on_imports(page, sessionmaker)
     dialog = await open_new_import(page)
     await fill_new_import(dialog, "Spring cases", file=_write(tmp_path, "spring.csv", BAD_DATE))
+    await save_shot(dialog, "add-imports.png", whole=False)
     await dialog.get_by_role("button", name="SAVE").click()
 
     await expect_import_page(dialog, "Spring cases", "Failed")
     summary = "1 row has errors. Line 3, date_opened:"
     await expect(dialog.get_by_role("status").filter(has_text=summary)).to_be_visible()
+    await save_shot(dialog, "import-errors.png")
     errors = dialog.get_by_role("table", name="Errors")
     await expect(errors.get_by_role("row")).to_have_count(2)  # the header and the one error
     bad = errors.get_by_role("row").nth(1)
@@ -161,6 +164,7 @@ async def test_a_bad_date_fails_explained_then_the_corrected_file_completes(
     await row.get_by_text("Failed").hover()
     await expect(tooltip).to_be_visible()
     await expect(tooltip).to_contain_text(summary)
+    await save_shot(page, "imports-tooltip.png", whole=False)
     await page.mouse.move(0, 0)
     await expect(tooltip).to_be_hidden()
     await row.get_by_role("link", name="View Spring cases").focus()

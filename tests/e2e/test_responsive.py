@@ -1,24 +1,21 @@
 """Every page from a 360 px phone to a desktop: nothing scrolls sideways, nothing sticks out of
 the window, and each row's actions (View, Revoke, ...) can be seen and clicked where they are.
 
-With ``CASEIMPORT_SCREENSHOTS`` set to a folder, the walk also saves the pictures of the imports
-list and of an import page that the README shows (``docs/screenshots/``)."""
+With ``E2E_SCREENSHOTS`` set to a folder, the walk also saves the pictures of the imports list
+and of an import page that the README shows (``docs/screenshots/``)."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Locator, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.e2e.import_tools import save_shot
 from tests.e2e.scenes import every_kind, run_import
 from tests.e2e.ui import ADD_HEADER, expect_fits, sign_in
 from tests.factories import admin_setup
 
 WIDTHS = [360, 768, 1280]
-SCREENSHOTS = os.environ.get("CASEIMPORT_SCREENSHOTS")
 
 # Whether a click on the element lands on it: it is in the window, not cut off by a box around
 # it, nor covered (tried at the middle of its first line box).
@@ -46,12 +43,6 @@ async def expect_clickable(actions: Locator, where: str, at_least: int = 1) -> N
         assert await action.evaluate(CLICKABLE), f"{where}: action {n} cannot be clicked"
 
 
-async def screenshot(page: Page, name: str, *, whole: bool) -> None:
-    if SCREENSHOTS:  # Playwright makes the folder
-        await page.evaluate("window.scrollTo(0, 0)")
-        await page.screenshot(path=Path(SCREENSHOTS) / name, full_page=whole)
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 async def test_every_page_fits_the_width_and_keeps_its_actions_in_reach(
     page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str, width: int
@@ -75,7 +66,7 @@ async def test_every_page_fits_the_width_and_keeps_its_actions_in_reach(
     await expect_fits(page, "imports")
     await expect_clickable(imports.get_by_role("link", name="View"), "imports", at_least=9)
     await expect_clickable(page.get_by_role("button", name="NEW"), "imports")
-    await screenshot(page, f"imports-{width}.png", whole=False)
+    await save_shot(page, f"imports-{width}.png", whole=False)
 
     await page.goto(f"{base}/imports/{scene.completed['id']}")
     await expect(page.get_by_label("Reconciliation")).to_be_visible()
@@ -87,7 +78,7 @@ async def test_every_page_fits_the_width_and_keeps_its_actions_in_reach(
     await expect_fits(page, "failed import")
     await expect_clickable(page.get_by_role("button", name="Upload", exact=True), "failed import")
     await expect_clickable(page.get_by_role("link", name="Download errors (CSV)"), "failed import")
-    await screenshot(page, f"import-failed-{width}.png", whole=width < 700)
+    await save_shot(page, f"import-failed-{width}.png", whole=width < 700)
 
     await page.goto(f"{base}/imports/new")
     await expect(page.get_by_role("heading", name="Add Imports")).to_be_visible()
