@@ -141,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports = add(
         "imports",
         "",
-        "follow imports from scripts: list, show, wait, errors, cancel",
+        "follow imports from scripts: list, show, wait, errors, cancel, check-again",
         server_side=False,
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,

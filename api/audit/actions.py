@@ -16,6 +16,7 @@ class AuditAction(StrEnum):
     IMPORT_CANCELLED = "import.cancelled"
     IMPORT_FILE_ATTACHED = "import.file_attached"
     IMPORT_APPLIED = "import.applied"
+    IMPORT_CHECKED_AGAIN = "import.checked_again"
     IMPORT_REVERTED = "import.reverted"
     IMPORT_CORRECTED = "import.corrected"
     WEBHOOK_CREATED = "webhook.created"

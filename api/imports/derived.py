@@ -1,13 +1,16 @@
-"""Imports made from another: the apply of a plan, and a revert.
+"""Imports made from another: the apply of a plan, a check again, and a revert.
 
 A completed check-only import is a plan: applying it queues an import that writes exactly its
 recorded changes (the worker checks again, in the transaction that applies, that none of its
-cases changed). A completed import that applied rows can be reverted once: the revert import
+cases changed). A finished check-only import whose file is kept can be checked again: a new
+check-only import reads the same stored file with the same options, for a plan of the cases as
+they are now. A completed import that applied rows can be reverted once: the revert import
 deletes what it created and restores what it changed.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Literal
 
@@ -24,7 +27,7 @@ from api.changes.models import ImportChange
 from api.changes.staleness import Stale, first_stale
 from api.errors import Conflict
 from api.imports import lifecycle, repository
-from api.imports.models import Import
+from api.imports.models import Import, StoredFile
 from api.imports.repository import ImportView
 from api.imports.service import (
     enqueue_after_commit,
@@ -121,6 +124,78 @@ async def apply_plan(
     return await get_import(session, access, record.id)
 
 
+# A check is checked again once it answered: completed, or failed on the cases it met (they may
+# have changed since) or on a worker lost; one cancelled, or not finished, has no answer to renew.
+_CHECKABLE = frozenset({ImportStatus.COMPLETED, ImportStatus.FAILED})
+CHECKED_AGAIN = " (checked again)"
+# The name of a check again of a check again: its own, less the suffix a check again adds.
+_AGAIN_SUFFIX = re.compile(re.escape(CHECKED_AGAIN) + r"( \(\d+\))?$")
+
+
+def _ensure_checkable(source: Import) -> uuid.UUID:
+    """The source's current file, when the source is a check that can be checked again."""
+    if not source.validate_only:
+        raise Conflict(
+            "Only a check-only (validate_only) import can be checked again; this one applies "
+            "its rows.",
+            code="not_a_plan",
+        )
+    if source.status not in _CHECKABLE or source.file_id is None:
+        raise Conflict(
+            "Only a check that completed or failed can be checked again; this one is "
+            f"{source.status}.",
+            code="not_a_plan",
+        )
+    return source.file_id
+
+
+async def _hold_kept_file(session: AsyncSession, file_id: uuid.UUID) -> None:
+    """409 ``file_purged`` once the file was purged; else the file is held (a share lock, until
+    the request ends) against the worker's purge, which skips the files it cannot lock."""
+    purged = await session.scalar(
+        select(StoredFile.purged_at).where(StoredFile.id == file_id).with_for_update(read=True)
+    )
+    if purged is not None:
+        raise Conflict(
+            f"The file of this check was deleted on {purged:%Y-%m-%d}, past the time files are "
+            "kept; upload it again in a new check.",
+            code="file_purged",
+        )
+
+
+async def check_again(
+    session: AsyncSession,
+    access: AppAccess,
+    import_id: uuid.UUID,
+    *,
+    name: str | None,
+    redis: ArqRedis,
+) -> ImportView:
+    """Queue a new check-only import of the source's stored file (shared, not copied), with its
+    type, options and column mapping."""
+    source = await locked_for_change(session, access, import_id)
+    await _hold_kept_file(session, _ensure_checkable(source))
+    base = _AGAIN_SUFFIX.sub("", source.name) + CHECKED_AGAIN
+    record = await _derive(
+        session,
+        access,
+        source,
+        name=name or await _free_name(session, access.app_id, base),
+        type_key=source.type,
+        on_error=source.on_error,
+        checks_again=source.id,
+    )
+    await audit.record_in_app(
+        session,
+        access,
+        AuditAction.IMPORT_CHECKED_AGAIN,
+        target=record.id,
+        details={"checks_again": str(source.id)},
+    )
+    enqueue_after_commit(session, redis, record.id, record.attempt)
+    return await get_import(session, access, record.id)
+
+
 async def _ensure_revertible(session: AsyncSession, done: Import) -> None:
     if not (
         done.status == ImportStatus.COMPLETED and not done.validate_only and done.revert_of is None
@@ -191,6 +266,7 @@ async def _derive(
     on_error: str,
     plan_id: uuid.UUID | None = None,
     revert_of: uuid.UUID | None = None,
+    checks_again: uuid.UUID | None = None,
 ) -> Import:
     if await repository.name_taken(session, access.app_id, name):
         raise name_taken_conflict(name)
@@ -205,6 +281,7 @@ async def _derive(
                 created_by=access.principal.user_id,
                 plan_id=plan_id,
                 revert_of=revert_of,
+                checks_again=checks_again,
             )
     except IntegrityError:
         raise name_taken_conflict(name) from None

@@ -1,4 +1,5 @@
-"""Applying a plan and reverting an import: each answers the new import it queued."""
+"""Applying a plan, checking a check's file again and reverting an import: each answers the new
+import it queued."""
 
 from __future__ import annotations
 
@@ -31,6 +32,10 @@ class ApplyIn(BaseModel):
     name: Name | None = None
 
 
+class CheckAgainIn(BaseModel):
+    name: Name | None = None
+
+
 class RevertIn(BaseModel):
     name: Name | None = None
     # fail: any case changed since makes the revert fail whole; skip: revert the others.
@@ -56,6 +61,35 @@ async def apply_plan(
     """Apply a completed check-only import exactly as it was checked, without another upload:
     409 ``plan_stale`` (naming the first case) when a case it touches changed since."""
     view = await derived.apply_plan(
+        session, access, import_id, name=body.name if body else None, redis=redis
+    )
+    return import_out(view)
+
+
+@router.post(
+    "/check-again",
+    status_code=201,
+    response_model=ImportOut,
+    responses={
+        **_REFUSALS,
+        **problem_responses(
+            409,
+            s409="not a finished check (not_a_plan), its file purged (file_purged), or the "
+            "name taken (name_taken)",
+        ),
+    },
+)
+async def check_again(
+    import_id: uuid.UUID,
+    access: AppAccessDep,
+    session: SessionDep,
+    redis: RedisDep,
+    body: CheckAgainIn | None = None,
+) -> ImportOut:
+    """Check a check-only import's stored file again, without another upload: a new check-only
+    import of the same file (shared, not copied), type, options and column mapping, named
+    "<name> (checked again)" unless named; its ``checks_again`` names the source."""
+    view = await derived.check_again(
         session, access, import_id, name=body.name if body else None, redis=redis
     )
     return import_out(view)

@@ -129,24 +129,30 @@ async def create_derived(
     created_by: uuid.UUID,
     plan_id: uuid.UUID | None = None,
     revert_of: uuid.UUID | None = None,
+    checks_again: uuid.UUID | None = None,
 ) -> Import:
     """An import made from another, queued at once: the apply of a plan (``plan_id``; it keeps
-    the plan's file) or a revert (``revert_of``; no file). ``IntegrityError`` when the name is
-    taken or the plan was applied already."""
+    the plan's file, which it does not read), a revert (``revert_of``; no file), or a check
+    again (``checks_again``; a check-only import that reads the source's file again, with its
+    options and column mapping, and lists that file as its own first one: shared, not copied).
+    ``IntegrityError`` when the name is taken or the plan was applied already."""
+    checking = checks_again is not None
     record = Import(
         app_id=source.app_id,
         name=name,
         type=type_key,
-        validate_only=False,
+        validate_only=checking,
         on_error=on_error,
         date_order=source.date_order,
         encoding=source.encoding,
         sheet=source.sheet,
+        columns=source.columns if checking else None,
         created_by=created_by,
         status=QUEUED,
-        file_id=source.file_id if plan_id is not None else None,
+        file_id=source.file_id if plan_id is not None or checking else None,
         plan_id=plan_id,
         revert_of=revert_of,
+        checks_again=checks_again,
         attempt=1,
         queued_at=datetime.now(UTC),
         rows_processed=0,
@@ -154,6 +160,8 @@ async def create_derived(
     )
     session.add(record)
     await session.flush()
+    if checking and record.file_id is not None:
+        await file_history.add(session, record.id, record.file_id)
     await _notify(session, record.id)
     return record
 

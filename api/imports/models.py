@@ -124,6 +124,8 @@ class Import(Base):
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("imports.id"), unique=True)
     # The import this one takes back (type "revert").
     revert_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("imports.id"), index=True)
+    # The import whose stored file this check-only import checks again (it shares that file).
+    checks_again: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("imports.id"), index=True)
     # The case ids its write took (ids follow its file's lines): its created cases are read by
     # primary key, with no index of their own that a large add would pay for.
     created_ids: Mapped[Range[int] | None] = mapped_column(INT8RANGE)
@@ -131,7 +133,8 @@ class Import(Base):
 
 class ImportFile(Base):
     """A file an import was given, in the order they came (``n`` from 1): the current one is
-    the last. An earlier one keeps the status and error counts its run ended with."""
+    the last. An earlier one keeps the status and error counts its run ended with. A check
+    again's first file is the one of the import it checks again: one stored file, two holders."""
 
     __tablename__ = "import_files"
 
@@ -140,7 +143,7 @@ class ImportFile(Base):
     )
     n: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("files.id", ondelete="CASCADE"), unique=True
+        ForeignKey("files.id", ondelete="CASCADE"), index=True
     )
     attached_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

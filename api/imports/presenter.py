@@ -76,6 +76,8 @@ def import_out(view: ImportView) -> ImportOut:
         applied_by=view.applied_by,
         revert_of=row.revert_of,
         reverted_by=view.reverted_by,
+        checks_again=row.checks_again,
+        checked_again_by=view.checked_again_by,
         created_by=view.created_by,
         created_at=row.created_at,
         started_at=row.started_at,

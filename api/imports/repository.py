@@ -48,6 +48,7 @@ class ImportRecord:
     warnings: list[dict[str, Any]] | None
     plan_id: uuid.UUID | None
     revert_of: uuid.UUID | None
+    checks_again: uuid.UUID | None
     # Not shown: with the status and progress, it orders an import's states (api/events/).
     attempt: int
     created_at: datetime
@@ -71,10 +72,11 @@ class ImportView:
     file: FileRecord | None
     app_slug: str
     created_by: str
-    # The import that applied this plan, and the revert that took this import back (or is
-    # queued to), if any.
+    # The import that applied this plan, the revert that took this import back (or is queued
+    # to), and the latest check of this one's file again, if any.
     applied_by: uuid.UUID | None = None
     reverted_by: uuid.UUID | None = None
+    checked_again_by: uuid.UUID | None = None
 
 
 # Read as plain rows from the tables, not as mapped objects, and the statement for one import is
@@ -96,11 +98,19 @@ _REVERTED_BY = (
     .scalar_subquery()
 )
 
+_CHECKED_AGAIN_BY = (
+    select(_LATER.c.id)
+    .where(_LATER.c.checks_again == _IMPORTS.id)
+    .order_by(_LATER.c.created_at.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_LINKS = (_APPLIED_BY, _REVERTED_BY, _CHECKED_AGAIN_BY)
+
 
 def _views() -> Select[Any]:
-    links = (_APPLIED_BY, _REVERTED_BY)
     return select(
-        *_RECORD, *_FILE, *links, App.__table__.c.slug, User.__table__.c.email
+        *_RECORD, *_FILE, *_LINKS, App.__table__.c.slug, User.__table__.c.email
     ).select_from(
         Import.__table__.join(App.__table__, App.__table__.c.id == _IMPORTS.app_id)
         .join(User.__table__, User.__table__.c.id == _IMPORTS.created_by)
@@ -115,13 +125,15 @@ _VIEW_BY_ID = _views().where(
 
 def _view(row: Sequence[Any]) -> ImportView:
     file = row[_WIDTH : _WIDTH + len(_FILE)]
+    applied_by, reverted_by, checked_again_by = row[_WIDTH + len(_FILE) : -2]
     return ImportView(
         ImportRecord(*row[:_WIDTH]),
         FileRecord(*file) if file[0] is not None else None,
         row[-2],
         row[-1],
-        applied_by=row[-4],
-        reverted_by=row[-3],
+        applied_by=applied_by,
+        reverted_by=reverted_by,
+        checked_again_by=checked_again_by,
     )
 
 

@@ -83,11 +83,14 @@ class ImportOut(BaseModel):
     error: ErrorSummaryOut | None
     warnings: list[WarningOut]
     # Plans and undo: the check-only import this one applies, the import that applied this
-    # plan; the import this revert takes back, the revert that took this one back.
+    # plan; the import this revert takes back, the revert that took this one back; the check
+    # whose file this one checks again, the latest check again of this one's file.
     plan_id: uuid.UUID | None = None
     applied_by: uuid.UUID | None = None
     revert_of: uuid.UUID | None = None
     reverted_by: uuid.UUID | None = None
+    checks_again: uuid.UUID | None = None
+    checked_again_by: uuid.UUID | None = None
     created_by: str
     created_at: datetime
     started_at: datetime | None

@@ -1,5 +1,6 @@
 """``caseimport imports``: follow imports from scripts (another step may have pushed them),
-with the conventions of ``push``: ``--json`` on stdout, human lines on stderr, its exit codes."""
+cancel one or check a check's file again, with the conventions of ``push``: ``--json`` on
+stdout, human lines on stderr, its exit codes."""
 
 from __future__ import annotations
 
@@ -135,6 +136,29 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     return int(Exit.COMPLETED)
 
 
+def cmd_check_again(args: argparse.Namespace) -> int:
+    """A new check of a check-only import's stored file (nothing is uploaded); with ``--wait``
+    it is followed to its end like ``wait``."""
+    api = _api(args)
+    reporter = reporter_for(sys.stderr)
+    try:
+        path = api.app_path(args.app, "imports", args.id, "check-again")
+        body = {"name": args.name} if args.name else None
+        made: dict[str, Any] = api.call("POST", path, retrying=False, json=body).body
+        if not args.wait:
+            if args.json:
+                print(json.dumps(made))
+            else:
+                print(f'Import "{made["name"]}" is {made["status"]}: import {made["id"]}.')
+            return int(Exit.COMPLETED)
+        item, ending = follow(api, args.app, str(made["id"]), reporter, args.timeout)
+        reporter.close()
+        return finish(api, args.app, item, ending, as_json=args.json, errors_out=args.errors_out)
+    finally:
+        reporter.close()
+        api.close()
+
+
 def add_subcommands(imports: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     commands = imports.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -160,3 +184,12 @@ def add_subcommands(imports: argparse.ArgumentParser, common: argparse.ArgumentP
     errors = add("errors", "cmd_errors", "every kept error of an import")
     errors.add_argument("--out", type=Path, metavar="PATH", help="save them as CSV instead")
     add("cancel", "cmd_cancel", "cancel a draft, queued or validating import")
+    again = add(
+        "check-again",
+        "cmd_check_again",
+        "check a check-only import's stored file again (a new check, nothing uploaded)",
+    )
+    again.add_argument("--name", help='the new import\'s name (default: "<name> (checked again)")')
+    again.add_argument("--wait", action="store_true", help="follow the new check to its end")
+    again.add_argument("--timeout", type=float, metavar="SECONDS", help="stop waiting after this")
+    again.add_argument("--errors-out", type=Path, metavar="PATH", help="save the errors as CSV")

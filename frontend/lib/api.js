@@ -78,6 +78,7 @@ export const urls = {
   importCorrections: (slug, id) => `${oneImport(slug, id)}/corrections`,
   importChanges: (slug, id, params) => `${oneImport(slug, id)}/changes${query(params)}`,
   importApply: (slug, id) => `${oneImport(slug, id)}/apply`,
+  importCheckAgain: (slug, id) => `${oneImport(slug, id)}/check-again`,
   importRevert: (slug, id) => `${oneImport(slug, id)}/revert`,
   importErrorSummary: (slug, id) => `${oneImport(slug, id)}/errors/summary`,
   importMapping: (slug, key) => `${app(slug)}/import-types/${enc(key)}/mapping`,

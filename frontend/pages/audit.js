@@ -18,6 +18,7 @@ const ACTIONS = {
   "import.file_attached": "File attached",
   "import.cancelled": "Import cancelled",
   "import.applied": "Plan applied",
+  "import.checked_again": "Checked again",
   "import.reverted": "Import reverted",
   "import.corrected": "Cells corrected",
   "webhook.created": "Webhook added",

@@ -269,3 +269,57 @@ async def test_imports_errors_and_cancel_from_a_script(
     assert (cancelled.returncode, cancelled.stdout.strip()) == (0, 'Import "later" is cancelled.')
     waited = await _run(live, admin, "imports", "wait", later, "--app", admin.slug)
     assert waited.returncode == 4
+
+
+async def test_imports_check_again_checks_a_plan_s_file_again_from_a_script(
+    live: Service, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    checked = await _run(
+        live,
+        admin,
+        "push",
+        _file(tmp_path, "good.csv", GOOD),
+        "--app",
+        admin.slug,
+        "--type",
+        "add",
+        "--validate-only",
+        "--json",
+    )
+    assert checked.returncode == 0, checked.stderr
+    plan = json.loads(checked.stdout)
+    # P-1 (line 2 of the plan's file) is created since.
+    pushed = await _run(
+        live,
+        admin,
+        "push",
+        _file(tmp_path, "p1.csv", ADD_HEADER + "P-1,1,1/13/2024,Pushed one\r\n"),
+        "--app",
+        admin.slug,
+        "--type",
+        "add",
+        "--json",
+    )
+    assert pushed.returncode == 0, pushed.stderr
+
+    waited = await _run(
+        live, admin, "imports", "check-again", plan["id"], "--app", admin.slug, "--wait", "--json"
+    )
+    assert waited.returncode == 1, waited.stderr  # the check failed: P-1 exists now
+    again = json.loads(waited.stdout)
+    assert (again["name"], again["checks_again"], again["validate_only"]) == (
+        f"{plan['name']} (checked again)",
+        plan["id"],
+        True,
+    )
+    assert {e["line"] for e in again["errors"]} == {2}  # its tag, and its description, are taken
+
+    queued = await _run(live, admin, "imports", "check-again", plan["id"], "--app", admin.slug)
+    assert queued.returncode == 0, queued.stderr
+    assert queued.stdout.startswith(f'Import "{plan["name"]} (checked again) (2)" is queued')
+
+    applied = json.loads(pushed.stdout)["id"]
+    refused = await _run(live, admin, "imports", "check-again", applied, "--app", admin.slug)
+    assert refused.returncode == 5
+    assert "Only a check-only (validate_only) import can be checked again" in refused.stderr

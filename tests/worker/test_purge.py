@@ -1,5 +1,6 @@
 """Files past the retention time lose their content to the worker's purge (their description
-stays), never while their import is unfinished, and one worker purges at a time."""
+stays), never while an import that holds them is unfinished (a check again shares the file of
+the import it checks again), and one worker purges at a time."""
 
 from __future__ import annotations
 
@@ -167,3 +168,51 @@ async def test_the_rows_of_a_purged_file_can_no_longer_be_read(
         headers=admin.headers,
     )
     assert_problem(corrections, 410, "file_purged")
+
+
+async def _plan(client: AsyncClient, admin: AdminSetup) -> dict[str, object]:
+    created = await upload(client, admin, _content("plan"), name="plan", validate_only="true")
+    await run_worker()
+    plan = await get_import(client, admin, created["id"])
+    assert plan["status"] == "completed", plan
+    return plan
+
+
+async def test_a_file_shared_by_a_check_again_is_kept_until_that_check_is_finished(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], pool: Pool
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    plan = await _plan(client, admin)
+    again = await client.post(
+        f"/api/apps/{admin.slug}/imports/{plan['id']}/check-again", headers=admin.headers
+    )
+    assert again.status_code == 201, again.text  # queued: no worker ran
+    await _age(pool, str(plan["id"]), RETENTION_DAYS * 3)
+
+    assert await purge_old_files(pool, RETENTION_DAYS) == 0
+    assert await _chunks(pool, again.json()["id"]) > 0
+
+    await run_worker()  # it reads the shared file in full
+    checked = await get_import(client, admin, again.json()["id"])
+    assert checked["status"] == "completed", checked
+    assert checked["result"] == plan["result"]
+    assert await purge_old_files(pool, RETENTION_DAYS) == 1  # one file, held by both
+    assert await _chunks(pool, str(plan["id"])) == 0
+    assert (await get_import(client, admin, checked["id"]))["file"]["purged_at"] is not None
+
+
+async def test_a_check_of_a_purged_file_cannot_be_checked_again(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], pool: Pool
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    plan = await _plan(client, admin)
+    await _age(pool, str(plan["id"]), RETENTION_DAYS + 1)
+    assert await purge_old_files(pool, RETENTION_DAYS) == 1
+
+    again = await client.post(
+        f"/api/apps/{admin.slug}/imports/{plan['id']}/check-again", headers=admin.headers
+    )
+    refused = assert_problem(again, 409, "file_purged")
+    assert "upload it again in a new check" in refused["detail"]
+    listed = (await client.get(f"/api/apps/{admin.slug}/imports", headers=admin.headers)).json()
+    assert [i["name"] for i in listed["items"]] == ["plan"]
