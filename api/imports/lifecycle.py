@@ -134,7 +134,8 @@ async def create_derived(
     """An import made from another, queued at once: the apply of a plan (``plan_id``; it keeps
     the plan's file, which it does not read), a revert (``revert_of``; no file), or a check
     again (``checks_again``; a check-only import that reads the source's file again, with its
-    options and column mapping, and lists that file as its own first one: shared, not copied).
+    options and column mapping). An apply and a check again list the source's file as their
+    own first one (shared, not copied: it can be downloaded from either).
     ``IntegrityError`` when the name is taken or the plan was applied already."""
     checking = checks_again is not None
     record = Import(
@@ -160,7 +161,7 @@ async def create_derived(
     )
     session.add(record)
     await session.flush()
-    if checking and record.file_id is not None:
+    if record.file_id is not None:
         await file_history.add(session, record.id, record.file_id)
     await _notify(session, record.id)
     return record

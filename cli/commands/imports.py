@@ -136,15 +136,16 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     return int(Exit.COMPLETED)
 
 
-def cmd_check_again(args: argparse.Namespace) -> int:
-    """A new check of a check-only import's stored file (nothing is uploaded); with ``--wait``
-    it is followed to its end like ``wait``."""
+def _derive(args: argparse.Namespace, action: str, body: dict[str, Any]) -> int:
+    """POST the import's ``action`` (check-again, apply, revert), which answers the new import
+    it queued; with ``--wait`` the new import is followed to its end like ``wait``."""
     api = _api(args)
     reporter = reporter_for(sys.stderr)
     try:
-        path = api.app_path(args.app, "imports", args.id, "check-again")
-        body = {"name": args.name} if args.name else None
-        made: dict[str, Any] = api.call("POST", path, retrying=False, json=body).body
+        path = api.app_path(args.app, "imports", args.id, action)
+        if args.name:
+            body = {**body, "name": args.name}
+        made: dict[str, Any] = api.call("POST", path, retrying=False, json=body or None).body
         if not args.wait:
             if args.json:
                 print(json.dumps(made))
@@ -157,6 +158,18 @@ def cmd_check_again(args: argparse.Namespace) -> int:
     finally:
         reporter.close()
         api.close()
+
+
+def cmd_check_again(args: argparse.Namespace) -> int:
+    return _derive(args, "check-again", {})
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    return _derive(args, "apply", {})
+
+
+def cmd_revert(args: argparse.Namespace) -> int:
+    return _derive(args, "revert", {"on_error": "skip"} if args.skip_conflicts else {})
 
 
 def add_subcommands(imports: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -184,12 +197,37 @@ def add_subcommands(imports: argparse.ArgumentParser, common: argparse.ArgumentP
     errors = add("errors", "cmd_errors", "every kept error of an import")
     errors.add_argument("--out", type=Path, metavar="PATH", help="save them as CSV instead")
     add("cancel", "cmd_cancel", "cancel a draft, queued or validating import")
-    again = add(
+
+    def derived(
+        name: str, handler: str, help_text: str, default_name: str
+    ) -> argparse.ArgumentParser:
+        sub = add(name, handler, help_text)
+        sub.add_argument("--name", help=f"the new import's name (default: {default_name})")
+        sub.add_argument("--wait", action="store_true", help="follow the new import to its end")
+        sub.add_argument("--timeout", type=float, metavar="SECONDS", help="stop waiting after this")
+        sub.add_argument("--errors-out", type=Path, metavar="PATH", help="save the errors as CSV")
+        return sub
+
+    derived(
         "check-again",
         "cmd_check_again",
         "check a check-only import's stored file again (a new check, nothing uploaded)",
+        '"<name> (checked again)"',
     )
-    again.add_argument("--name", help='the new import\'s name (default: "<name> (checked again)")')
-    again.add_argument("--wait", action="store_true", help="follow the new check to its end")
-    again.add_argument("--timeout", type=float, metavar="SECONDS", help="stop waiting after this")
-    again.add_argument("--errors-out", type=Path, metavar="PATH", help="save the errors as CSV")
+    derived(
+        "apply",
+        "cmd_apply",
+        "apply a completed check-only import (a plan) exactly as it was checked",
+        '"<name> (applied)"',
+    )
+    revert = derived(
+        "revert",
+        "cmd_revert",
+        "take a completed import back: delete the cases it created, restore the fields it changed",
+        '"Revert of <name>"',
+    )
+    revert.add_argument(
+        "--skip-conflicts",
+        action="store_true",
+        help="revert the cases not changed since, and list the others (default: fail whole)",
+    )

@@ -4,6 +4,7 @@ end, prints the result and the errors, and exits with a code a pipeline can test
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import uuid
@@ -58,11 +59,27 @@ def _form(args: argparse.Namespace, path: Path) -> dict[str, str]:
         "validate_only": "true" if args.validate_only else "false",
         "on_error": args.on_error,
     }
-    for field in ("date_order", "encoding", "sheet"):
+    for field in ("date_order", "encoding", "sheet", "columns"):
         value = getattr(args, field)
         if value:
             fields[field] = value
     return fields
+
+
+def _columns(text: str) -> str:
+    """``--columns``: a JSON object of file headers to fields (null ignores a column), sent as
+    the API's ``columns`` field; refused here when it is not one, before any upload."""
+    try:
+        mapping = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(v, str) or v is None for v in mapping.values()
+    ):
+        raise argparse.ArgumentTypeError(
+            'a JSON object of file headers to fields, e.g. {"Case Number": "tag_id", "Notes": null}'
+        )
+    return text
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -129,6 +146,12 @@ def add_arguments(push: argparse.ArgumentParser) -> None:
         "--encoding", help="the CSV file's encoding, when the server should not decide"
     )
     push.add_argument("--sheet", help="a workbook's sheet, by name")
+    push.add_argument(
+        "--columns",
+        type=_columns,
+        metavar="JSON",
+        help='the file\'s headers mapped to fields: {"Case Number": "tag_id", "Notes": null}',
+    )
     push.add_argument(
         "--idempotency-key",
         metavar="KEY",

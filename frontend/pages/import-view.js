@@ -151,7 +151,7 @@ export function importViewPage({ app, id }) {
     clear(status).append(statusBadge(item));
     if (look.active) status.append(progress(item));
     // Rebuild the rest only when the state changes, so forms and focus survive polling.
-    const state = `${item.status}:${item.finished_at}:${item.applied_by}:${item.reverted_by}`;
+    const state = `${item.status}:${item.finished_at}:${item.applied_by}:${item.reverted_by}:${item.checked_again_by}`;
     if (state === shownState) return;
     shownState = state;
     clear(details);

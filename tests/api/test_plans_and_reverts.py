@@ -55,6 +55,11 @@ async def test_a_plan_is_applied_exactly_and_reverted_to_the_state_before(
     )
     assert done["result"] == plan["result"]
     assert (await get_import(client, admin, plan["id"]))["applied_by"] == done["id"]
+    # The plan's file, shared: the applied import offers it for download too.
+    base = f"/api/apps/{admin.slug}/imports/{done['id']}"
+    [listed] = (await client.get(f"{base}/files", headers=admin.headers)).json()["items"]
+    assert listed["sha256"] == plan["file"]["sha256"]
+    assert (await client.get(f"{base}/file", headers=admin.headers)).content == MIXED.encode()
     assert _shown(await changes_of(client, admin, done["id"])) == EXPECTED_MIXED
     after = await case_fields(sessionmaker)
     assert after["C-1"][0] == 0

@@ -323,3 +323,79 @@ async def test_imports_check_again_checks_a_plan_s_file_again_from_a_script(
     refused = await _run(live, admin, "imports", "check-again", applied, "--app", admin.slug)
     assert refused.returncode == 5
     assert "Only a check-only (validate_only) import can be checked again" in refused.stderr
+
+
+async def test_a_plan_is_applied_and_reverted_from_a_script(
+    live: Service, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    # A file with its own headers, mapped on the command line; one column left out.
+    mapped = (
+        "Case Number,Status,Opened,Notes,Internal\r\n"
+        "M-1,1,1/13/2024,Mapped one,x-1\r\n"
+        "M-2,0,1/14/2024,Mapped two,x-2\r\n"
+    )
+    columns = json.dumps(
+        {
+            "Case Number": "tag_id",
+            "Status": "case_status",
+            "Opened": "date_opened",
+            "Notes": "about",
+            "Internal": None,
+        }
+    )
+    checked = await _run(
+        live,
+        admin,
+        "push",
+        _file(tmp_path, "mapped.csv", mapped),
+        "--app",
+        admin.slug,
+        "--type",
+        "add",
+        "--columns",
+        columns,
+        "--validate-only",
+        "--json",
+    )
+    assert checked.returncode == 0, checked.stderr
+    plan = json.loads(checked.stdout)
+    assert plan["result"]["created"] == 2
+    assert await cases_by_tag(sessionmaker) == {}
+
+    applied = await _run(
+        live, admin, "imports", "apply", plan["id"], "--app", admin.slug, "--wait", "--json"
+    )
+    assert applied.returncode == 0, applied.stderr
+    done = json.loads(applied.stdout)
+    assert (done["name"], done["plan_id"], done["status"]) == (
+        f"{plan['name']} (applied)",
+        plan["id"],
+        "completed",
+    )
+    assert set(await cases_by_tag(sessionmaker)) == {"M-1", "M-2"}
+
+    reverted = await _run(
+        live, admin, "imports", "revert", done["id"], "--app", admin.slug, "--wait"
+    )
+    assert reverted.returncode == 0, reverted.stderr
+    assert "completed" in reverted.stdout
+    assert await cases_by_tag(sessionmaker) == {}
+    again = await _run(live, admin, "imports", "revert", done["id"], "--app", admin.slug)
+    assert again.returncode == 5
+    assert "reverted already" in again.stderr
+
+    refused = await _run(
+        live,
+        admin,
+        "push",
+        _file(tmp_path, "x.csv", mapped),
+        "--app",
+        admin.slug,
+        "--type",
+        "add",
+        "--columns",
+        "[1]",
+    )
+    assert refused.returncode == 2
+    assert "a JSON object of file headers to fields" in refused.stderr

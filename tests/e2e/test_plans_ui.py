@@ -241,6 +241,13 @@ async def test_a_plan_applied_elsewhere_says_so_without_a_reload(
     await expect(page.get_by_text("Applied by May check (applied)")).to_be_visible()
     await expect(page.get_by_role("button", name="Apply this plan")).to_have_count(0)
 
+    # Checked again by a script: the link to the new check shows too.
+    async with httpx.AsyncClient(base_url=live_server, headers=admin.headers) as client:
+        again = await client.post(f"/api/apps/{admin.slug}/imports/{other['id']}/check-again")
+    assert again.status_code == 201, again.text
+    await tab_shown_again(page)
+    await expect(page.get_by_text("Checked again by May check (checked again)")).to_be_visible()
+
 
 async def test_planned_changes_the_server_refuses_say_why(
     page: Page, sessionmaker: async_sessionmaker[AsyncSession], live_server: str
