@@ -2,8 +2,9 @@
 (``CASEIMPORT_FILE_RETENTION_DAYS``): their chunks go, their ``files`` row stays with
 ``purged_at``, so an import still says which file it read and when that file was purged.
 
-A file may be held by several imports (a check again shares the file of the import it checks
-again): it is purged only once every import that holds it is finished. Each batch is one short
+A file may be held by several imports (a check again or an apply shares the file of the import
+it comes from): it is purged only once every import that holds it is finished, and the
+retention counts from the newest of them. Each batch is one short
 transaction. It first locks the files it means to purge and takes a share lock on their
 imports, skipping any a request holds: a request that is about to run an import again (a
 corrected file, an apply) either finishes first, and the import is no longer finished, or waits
@@ -32,13 +33,19 @@ _NONE_UNFINISHED = f"""NOT EXISTS (
     SELECT 1 FROM import_files AS held JOIN imports AS holder ON holder.id = held.import_id
     WHERE held.file_id = f.id AND holder.status NOT IN {sql_list(FINISHED)})"""
 
+# Retention counts from the file's newest use: an import made from it lately (a check again,
+# an apply) keeps it as long as an upload would be kept.
+_NONE_RECENT = """NOT EXISTS (
+    SELECT 1 FROM import_files AS recent
+    WHERE recent.file_id = f.id AND recent.attached_at >= now() - make_interval(days => $1))"""
+
 # One row per file and import that holds it: a shared file may come twice.
 _DUE = f"""
     SELECT f.id FROM files AS f
     JOIN import_files AS i ON i.file_id = f.id
     JOIN imports AS m ON m.id = i.import_id
     WHERE f.purged_at IS NULL AND f.created_at < now() - make_interval(days => $1)
-        AND m.status IN {sql_list(FINISHED)} AND {_NONE_UNFINISHED}
+        AND {_NONE_RECENT} AND m.status IN {sql_list(FINISHED)} AND {_NONE_UNFINISHED}
     ORDER BY f.created_at
     LIMIT $2
     FOR UPDATE OF f SKIP LOCKED FOR KEY SHARE OF m SKIP LOCKED

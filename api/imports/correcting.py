@@ -97,7 +97,7 @@ async def correct(
     if record is None:
         raise _not_found(import_id)
     lifecycle.ensure_correctable(record)
-    await ensure_kept(session, record)
+    await ensure_kept(session, record, hold=True)
     copy = SpooledFile(settings.upload_spool_dir)
     try:
         await copy.begin(corrected_name(await _filename(session, record)))

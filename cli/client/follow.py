@@ -22,6 +22,8 @@ STREAM_SILENCE_SECONDS = 45.0
 # Connections of a stream that may fail in a row before the command polls instead.
 STREAM_ATTEMPTS = 3
 STREAM_RETRY_SECONDS = 1.0
+# A --timeout this long (or "inf") is no timeout: a thread cannot wait that long.
+MAX_TIMEOUT_SECONDS = 365 * 86_400.0
 
 Followed = tuple[dict[str, Any], Exit]
 
@@ -32,7 +34,7 @@ def follow(
     """Follow the import until it ends (or ``timeout`` seconds pass): the import, and how the
     command ends. From the import's server-sent events while the server sends them; by polling
     when it does not (an older server, a proxy that will not pass a stream, a busy server)."""
-    if timeout is None:
+    if timeout is None or not timeout < MAX_TIMEOUT_SECONDS:
         return _follow(api, app, import_id, reporter, None)
     # A stream that only sends keep-alives (an import nobody runs) never hands control back
     # between bytes: the deadline is kept from outside, and the follower left behind.

@@ -142,10 +142,14 @@ function serialText(serial, date1904) {
   return momentText(moment);
 }
 
+// Excel's last column (XFD): a reference past it is a damaged sheet, not a gap to fill.
+const MAX_COLUMNS = 16_384;
+
 // A column reference's index from column A ("C7": 2).
 function columnOf(ref) {
   let column = 0;
   for (const letter of ref.replace(/[0-9]+$/, "")) column = column * 26 + letter.charCodeAt(0) - 64;
+  if (!(column >= 1 && column <= MAX_COLUMNS)) throw new Error(`no such column: ${ref}`);
   return column - 1;
 }
 

@@ -95,7 +95,10 @@ def upgrade() -> None:
     op.execute(
         """INSERT INTO import_files (import_id, n, file_id, attached_at)
            SELECT imports.id, 1, imports.file_id, files.created_at
-           FROM imports JOIN files ON files.id = imports.file_id"""
+           FROM imports JOIN files ON files.id = imports.file_id
+           -- An applied plan's import carries its plan's file: the plan holds it (0013 lists
+           -- it for the apply too).
+           WHERE imports.plan_id IS NULL"""
     )
 
 

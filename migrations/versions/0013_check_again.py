@@ -1,6 +1,8 @@
 """Checking a plan's stored file again: ``imports.checks_again`` links a new check-only import
-to the import whose file it checks again, and that file becomes the new import's first file too:
-``import_files.file_id`` is no longer unique (a stored file is shared, never copied).
+to the import whose file it checks again, and that file becomes the new import's first file too
+(and an applied plan's import lists its plan's file): ``import_files.file_id`` is no longer
+unique (a stored file is shared, never copied). A downgrade leaves a shared file to the import it
+was uploaded to: run it with no check again unfinished.
 
 Revision ID: 0013
 Revises: 0012
@@ -25,6 +27,13 @@ def upgrade() -> None:
     op.create_index(op.f("ix_imports_checks_again"), "imports", ["checks_again"])
     op.drop_constraint(op.f("uq_import_files_file_id"), "import_files", type_="unique")
     op.create_index(op.f("ix_import_files_file_id"), "import_files", ["file_id"])
+    # Applied plans made before this revision list their plan's file too, as new ones do.
+    op.execute(
+        """INSERT INTO import_files (import_id, n, file_id, attached_at)
+           SELECT i.id, 1, i.file_id, i.created_at FROM imports AS i
+           WHERE i.plan_id IS NOT NULL AND i.file_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM import_files AS f WHERE f.import_id = i.id)"""
+    )
 
 
 def downgrade() -> None:

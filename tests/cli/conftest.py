@@ -74,9 +74,11 @@ class Service:
         self.stop_worker()
 
 
-@pytest.fixture(scope="session")
+# For the command-line tests only: a worker left running would take the jobs of the tests
+# after them (the browser tests' "paused" worker would not be the only one).
+@pytest.fixture(scope="package")
 def service(engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """One API process and one worker process for the session; a test may stop and start
+    """One API process and one worker process for these tests; a test may stop and start
     them (they are started again for the next test if it left them stopped)."""
     port = _free_port()
     env = {

@@ -224,6 +224,10 @@ async def test_a_timeout_exits_6_naming_the_import_and_wait_takes_it_up(
     live.start_worker()
     waited = await _run(live, admin, "imports", "wait", str(waiting["id"]), "--app", admin.slug)
     assert waited.returncode == 0, waited.stderr
+    forever = await _run(
+        live, admin, "imports", "wait", str(waiting["id"]), "--app", admin.slug, "--timeout", "inf"
+    )
+    assert forever.returncode == 0, forever.stderr  # no timeout at all
     shown = await _run(
         live, admin, "imports", "show", str(waiting["id"]), "--app", admin.slug, "--json"
     )

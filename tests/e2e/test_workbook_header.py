@@ -10,6 +10,7 @@ import asyncio
 import base64
 import io
 import random
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -295,3 +296,17 @@ async def test_an_xls_or_what_cannot_be_read_answers_null(
             archive.writestr(info.filename, data)
     assert server_header(damaged.getvalue(), None) is None
     assert (await browser_header(app_page, damaged.getvalue())).header is None
+    # A cell past Excel's last column: refused at once, not billions of empty cells before it.
+    past = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(shared)) as source,
+        zipfile.ZipFile(past, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<c r="[A-Z]+(\d+)"', rb'<c r="ZZZZZZZ\1"', data, count=1)
+                assert b'r="ZZZZZZZ' in data
+            archive.writestr(info.filename, data)
+    assert server_header(past.getvalue(), None) is None
+    assert (await browser_header(app_page, past.getvalue())).header is None

@@ -157,6 +157,17 @@ def test_a_shared_string_the_workbook_lacks_is_a_damaged_workbook(tmp_path: Path
         _read(content, tmp_path)
 
 
+def test_a_cell_past_the_last_column_is_a_damaged_sheet(tmp_path: Path) -> None:
+    # Column ZZZZZZZ would be billions of empty cells before it: refused, nothing allocated.
+    sheet = '<row r="1"><c r="A1" t="inlineStr"><is><t>tag_id</t></is></c>'
+    sheet += '<c r="ZZZZZZZ1" t="inlineStr"><is><t>x</t></is></c></row>'
+    with pytest.raises(NotTextError, match=r"after row 1 \(a cell at ZZZZZZZ1, past the last"):
+        _read(_hand_made(_sheet_part(sheet)), tmp_path)
+    last = '<row r="1"><c r="XFD1" t="inlineStr"><is><t>x</t></is></c></row>'
+    (record,) = _read(_hand_made(_sheet_part(last)), tmp_path)
+    assert (len(record[1]), record[1][-1]) == (16_384, "x")  # Excel's last column is a column
+
+
 def _trimmed(cells: list[str]) -> list[str]:
     while cells and not cells[-1]:
         cells = cells[:-1]

@@ -38,13 +38,20 @@ async def pool(settings: Settings) -> AsyncIterator[Pool]:
 
 
 async def _age(pool: Pool, import_id: str, days: int) -> None:
-    """Every file of the import stored ``days`` days ago."""
-    await pool.execute(
-        """UPDATE files SET created_at = now() - make_interval(days => $2)
-           WHERE id IN (SELECT file_id FROM import_files WHERE import_id = $1)""",
-        uuid.UUID(import_id),
-        days,
-    )
+    """Every file of the import stored, and attached to it, ``days`` days ago."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """UPDATE files SET created_at = now() - make_interval(days => $2)
+               WHERE id IN (SELECT file_id FROM import_files WHERE import_id = $1)""",
+            uuid.UUID(import_id),
+            days,
+        )
+        await conn.execute(
+            """UPDATE import_files SET attached_at = now() - make_interval(days => $2)
+               WHERE import_id = $1""",
+            uuid.UUID(import_id),
+            days,
+        )
 
 
 async def _chunks(pool: Pool, import_id: str) -> int:
@@ -196,6 +203,9 @@ async def test_a_file_shared_by_a_check_again_is_kept_until_that_check_is_finish
     checked = await get_import(client, admin, again.json()["id"])
     assert checked["status"] == "completed", checked
     assert checked["result"] == plan["result"]
+    # Checked again today: the file is kept as long as a file uploaded today.
+    assert await purge_old_files(pool, RETENTION_DAYS - 1) == 0
+    await _age(pool, str(checked["id"]), RETENTION_DAYS + 1)
     assert await purge_old_files(pool, RETENTION_DAYS) == 1  # one file, held by both
     assert await _chunks(pool, str(plan["id"])) == 0
     assert (await get_import(client, admin, checked["id"]))["file"]["purged_at"] is not None

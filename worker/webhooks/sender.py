@@ -51,12 +51,16 @@ _CLAIM = """
     SET next_attempt_at = clock_timestamp() + make_interval(secs => $1)
     FROM due, webhook_endpoints e, webhook_events ev
     WHERE d.id = due.id AND e.id = d.endpoint_id AND ev.id = d.event_id
-    RETURNING d.id, d.attempts, d.created_at, ev.type, ev.body, e.url, e.secret_encrypted
+    RETURNING d.id, d.attempts, d.created_at, d.next_attempt_at AS claimed_until, ev.type,
+              ev.body, e.url, e.secret_encrypted
 """
-# The delivery as the attempt ends, locked: gone (its endpoint was deleted) or no longer
-# pending, the attempt is not recorded.
-_STILL_PENDING = """
-    SELECT attempts FROM webhook_deliveries WHERE id = $1 AND state = 'pending' FOR UPDATE
+# The delivery as the attempt ends, locked, if this sender's claim still holds it: gone (its
+# endpoint was deleted), no longer pending, or claimed again by another sender after this
+# claim ran out (that sender records its own attempt), the attempt is not recorded.
+_STILL_CLAIMED = """
+    SELECT attempts FROM webhook_deliveries
+    WHERE id = $1 AND state = 'pending' AND next_attempt_at = $2
+    FOR UPDATE
 """
 _ATTEMPT = """
     INSERT INTO webhook_attempts (delivery_id, at, status_code, error, duration_ms)
@@ -110,7 +114,7 @@ async def deliver_one(pool: Pool, settings: Settings, client: httpx.AsyncClient)
         return False
     answer = await _attempt(row, settings, client)
     async with pool.acquire() as conn, conn.transaction():
-        attempts = await conn.fetchval(_STILL_PENDING, row["id"])
+        attempts = await conn.fetchval(_STILL_CLAIMED, row["id"], row["claimed_until"])
         if attempts is not None:
             await _record(conn, row, attempts, answer, settings)
     return True

@@ -23,6 +23,7 @@ from xml.parsers import expat
 from api.reading.records import NotTextError, Record
 from api.reading.workbooks.sheets import (
     DAMAGED,
+    MAX_COLUMNS,
     SAVE_AGAIN,
     SheetEntry,
     damaged_after,
@@ -80,7 +81,6 @@ _NUMBERS = frozenset({"float", "percentage", "currency"})
 # The last row and column of Excel and of LibreOffice: a repeated row or cell that holds
 # something is repeated up to them, no further (a file may ask for billions).
 _MAX_ROWS = 1_048_576
-_MAX_COLUMNS = 16_384
 _MAX_SPACES = 100_001  # past the longest cell allowed (docs/format.md, "Limits"), which fails
 # An ISO 8601 duration as office:time-value holds it: PT13H05M00S, P1DT2H, -PT0.5S.
 _DURATION = re.compile(r"(-?)P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:[.,]\d*)?)S)?)?")
@@ -347,7 +347,7 @@ class _Content:
                 value = self.value
             if value:
                 cells = self.cells
-                if self.gap or self.repeat != 1 or len(cells) >= _MAX_COLUMNS:
+                if self.gap or self.repeat != 1 or len(cells) >= MAX_COLUMNS:
                     self._spread(value)
                 else:
                     cells.append(value)
@@ -373,7 +373,7 @@ class _Content:
         """Add the blank cells before the value and the value as often as it repeats, up to
         the last column."""
         cells = self.cells
-        room = _MAX_COLUMNS - len(cells) - self.gap
+        room = MAX_COLUMNS - len(cells) - self.gap
         if room <= 0:
             return
         if self.gap:

@@ -17,6 +17,8 @@ from api.imports.file_format import FileFormat
 from api.reading.records import NotTextError, Record
 
 SAVE_AGAIN = "open it in a spreadsheet program and save it again as .xlsx"
+# The last column of Excel and of LibreOffice (XFD): no sheet has a cell past it.
+MAX_COLUMNS = 16_384
 # What a damaged or hand-made archive raises while a streaming reader reads it.
 DAMAGED = (
     expat.ExpatError,

@@ -22,6 +22,7 @@ from xml.parsers import expat
 from api.reading.records import NotTextError, Record
 from api.reading.workbooks.sheets import (
     DAMAGED,
+    MAX_COLUMNS,
     SAVE_AGAIN,
     SheetEntry,
     damaged_after,
@@ -213,6 +214,8 @@ class _Cells:
             column = 0
             for letter in letters:
                 column = column * 26 + ord(letter) - 64
+            if not 1 <= column <= MAX_COLUMNS:  # a damaged sheet: its gap is no row's cells
+                raise ValueError(f"a cell at {ref}, past the last column")
             self.columns[letters] = column = column - 1
         return column
 
