@@ -104,24 +104,17 @@ async def apply_plan(
 ) -> ImportView:
     plan = await locked_for_change(session, access, plan_id)
     await _ensure_plan(session, access, plan)
-    record = await _derive(
+    return await _derive(
         session,
         access,
         plan,
+        redis,
         name=name or await _free_name(session, access.app_id, f"{plan.name} (applied)"),
         type_key=plan.type,
         on_error=plan.on_error,
+        audited=(AuditAction.IMPORT_APPLIED, {"plan": str(plan.id)}),
         plan_id=plan.id,
     )
-    await audit.record_in_app(
-        session,
-        access,
-        AuditAction.IMPORT_APPLIED,
-        target=record.id,
-        details={"plan": str(plan.id)},
-    )
-    enqueue_after_commit(session, redis, record.id, record.attempt)
-    return await get_import(session, access, record.id)
 
 
 # A check is checked again once it answered: completed, or failed on the cases it met (they may
@@ -176,24 +169,17 @@ async def check_again(
     source = await locked_for_change(session, access, import_id)
     await _hold_kept_file(session, _ensure_checkable(source))
     base = _AGAIN_SUFFIX.sub("", source.name) + CHECKED_AGAIN
-    record = await _derive(
+    return await _derive(
         session,
         access,
         source,
+        redis,
         name=name or await _free_name(session, access.app_id, base),
         type_key=source.type,
         on_error=source.on_error,
+        audited=(AuditAction.IMPORT_CHECKED_AGAIN, {"checks_again": str(source.id)}),
         checks_again=source.id,
     )
-    await audit.record_in_app(
-        session,
-        access,
-        AuditAction.IMPORT_CHECKED_AGAIN,
-        target=record.id,
-        details={"checks_again": str(source.id)},
-    )
-    enqueue_after_commit(session, redis, record.id, record.attempt)
-    return await get_import(session, access, record.id)
 
 
 async def _ensure_revertible(session: AsyncSession, done: Import) -> None:
@@ -236,43 +222,39 @@ async def revert_import(
 ) -> ImportView:
     done = await locked_for_change(session, access, import_id)
     await _ensure_revertible(session, done)
-    record = await _derive(
+    return await _derive(
         session,
         access,
         done,
+        redis,
         name=name or await _free_name(session, access.app_id, f"Revert of {done.name}"),
         type_key=REVERT_TYPE,
         on_error=on_error,
+        audited=(AuditAction.IMPORT_REVERTED, {"reverts": str(done.id), "on_error": on_error}),
         revert_of=done.id,
     )
-    await audit.record_in_app(
-        session,
-        access,
-        AuditAction.IMPORT_REVERTED,
-        target=record.id,
-        details={"reverts": str(done.id), "on_error": on_error},
-    )
-    enqueue_after_commit(session, redis, record.id, record.attempt)
-    return await get_import(session, access, record.id)
 
 
 async def _derive(
     session: AsyncSession,
     access: AppAccess,
     source: Import,
+    redis: ArqRedis,
     *,
     name: str,
     type_key: str,
     on_error: str,
+    audited: tuple[AuditAction, dict[str, str]],
     plan_id: uuid.UUID | None = None,
     revert_of: uuid.UUID | None = None,
     checks_again: uuid.UUID | None = None,
-) -> Import:
+) -> ImportView:
+    """The import made from ``source``, audited and queued once the request commits."""
     if await repository.name_taken(session, access.app_id, name):
         raise name_taken_conflict(name)
     try:
         async with session.begin_nested():
-            return await lifecycle.create_derived(
+            record = await lifecycle.create_derived(
                 session,
                 source,
                 name=name,
@@ -285,3 +267,7 @@ async def _derive(
             )
     except IntegrityError:
         raise name_taken_conflict(name) from None
+    action, details = audited
+    await audit.record_in_app(session, access, action, target=record.id, details=details)
+    enqueue_after_commit(session, redis, record.id, record.attempt)
+    return await get_import(session, access, record.id)

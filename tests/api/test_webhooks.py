@@ -31,7 +31,7 @@ from tests.factories import (
     sign_in,
 )
 from tests.importing import ADD_HEADER, import_file, upload
-from tests.webhook_receiver import Received, receiving
+from tests.webhook_receiver import Received, Receiver, receiving
 from tests.worker_harness import run_worker
 from worker.webhooks import http
 from worker.webhooks.sender import deliver_due, prune, retry_delay
@@ -392,17 +392,30 @@ async def test_deliveries_are_paged_and_go_with_their_endpoint(
     assert actions == [("webhook.deleted", hook["id"]), ("webhook.created", hook["id"])]
 
 
+async def held_test_event(
+    client: AsyncClient,
+    admin: AdminSetup,
+    receiver: Receiver,
+    settings: Settings,
+    pool: asyncpg.Pool,
+) -> tuple[dict[str, Any], str, asyncio.Task[int]]:
+    """A webhook whose test event the sender is sending and the receiver holds unanswered: the
+    webhook, its URL in the API, and the sender's pass."""
+    hook = await register(client, admin, receiver.url, ["import.completed"])
+    url = f"/api/apps/{admin.slug}/webhooks/{hook['id']}"
+    assert (await client.post(f"{url}/test", headers=admin.headers)).status_code == 202
+    sending = asyncio.create_task(send(pool, settings))
+    await receiver.wait_for(1)
+    return hook, url, sending
+
+
 async def test_an_endpoint_is_deleted_at_once_while_its_delivery_is_being_sent(
     client: AsyncClient, admin: AdminSetup, local: Settings, pool: asyncpg.Pool
 ) -> None:
     # The sender holds no lock while it waits for the receiver: deleting the webhook does not
     # wait for the answer, and the answer that comes after records nothing.
     with receiving(hold_first=True) as receiver:
-        hook = await register(client, admin, receiver.url, ["import.completed"])
-        url = f"/api/apps/{admin.slug}/webhooks/{hook['id']}"
-        assert (await client.post(f"{url}/test", headers=admin.headers)).status_code == 202
-        sending = asyncio.create_task(send(pool, local))
-        await receiver.wait_for(1)
+        hook, url, sending = await held_test_event(client, admin, receiver, local, pool)
         deleted = await asyncio.wait_for(client.delete(url, headers=admin.headers), 5)
         assert deleted.status_code == 204
         assert not sending.done()
@@ -422,11 +435,7 @@ async def test_a_delivery_being_sent_is_not_sent_again_by_another_sender(
     client: AsyncClient, admin: AdminSetup, local: Settings, pool: asyncpg.Pool
 ) -> None:
     with receiving(hold_first=True) as receiver:
-        hook = await register(client, admin, receiver.url, ["import.completed"])
-        url = f"/api/apps/{admin.slug}/webhooks/{hook['id']}"
-        assert (await client.post(f"{url}/test", headers=admin.headers)).status_code == 202
-        sending = asyncio.create_task(send(pool, local))
-        await receiver.wait_for(1)
+        hook, _, sending = await held_test_event(client, admin, receiver, local, pool)
         assert await send(pool, local) == 0  # claimed: another pass leaves it to its sender
         (delivery,) = (await deliveries_of(client, admin, hook))["items"]
         assert (delivery["state"], delivery["attempts"]) == ("pending", [])
