@@ -49,15 +49,22 @@ def changes(page: Page) -> Locator:
 
 
 async def purged(settings: Settings, import_id: str) -> None:
-    """The import's file stored past the retention time, then purged by the worker's purge."""
+    """The import's file stored (and last used) past the retention time, then purged by the
+    worker's purge."""
     pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=1)
     try:
-        await pool.execute(
-            """UPDATE files SET created_at = now() - make_interval(days => $2)
-               WHERE id = (SELECT file_id FROM imports WHERE id = $1)""",
-            uuid.UUID(import_id),
-            settings.file_retention_days + 1,
-        )
+        old = (uuid.UUID(import_id), settings.file_retention_days + 1)
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                """UPDATE files SET created_at = now() - make_interval(days => $2)
+                   WHERE id = (SELECT file_id FROM imports WHERE id = $1)""",
+                *old,
+            )
+            await conn.execute(
+                """UPDATE import_files SET attached_at = now() - make_interval(days => $2)
+                   WHERE file_id = (SELECT file_id FROM imports WHERE id = $1)""",
+                *old,
+            )
         await purge_old_files(pool, settings.file_retention_days)  # or the live worker's did
         assert await pool.fetchval(
             "SELECT purged_at FROM files WHERE id = (SELECT file_id FROM imports WHERE id = $1)",
