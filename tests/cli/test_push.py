@@ -35,6 +35,13 @@ async def _run(service: Service, admin: AdminSetup, *argv: str) -> subprocess.Co
     )
 
 
+async def _push(
+    service: Service, admin: AdminSetup, file: str, type_: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``caseimport push FILE --app <the admin's app> --type TYPE`` with these options."""
+    return await _run(service, admin, "push", file, "--app", admin.slug, "--type", type_, *options)
+
+
 def _file(tmp_path: Path, name: str, content: str) -> str:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
@@ -52,9 +59,7 @@ async def test_a_good_file_exits_0_and_its_cases_exist(
     live: Service, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     admin = await admin_setup(sessionmaker)
-    done = await _run(
-        live, admin, "push", _file(tmp_path, "good.csv", GOOD), "--app", admin.slug, "--type", "add"
-    )
+    done = await _push(live, admin, _file(tmp_path, "good.csv", GOOD), "add")
     assert done.returncode == 0, done.stderr
     assert "completed: 2 rows, 2 created" in done.stdout
     assert f"{live.url}/#/apps/{admin.slug}/imports/" in done.stdout
@@ -67,14 +72,10 @@ async def test_a_bad_file_exits_1_with_its_errors_printed_and_saved(
 ) -> None:
     admin = await admin_setup(sessionmaker)
     saved = tmp_path / "errors.csv"
-    done = await _run(
+    done = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "bad.csv", BAD),
-        "--app",
-        admin.slug,
-        "--type",
         "cases.add",
         "--errors-out",
         str(saved),
@@ -97,14 +98,10 @@ async def test_skipped_rows_exit_3_and_json_is_the_only_stdout(
     live: Service, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     admin = await admin_setup(sessionmaker)
-    done = await _run(
+    done = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "half.csv", HALF),
-        "--app",
-        admin.slug,
-        "--type",
         "add",
         "--on-error",
         "skip",
@@ -182,14 +179,10 @@ async def test_an_invalid_token_exits_5_with_one_clear_line(
     live: Service, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     admin = await admin_setup(sessionmaker)
-    done = await _run(
+    done = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "good.csv", GOOD),
-        "--app",
-        admin.slug,
-        "--type",
         "add",
         "--token",
         "ci_not-a-token",
@@ -205,14 +198,10 @@ async def test_a_timeout_exits_6_naming_the_import_and_wait_takes_it_up(
 ) -> None:
     admin = await admin_setup(sessionmaker)
     live.stop_worker()
-    done = await _run(
+    done = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "good.csv", GOOD),
-        "--app",
-        admin.slug,
-        "--type",
         "add",
         "--timeout",
         "1",
@@ -238,14 +227,10 @@ async def test_imports_errors_and_cancel_from_a_script(
     live: Service, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     admin = await admin_setup(sessionmaker)
-    failed = await _run(
+    failed = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "bad.csv", BAD),
-        "--app",
-        admin.slug,
-        "--type",
         "add",
         "--json",
     )
@@ -254,14 +239,10 @@ async def test_imports_errors_and_cancel_from_a_script(
     assert [e["line"] for e in json.loads(errors.stdout)] == [2, 3]
 
     live.stop_worker()
-    queued = await _run(
+    queued = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "good.csv", GOOD),
-        "--app",
-        admin.slug,
-        "--type",
         "add",
         "--no-wait",
         "--json",
@@ -279,14 +260,10 @@ async def test_imports_check_again_checks_a_plan_s_file_again_from_a_script(
     live: Service, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     admin = await admin_setup(sessionmaker)
-    checked = await _run(
+    checked = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "good.csv", GOOD),
-        "--app",
-        admin.slug,
-        "--type",
         "add",
         "--validate-only",
         "--json",
@@ -294,14 +271,10 @@ async def test_imports_check_again_checks_a_plan_s_file_again_from_a_script(
     assert checked.returncode == 0, checked.stderr
     plan = json.loads(checked.stdout)
     # P-1 (line 2 of the plan's file) is created since.
-    pushed = await _run(
+    pushed = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "p1.csv", ADD_HEADER + "P-1,1,1/13/2024,Pushed one\r\n"),
-        "--app",
-        admin.slug,
-        "--type",
         "add",
         "--json",
     )
@@ -348,14 +321,10 @@ async def test_a_plan_is_applied_and_reverted_from_a_script(
             "Internal": None,
         }
     )
-    checked = await _run(
+    checked = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "mapped.csv", mapped),
-        "--app",
-        admin.slug,
-        "--type",
         "add",
         "--columns",
         columns,
@@ -389,14 +358,10 @@ async def test_a_plan_is_applied_and_reverted_from_a_script(
     assert again.returncode == 5
     assert "reverted already" in again.stderr
 
-    refused = await _run(
+    refused = await _push(
         live,
         admin,
-        "push",
         _file(tmp_path, "x.csv", mapped),
-        "--app",
-        admin.slug,
-        "--type",
         "add",
         "--columns",
         "[1]",
