@@ -37,6 +37,21 @@ async def seeded(client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSess
     return admin
 
 
+async def stale_plan(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> tuple[AdminSetup, dict[str, Any]]:
+    """A plan of the mixed file, then C-3 (its line 5) edited by another import: stale."""
+    admin = await seeded(client, sessionmaker)
+    plan = await import_file(
+        client, admin, MIXED, type_="cases.upsert", name="plan", validate_only="true"
+    )
+    edit = await import_file(
+        client, admin, "tag_id,about\r\nC-3,Loud noise\r\n", type_="cases.modify", name="edit"
+    )
+    assert edit["status"] == "completed", edit
+    return admin, plan
+
+
 async def changes_of(
     client: AsyncClient, admin: AdminSetup, import_id: str, **params: Any
 ) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.imports.models import StoredFile
-from tests.api.test_changes import MIXED, MIXED_COUNTS, changes_of, counted, seeded
+from tests.api.test_changes import MIXED, MIXED_COUNTS, changes_of, counted, seeded, stale_plan
 from tests.factories import (
     AdminSetup,
     admin_setup,
@@ -52,14 +52,7 @@ async def stored_files(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
 async def test_a_stale_plan_checked_again_plans_the_cases_as_they_are_now_and_applies(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    admin = await seeded(client, sessionmaker)
-    plan = await import_file(
-        client, admin, MIXED, type_="cases.upsert", name="plan", validate_only="true"
-    )
-    edit = await import_file(
-        client, admin, "tag_id,about\r\nC-3,Loud noise\r\n", type_="cases.modify", name="edit"
-    )
-    assert edit["status"] == "completed", edit
+    admin, plan = await stale_plan(client, sessionmaker)
     base = f"/api/apps/{admin.slug}/imports"
     stale = await client.post(f"{base}/{plan['id']}/apply", headers=admin.headers)
     assert_problem(stale, 409, "plan_stale")

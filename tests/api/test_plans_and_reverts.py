@@ -8,7 +8,15 @@ from typing import Any
 from httpx import AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.api.test_changes import EXPECTED_MIXED, MIXED, _shown, changes_of, counted, seeded
+from tests.api.test_changes import (
+    EXPECTED_MIXED,
+    MIXED,
+    _shown,
+    changes_of,
+    counted,
+    seeded,
+    stale_plan,
+)
 from tests.factories import AdminSetup, assert_problem
 from tests.importing import case_fields, errors_of, get_import, import_file, upload
 from tests.worker_harness import run_worker
@@ -122,14 +130,7 @@ async def test_a_plan_is_applied_exactly_and_reverted_to_the_state_before(
 async def test_a_plan_whose_case_changed_since_is_stale(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    admin = await seeded(client, sessionmaker)
-    plan = await import_file(
-        client, admin, MIXED, type_="cases.upsert", name="plan", validate_only="true"
-    )
-    edit = await import_file(
-        client, admin, "tag_id,about\r\nC-3,Loud noise\r\n", type_="cases.modify", name="edit"
-    )
-    assert edit["status"] == "completed", edit
+    admin, plan = await stale_plan(client, sessionmaker)
     stale = assert_problem(await post(client, admin, plan["id"], "apply"), 409, "plan_stale")
     assert (stale["line"], stale["tag_id"]) == (5, "C-3")
     assert 'case "C-3" (line 5) was changed' in stale["detail"]
