@@ -39,13 +39,16 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from worker import collector
     from worker.main import make_worker
 
     if settings.worker_nice:
         os.nice(settings.worker_nice)
     # Lines per job and per import (its start, end and timings) on stderr, as the API's.
     configure_logging(settings.log_format)
-    make_worker(settings).run()
+    worker = make_worker(settings)
+    collector.settle()  # after the imports: modules, models and validators live as long as we do
+    worker.run()
     return 0
 
 
