@@ -1,5 +1,6 @@
 """The fast paths' contract, checked on many files: an import that may take a fast path ends
-exactly as the checked path alone would end it (status, counts, errors, and every stored case).
+exactly as the checked path alone would end it (status, counts, errors, what each row is recorded
+to do, and every stored case).
 
 Each file is imported twice, into two apps holding the same cases: once as deployed, once with
 the fast paths turned off. Files are random but reproducible (a seed per file), half of them
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.cases.models import Case
 from api.db import unit_of_work
+from tests.api.test_changes import changes_of
 from tests.factories import AdminSetup, admin_setup
 from tests.importing import errors_of, get_import, upload
 from tests.worker_harness import run_worker
@@ -116,11 +118,21 @@ async def _ending(
         (e["line"], e["column"], e["value"], e["code"], e["message"])
         for e in await errors_of(client, admin, done["id"])
     ]
+    changes = [
+        (
+            c["line"],
+            c["action"],
+            c["tag_id"],
+            [(f["field"], f["old"], f["new"]) for f in c["fields"]],
+        )
+        for c in await changes_of(client, admin, done["id"])
+    ]
     return {
         "status": done["status"],
         "result": done["result"],
         "warnings": done["warnings"],
         "errors": errors,
+        "changes": changes,
         "cases": stored,
     }
 

@@ -178,12 +178,16 @@ def _plan_creates(scope: Scope) -> DirectCopy:
     )
 
 
-# The rows of a modify that would change their case: a blank cell (NULL) keeps the value.
-_CHANGES = """
-    (s.case_status IS NOT NULL AND s.case_status <> c.case_status)
-    OR (s.date_opened IS NOT NULL AND s.date_opened <> c.date_opened)
-    OR (s.about IS NOT NULL AND s.about <> c.about)
-"""
+def _changes(stored: str) -> str:
+    """True when the row ``s`` changes the case ``stored``: a blank cell (NULL) keeps a value."""
+    return f"""
+        (s.case_status IS NOT NULL AND s.case_status <> {stored}.case_status)
+        OR (s.date_opened IS NOT NULL AND s.date_opened <> {stored}.date_opened)
+        OR (s.about IS NOT NULL AND s.about <> {stored}.about)
+    """
+
+
+_CHANGES = _changes("c")
 
 # What a good row does to its case: a create when no case has its tag, an update when it
 # changes the case, else unchanged.
@@ -371,34 +375,64 @@ def _about_given_twice(abouts: str) -> Statement:
 
 _ABOUT_KEPT_BY_ANOTHER = _about_kept_by_another(_ABOUT_CHANGES)
 
-# Each batch changes its cases in one UPDATE, found by key. A repeated tag needs no table of
-# every tag seen: a case this import changed carries its id, so the UPDATE passes it by and the
-# batch comes up short. Only a batch with unchanged rows (or a problem) is looked at again, row
-# by row: its unchanged cases carry no mark, so they are kept for the check at the end. A
+# What an update records of the case ``o`` it changes with the row ``s``: the changed values
+# (NULL for a field it leaves as it is) and the case's before-image, as ``_record_rows`` does.
+_UPDATE_RECORDED = """
+    o.id AS case_id, o.tag_id,
+    CASE WHEN s.about <> o.about THEN s.about_key END AS about_key,
+    CASE WHEN s.case_status <> o.case_status THEN s.case_status END AS case_status,
+    CASE WHEN s.date_opened <> o.date_opened THEN s.date_opened END AS date_opened,
+    CASE WHEN s.about <> o.about THEN s.about END AS about,
+    o.case_status AS old_case_status, o.date_opened AS old_date_opened, o.about AS old_about,
+    CASE WHEN s.about <> o.about THEN o.about_key END AS old_about_key
+"""
+_UPDATE_RECORDED_COLUMNS = (
+    "case_id, tag_id, about_key, case_status, date_opened, about, "
+    "old_case_status, old_date_opened, old_about, old_about_key"
+)
+
+# Each batch changes its cases in one UPDATE, found by key once: the case as the statement
+# found it (``o``, its before-image) is the very row version it updates (``ctid``), and what
+# the UPDATE returns is recorded. A repeated tag needs no table of every tag seen: a case this
+# import changed carries its id, so the UPDATE passes it by and the batch comes up short. Only a
+# batch with unchanged rows (or a problem) is looked at again, row by row: its unchanged rows are
+# recorded then, and their cases, which carry no mark, kept for the check at the end. A
 # description taken twice is refused by the deferred unique constraint.
 _MODIFY_IN_BATCHES = BatchedApply(
-    # One join of the batch with the cases: the recorded changes drive the UPDATE (a field
-    # left NULL is kept, as a blank cell is).
     apply=Statement(
         f"""
-        WITH recorded AS ({_record_rows(BATCH, creates=False)})
-        UPDATE cases c SET {set_from("r")}
-        FROM recorded r
-        WHERE c.id = r.case_id AND r.action = {int(ChangeAction.UPDATE)}
-          AND c.updated_by_import IS DISTINCT FROM $2
+        WITH changed AS (
+            UPDATE cases c SET {set_from("r")}
+            FROM (SELECT s.line, o.ctid AS found, {_UPDATE_RECORDED}
+                  FROM {BATCH} s JOIN cases o ON o.app_id = $1 AND o.tag_key = s.tag_key
+                  WHERE o.updated_by_import IS DISTINCT FROM $2
+                    AND ({_changes("o")})) AS r
+            WHERE c.ctid = r.found
+            RETURNING r.line, {", ".join(f"r.{c}" for c in _UPDATE_RECORDED_COLUMNS.split(", "))}
+        )
+        INSERT INTO import_changes (import_id, line, action, {_UPDATE_RECORDED_COLUMNS})
+        SELECT $2, line, {int(ChangeAction.UPDATE)}, {_UPDATE_RECORDED_COLUMNS} FROM changed
         """,
         APP_AND_IMPORT,
     ),
+    # A row whose case is unmarked but differs from it was passed by (its case changed under
+    # the statement): counted as missing, so the batch is refused, never recorded as unchanged.
     account=Statement(
         f"""
         WITH m AS (
-            SELECT c.id AS case_id, c.updated_by_import IS NOT DISTINCT FROM $2 AS marked
+            SELECT s.line, c.id AS case_id, c.tag_id,
+                   c.updated_by_import IS NOT DISTINCT FROM $2 AS marked,
+                   coalesce({_CHANGES}, false) AS differs
             FROM {BATCH} s LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
         ), k AS (
             INSERT INTO {KEPT} (case_id)
             SELECT case_id FROM m WHERE case_id IS NOT NULL AND NOT marked
+        ), u AS (
+            INSERT INTO import_changes (import_id, line, action, case_id, tag_id)
+            SELECT $2, line, {int(ChangeAction.UNCHANGED)}, case_id, tag_id FROM m
+            WHERE case_id IS NOT NULL AND NOT marked AND NOT differs
         )
-        SELECT count(*) FILTER (WHERE case_id IS NULL) AS missing,
+        SELECT count(*) FILTER (WHERE case_id IS NULL OR (differs AND NOT marked)) AS missing,
                count(*) FILTER (WHERE marked) AS marked
         FROM m
         """,

@@ -85,8 +85,8 @@ class BatchedApply:
     in, ``refused`` answers true when the kept rows show a problem (a row repeated in a later
     batch); it may refuse more than it must, never less. The table's constraints, checked at
     the end, refuse the rest.
-    ``apply`` also records what the batch's rows do (the changes, with their before-images),
-    in the same statement.
+    ``apply`` also records the changes it makes, with their before-images, in the same
+    statement; ``account`` records the rows it finds unchanged.
     """
 
     apply: Statement
