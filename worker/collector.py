@@ -6,7 +6,7 @@ import gc
 
 # Net new container objects between two young collections: a parsed slice of rows is copied
 # and freed before a collection sees it, instead of being promoted into full collections that
-# walk the whole heap (docs/performance.md, "The garbage collector").
+# walk the whole heap (docs/performance.md, "Figures behind choices in the code").
 YOUNG_COLLECTION_EVERY = 100_000
 
 
