@@ -198,46 +198,37 @@ _ACTION = f"""
 """
 
 
-# What a recorded row gives its case: the changed values, NULL for a field it leaves as it is.
-_RECORDED_VALUES = "case_id, action, case_status, date_opened, about, about_key"
-
-
-def _record_rows(rows: str, *, creates: bool) -> str:
-    """The INSERT that records what each good row of ``rows`` does, before it is done: a
-    create's values; an update's changed values and the case's whole before-image; an
-    unchanged row's case. An applied import's creates are left out (``cases.created_line``
-    says them). It returns ``_RECORDED_VALUES`` of each recorded row."""
+def _record_changes(*, creates: bool) -> Statement:
+    """Records what each good staged row does, before it is done: a create's values; an
+    update's changed values and the case's whole before-image; an unchanged row's case. An
+    applied import's creates are left out (``cases.created_line`` says them). It answers the
+    counts of what it recorded."""
     only_stored = "" if creates else "AND c.id IS NOT NULL"
     update = int(ChangeAction.UPDATE)
-    return f"""
-        INSERT INTO import_changes (import_id, line, action, case_id, tag_id, tag_key,
-            about_key, case_status, date_opened, about,
-            old_case_status, old_date_opened, old_about, old_about_key)
-        SELECT $2, s.line, a.action, c.id, coalesce(c.tag_id, s.tag_id),
-               CASE WHEN c.id IS NULL THEN s.tag_key END,
-               CASE WHEN c.id IS NULL OR s.about <> c.about THEN s.about_key END,
-               CASE WHEN c.id IS NULL OR s.case_status <> c.case_status
-                    THEN s.case_status END,
-               CASE WHEN c.id IS NULL OR s.date_opened <> c.date_opened
-                    THEN s.date_opened END,
-               CASE WHEN c.id IS NULL OR s.about <> c.about THEN s.about END,
-               CASE WHEN a.action = {update} THEN c.case_status END,
-               CASE WHEN a.action = {update} THEN c.date_opened END,
-               CASE WHEN a.action = {update} THEN c.about END,
-               CASE WHEN a.action = {update} AND s.about <> c.about THEN c.about_key END
-        FROM {rows} s
-        LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
-        CROSS JOIN LATERAL (SELECT {_ACTION} AS action) a
-        WHERE {GOOD_ROW if rows == STAGE else "true"} {only_stored}
-        RETURNING {_RECORDED_VALUES}
-    """
-
-
-def _record_changes(rows: str, *, creates: bool) -> Statement:
-    """``_record_rows``, answering the counts of what it recorded."""
     return Statement(
         f"""
-        WITH recorded AS ({_record_rows(rows, creates=creates)})
+        WITH recorded AS (
+            INSERT INTO import_changes (import_id, line, action, case_id, tag_id, tag_key,
+                about_key, case_status, date_opened, about,
+                old_case_status, old_date_opened, old_about, old_about_key)
+            SELECT $2, s.line, a.action, c.id, coalesce(c.tag_id, s.tag_id),
+                   CASE WHEN c.id IS NULL THEN s.tag_key END,
+                   CASE WHEN c.id IS NULL OR s.about <> c.about THEN s.about_key END,
+                   CASE WHEN c.id IS NULL OR s.case_status <> c.case_status
+                        THEN s.case_status END,
+                   CASE WHEN c.id IS NULL OR s.date_opened <> c.date_opened
+                        THEN s.date_opened END,
+                   CASE WHEN c.id IS NULL OR s.about <> c.about THEN s.about END,
+                   CASE WHEN a.action = {update} THEN c.case_status END,
+                   CASE WHEN a.action = {update} THEN c.date_opened END,
+                   CASE WHEN a.action = {update} THEN c.about END,
+                   CASE WHEN a.action = {update} AND s.about <> c.about THEN c.about_key END
+            FROM {STAGE} s
+            LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
+            CROSS JOIN LATERAL (SELECT {_ACTION} AS action) a
+            WHERE {GOOD_ROW} {only_stored}
+            RETURNING action
+        )
         SELECT count(*) FILTER (WHERE action = {int(ChangeAction.CREATE)}) AS created,
                count(*) FILTER (WHERE action = {int(ChangeAction.UPDATE)}) AS updated,
                count(*) FILTER (WHERE action = {int(ChangeAction.UNCHANGED)}) AS unchanged
@@ -247,8 +238,8 @@ def _record_changes(rows: str, *, creates: bool) -> Statement:
     )
 
 
-RECORD_APPLIED = _record_changes(STAGE, creates=False)
-RECORD_PLAN = _record_changes(STAGE, creates=True)
+RECORD_APPLIED = _record_changes(creates=False)
+RECORD_PLAN = _record_changes(creates=True)
 # The tag as the file wrote it, where it could be read.
 RECORD_FAILED = Statement(
     f"""
@@ -376,7 +367,7 @@ def _about_given_twice(abouts: str) -> Statement:
 _ABOUT_KEPT_BY_ANOTHER = _about_kept_by_another(_ABOUT_CHANGES)
 
 # What an update records of the case ``o`` it changes with the row ``s``: the changed values
-# (NULL for a field it leaves as it is) and the case's before-image, as ``_record_rows`` does.
+# (NULL for a field it leaves as it is) and the case's before-image, as ``_record_changes`` does.
 _UPDATE_RECORDED = """
     o.id AS case_id, o.tag_id,
     CASE WHEN s.about <> o.about THEN s.about_key END AS about_key,
