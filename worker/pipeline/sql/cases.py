@@ -198,31 +198,42 @@ _ACTION = f"""
 """
 
 
+# The columns of ``import_changes`` that say what a good row does, and their values for the
+# row ``s`` and the case ``stored`` it names (NULL for a new tag) when ``updates`` holds: a
+# create's values; an update's changed values (NULL for a field it leaves as it is) and the
+# case's whole before-image; an unchanged row's case.
+_RECORDED_COLUMNS = (
+    "case_id, tag_id, tag_key, about_key, case_status, date_opened, about, "
+    "old_case_status, old_date_opened, old_about, old_about_key"
+)
+
+
+def _recorded(stored: str, updates: str) -> str:
+    new, old = f"{stored}.id IS NULL OR", f"{stored}."
+    return f"""
+        {stored}.id, coalesce({old}tag_id, s.tag_id),
+        CASE WHEN {stored}.id IS NULL THEN s.tag_key END,
+        CASE WHEN {new} s.about <> {old}about THEN s.about_key END,
+        CASE WHEN {new} s.case_status <> {old}case_status THEN s.case_status END,
+        CASE WHEN {new} s.date_opened <> {old}date_opened THEN s.date_opened END,
+        CASE WHEN {new} s.about <> {old}about THEN s.about END,
+        CASE WHEN {updates} THEN {old}case_status END,
+        CASE WHEN {updates} THEN {old}date_opened END,
+        CASE WHEN {updates} THEN {old}about END,
+        CASE WHEN {updates} AND s.about <> {old}about THEN {old}about_key END
+    """
+
+
 def _record_changes(*, creates: bool) -> Statement:
-    """Records what each good staged row does, before it is done: a create's values; an
-    update's changed values and the case's whole before-image; an unchanged row's case. An
-    applied import's creates are left out (``cases.created_line`` says them). It answers the
-    counts of what it recorded."""
+    """Records what each good staged row does, before it is done (``_recorded``). An applied
+    import's creates are left out (``cases.created_line`` says them). It answers the counts of
+    what it recorded."""
     only_stored = "" if creates else "AND c.id IS NOT NULL"
-    update = int(ChangeAction.UPDATE)
     return Statement(
         f"""
         WITH recorded AS (
-            INSERT INTO import_changes (import_id, line, action, case_id, tag_id, tag_key,
-                about_key, case_status, date_opened, about,
-                old_case_status, old_date_opened, old_about, old_about_key)
-            SELECT $2, s.line, a.action, c.id, coalesce(c.tag_id, s.tag_id),
-                   CASE WHEN c.id IS NULL THEN s.tag_key END,
-                   CASE WHEN c.id IS NULL OR s.about <> c.about THEN s.about_key END,
-                   CASE WHEN c.id IS NULL OR s.case_status <> c.case_status
-                        THEN s.case_status END,
-                   CASE WHEN c.id IS NULL OR s.date_opened <> c.date_opened
-                        THEN s.date_opened END,
-                   CASE WHEN c.id IS NULL OR s.about <> c.about THEN s.about END,
-                   CASE WHEN a.action = {update} THEN c.case_status END,
-                   CASE WHEN a.action = {update} THEN c.date_opened END,
-                   CASE WHEN a.action = {update} THEN c.about END,
-                   CASE WHEN a.action = {update} AND s.about <> c.about THEN c.about_key END
+            INSERT INTO import_changes (import_id, line, action, {_RECORDED_COLUMNS})
+            SELECT $2, s.line, a.action, {_recorded("c", f"a.action = {int(ChangeAction.UPDATE)}")}
             FROM {STAGE} s
             LEFT JOIN cases c ON c.app_id = $1 AND c.tag_key = s.tag_key
             CROSS JOIN LATERAL (SELECT {_ACTION} AS action) a
@@ -366,21 +377,8 @@ def _about_given_twice(abouts: str) -> Statement:
 
 _ABOUT_KEPT_BY_ANOTHER = _about_kept_by_another(_ABOUT_CHANGES)
 
-# What an update records of the case ``o`` it changes with the row ``s``: the changed values
-# (NULL for a field it leaves as it is) and the case's before-image, as ``_record_changes`` does.
-_UPDATE_RECORDED = """
-    o.id AS case_id, o.tag_id,
-    CASE WHEN s.about <> o.about THEN s.about_key END AS about_key,
-    CASE WHEN s.case_status <> o.case_status THEN s.case_status END AS case_status,
-    CASE WHEN s.date_opened <> o.date_opened THEN s.date_opened END AS date_opened,
-    CASE WHEN s.about <> o.about THEN s.about END AS about,
-    o.case_status AS old_case_status, o.date_opened AS old_date_opened, o.about AS old_about,
-    CASE WHEN s.about <> o.about THEN o.about_key END AS old_about_key
-"""
-_UPDATE_RECORDED_COLUMNS = (
-    "case_id, tag_id, about_key, case_status, date_opened, about, "
-    "old_case_status, old_date_opened, old_about, old_about_key"
-)
+# The batch's subquery: a row's line, the row version of its case, what it records.
+_RETURNED = f"line, found, {_RECORDED_COLUMNS}"
 
 # Each batch changes its cases in one UPDATE, found by key once: the case as the statement
 # found it (``o``, its before-image) is the very row version it updates (``ctid``), and what
@@ -394,15 +392,15 @@ _MODIFY_IN_BATCHES = BatchedApply(
         f"""
         WITH changed AS (
             UPDATE cases c SET {set_from("r")}
-            FROM (SELECT s.line, o.ctid AS found, {_UPDATE_RECORDED}
+            FROM (SELECT s.line, o.ctid AS found, {_recorded("o", "true")}
                   FROM {BATCH} s JOIN cases o ON o.app_id = $1 AND o.tag_key = s.tag_key
                   WHERE o.updated_by_import IS DISTINCT FROM $2
-                    AND ({_changes("o")})) AS r
+                    AND ({_changes("o")})) AS r ({_RETURNED})
             WHERE c.ctid = r.found
-            RETURNING r.line, {", ".join(f"r.{c}" for c in _UPDATE_RECORDED_COLUMNS.split(", "))}
+            RETURNING r.*
         )
-        INSERT INTO import_changes (import_id, line, action, {_UPDATE_RECORDED_COLUMNS})
-        SELECT $2, line, {int(ChangeAction.UPDATE)}, {_UPDATE_RECORDED_COLUMNS} FROM changed
+        INSERT INTO import_changes (import_id, line, action, {_RECORDED_COLUMNS})
+        SELECT $2, line, {int(ChangeAction.UPDATE)}, {_RECORDED_COLUMNS} FROM changed
         """,
         APP_AND_IMPORT,
     ),
