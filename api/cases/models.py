@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
-    Index,
     SmallInteger,
     Text,
     UniqueConstraint,
@@ -40,10 +39,9 @@ class Case(Base):
             initially="IMMEDIATE",
         ),
         CheckConstraint("case_status IN (0, 1)", name="case_status"),
-        # Only the default sort is indexed: one import's cases share updated_at, so they land
-        # at one end of this index, while an index on date_opened took random inserts that
-        # slowed large imports down (docs/performance.md).
-        Index("ix_cases_app_updated_at", "app_id", "updated_at", "id"),
+        # Only the keys are indexed (the tag serves the default sort): an index on date_opened
+        # or updated_at took an entry per added or changed case, a large share of a big
+        # import's time (docs/performance.md).
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

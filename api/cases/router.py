@@ -24,7 +24,7 @@ async def list_cases(
     q: Annotated[str | None, Query(max_length=200)] = None,
     opened_from: IsoDate | None = None,
     opened_to: IsoDate | None = None,
-    sort: SortKey = "-updated_at",
+    sort: SortKey = "tag_id",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> CasePage:

@@ -56,7 +56,7 @@ async def list_cases(
     q: str | None = None,
     opened_from: date | None = None,
     opened_to: date | None = None,
-    sort: SortKey = "-updated_at",
+    sort: SortKey = "tag_id",
     limit: int,
     cursor: str | None = None,
 ) -> Page[Case]:

@@ -7,11 +7,11 @@ import { pager } from "../components/pager.js";
 import { dataTable } from "../components/table.js";
 
 const SORTS = [
+  ["tag_id", "Tag ID, A to Z"],
+  ["-tag_id", "Tag ID, Z to A"],
   ["-updated_at", "Last changed, newest first"],
   ["-date_opened", "Date opened, newest first"],
   ["date_opened", "Date opened, oldest first"],
-  ["tag_id", "Tag ID, A to Z"],
-  ["-tag_id", "Tag ID, Z to A"],
 ];
 
 export function casesPage({ app }) {

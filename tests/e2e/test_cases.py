@@ -41,6 +41,8 @@ async def test_the_dashboard_counts_filters_sorts_and_pages_the_cases(
 
     body_rows = page.get_by_role("table", name="Cases").locator("tbody tr")
     await expect(body_rows).to_have_count(25)
+    await expect(page.get_by_role("combobox", name="Sort")).to_have_value("tag_id")
+    await expect(body_rows.first).to_contain_text("C-001")
     await page.get_by_role("button", name="Next page").click()
     await expect(body_rows).to_have_count(5)
     await expect(page.get_by_role("button", name="Next page")).to_be_disabled()

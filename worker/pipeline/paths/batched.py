@@ -33,11 +33,14 @@ Batch = list[tuple[Any, ...]]
 
 # How each batch's statement is planned: by index (the work follows the batch's size, not the
 # app's), with the batch's own app and import ids every time (a generic plan guesses), without
-# JIT (it would compile the statement again for every batch). Only for the batches: the check
-# after them joins whole tables, where a forced nested loop would be quadratic.
+# JIT (it would compile the statement again for every batch), and without a cache in front of
+# the update's look-up of each row version it found (every look-up misses: each version is
+# found once). Only for the batches: the check after them joins whole tables, where a forced
+# nested loop would be quadratic.
 BATCH_PLANS = {
     "enable_hashjoin": "off",
     "enable_mergejoin": "off",
+    "enable_memoize": "off",
     "plan_cache_mode": "force_custom_plan",
     "jit": "off",
 }
