@@ -131,6 +131,16 @@ async def test_validate_only_reports_a_repeat_on_the_last_line(
     assert await count_cases(sessionmaker) == 0
 
 
+async def test_validate_only_reports_a_tag_repeated_in_another_case(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await admin_setup(sessionmaker)
+    content = ADD_HEADER + _good_rows(ROWS) + "t-3,0,1/3/2024,Yet another case\r\n"
+    await _fails_with(
+        client, admin, content, [(ROWS + 2, "tag_id", "duplicate_in_file")], validate_only="true"
+    )
+
+
 async def test_validate_only_reports_keys_taken_by_stored_cases(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

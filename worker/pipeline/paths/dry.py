@@ -13,8 +13,8 @@ from worker.pipeline.outcome import Completed, Refused
 from worker.pipeline.pg_settings import pg_settings
 from worker.pipeline.read import read_into_table
 
-# The look for repeats groups every planned key at once: a million keys fit in memory this way,
-# where the default spills each grouping to disk (docs/performance.md).
+# The look for repeats sorts every planned key's hash at once: a million fit in memory this way,
+# where the default spills each sort to disk (docs/performance.md).
 REPEATS_LOOKUP = {"work_mem": "128MB", "jit": "off"}
 
 
