@@ -1,8 +1,7 @@
 """Drop the cases index on (app_id, updated_at, id).
 
-Every change of a case wrote an entry in it: a modify of a million cases paid about an eighth of
-its time for it, the difference between meeting its target and missing it
-(docs/performance.md). The dashboard's "last changed" sort scans the app's cases instead, as the
+Every change of a case wrote an entry in it: about a tenth of a million-row modify, the
+difference between meeting its target and missing it (docs/performance.md). The dashboard's "last changed" sort scans the app's cases instead, as the
 date sort does; its default is now the tag, which its unique index serves.
 
 Revision ID: 0014
