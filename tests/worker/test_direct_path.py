@@ -120,25 +120,25 @@ async def test_validate_only_of_a_clean_file_counts_what_it_would_create_on_the_
     assert await count_cases(sessionmaker) == 0
 
 
+@pytest.mark.parametrize(
+    ("last_row", "column"),
+    [
+        ("NEW-1,0,1/3/2024,  case NUMBER 7 ", "about"),  # another case's description
+        ("t-3,0,1/3/2024,Yet another case", "tag_id"),  # another case's tag
+    ],
+)
 async def test_validate_only_reports_a_repeat_on_the_last_line(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    client: AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    last_row: str,
+    column: str,
 ) -> None:
     admin = await admin_setup(sessionmaker)
-    content = ADD_HEADER + _good_rows(ROWS) + "NEW-1,0,1/3/2024,  case NUMBER 7 \r\n"
+    content = ADD_HEADER + _good_rows(ROWS) + last_row + "\r\n"
     await _fails_with(
-        client, admin, content, [(ROWS + 2, "about", "duplicate_in_file")], validate_only="true"
+        client, admin, content, [(ROWS + 2, column, "duplicate_in_file")], validate_only="true"
     )
     assert await count_cases(sessionmaker) == 0
-
-
-async def test_validate_only_reports_a_tag_repeated_in_another_case(
-    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
-) -> None:
-    admin = await admin_setup(sessionmaker)
-    content = ADD_HEADER + _good_rows(ROWS) + "t-3,0,1/3/2024,Yet another case\r\n"
-    await _fails_with(
-        client, admin, content, [(ROWS + 2, "tag_id", "duplicate_in_file")], validate_only="true"
-    )
 
 
 async def test_validate_only_reports_keys_taken_by_stored_cases(
