@@ -53,6 +53,16 @@ async def test_draft_then_attach_file_completes(
     assert done["result"]["created"] == 2
 
 
+async def test_a_later_import_has_a_later_id(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # Time-ordered (UUIDv7): each import's recorded changes go at the end of their index.
+    admin = await admin_setup(sessionmaker)
+    ids = [uuid.UUID((await upload(client, admin, None, name=f"d{n}"))["id"]) for n in range(5)]
+    assert ids == sorted(ids)
+    assert {i.version for i in ids} == {7}
+
+
 async def test_corrected_file_replaces_failed_one(
     client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
