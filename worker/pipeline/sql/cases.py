@@ -212,18 +212,18 @@ _RECORDED_COLUMNS = (
 
 
 def _recorded(stored: str, updates: str) -> str:
-    new, old = f"{stored}.id IS NULL OR", f"{stored}."
+    c, new_or = stored, f"{stored}.id IS NULL OR"  # a new tag records every value it gives
     return f"""
-        {stored}.id, coalesce({old}tag_id, s.tag_id),
-        CASE WHEN {stored}.id IS NULL THEN s.tag_key END,
-        CASE WHEN {new} s.about <> {old}about THEN s.about_key END,
-        CASE WHEN {new} s.case_status <> {old}case_status THEN s.case_status END,
-        CASE WHEN {new} s.date_opened <> {old}date_opened THEN s.date_opened END,
-        CASE WHEN {new} s.about <> {old}about THEN s.about END,
-        CASE WHEN {updates} THEN {old}case_status END,
-        CASE WHEN {updates} THEN {old}date_opened END,
-        CASE WHEN {updates} THEN {old}about END,
-        CASE WHEN {updates} AND s.about <> {old}about THEN {old}about_key END
+        {c}.id, coalesce({c}.tag_id, s.tag_id),
+        CASE WHEN {c}.id IS NULL THEN s.tag_key END,
+        CASE WHEN {new_or} s.about <> {c}.about THEN s.about_key END,
+        CASE WHEN {new_or} s.case_status <> {c}.case_status THEN s.case_status END,
+        CASE WHEN {new_or} s.date_opened <> {c}.date_opened THEN s.date_opened END,
+        CASE WHEN {new_or} s.about <> {c}.about THEN s.about END,
+        CASE WHEN {updates} THEN {c}.case_status END,
+        CASE WHEN {updates} THEN {c}.date_opened END,
+        CASE WHEN {updates} THEN {c}.about END,
+        CASE WHEN {updates} AND s.about <> {c}.about THEN {c}.about_key END
     """
 
 
